@@ -1,0 +1,3 @@
+from spbe_kit.cli import main
+
+main()

@@ -1,0 +1,175 @@
+"""The command line: parses options, calls ``spbe_kit.pipeline`` and friends, prints results.
+
+Kept thin and fast to import: heavy modules (pydantic, Jinja2, Ansible, Docker) load inside
+the commands, so ``spbe-kit --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from spbe_kit.errors import ExitCode, SpbeError
+
+app = typer.Typer(
+    name="spbe-kit",
+    help="Install and configure granted SPBE applications for a region. "
+    "Pasang dan konfigurasi aplikasi hibah SPBE untuk daerah.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state: dict[str, Any] = {"lang": None, "debug": False, "catalog": None}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _lang() -> Any:
+    from spbe_kit.messages import detect_lang
+
+    return detect_lang(_state["lang"])
+
+
+def _err(text: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(text, markup=False)
+
+
+def _out(text: str, style: str | None = None) -> None:
+    from rich.console import Console
+
+    Console(highlight=False, soft_wrap=True).print(text, style=style, markup=False)
+
+
+def _run(action: Callable[[], int | None]) -> None:
+    """Run a command body; turn our errors into diagnostics and exit codes, once."""
+    try:
+        code = action() or 0
+    except SpbeError as exc:
+        from spbe_kit.messages import render_diagnostic, summary
+
+        lang = _lang()
+        for diag in exc.diagnostics:
+            _err(render_diagnostic(diag, lang))
+        if exc.exit_code == ExitCode.INVALID_INPUT:
+            _err(summary(len(exc.diagnostics), lang))
+        if _state["debug"]:
+            raise
+        raise typer.Exit(int(exc.exit_code)) from None
+    except KeyboardInterrupt:
+        _err("interrupted / dihentikan")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc}\n    hint: run again with --debug for a traceback")
+        raise typer.Exit(int(ExitCode.FAILURE)) from None
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _options(
+    lang: Annotated[str | None, typer.Option(help="Language: id or en (default: locale).")] = None,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    catalog: Annotated[
+        Path | None, typer.Option(help="Another grant catalog (default: the shipped one).")
+    ] = None,
+) -> None:
+    _state.update(lang=lang, debug=debug, catalog=catalog)
+
+
+ProfileArg = Annotated[Path, typer.Argument(help="The region's profile (YAML).", show_default=False)]
+
+
+@app.command()
+def validate(
+    profiles: Annotated[list[Path], typer.Argument(help="One or more profiles.", show_default=False)],
+) -> None:
+    """Check profiles against the catalog, the Kemendagri codes and national rules."""
+
+    def body() -> int:
+        from spbe_kit.pipeline import validate_many
+
+        checked = validate_many(profiles, _state["catalog"])
+        for item in checked:
+            msg = "valid" if _lang() == "en" else "sah"
+            _out(f"{item.profile_path}: {msg} ({item.profile.region.code}, {len(item.profile.apps)} apps)")
+        return 0
+
+    _run(body)
+
+
+@app.command()
+def render(
+    profile: ProfileArg,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Default: build/<region>/.")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Exit 3 if the tree is stale.")] = False,
+) -> None:
+    """Render the complete deployment tree for a region (no server is touched)."""
+
+    def body() -> int:
+        from spbe_kit import pipeline
+
+        validated = pipeline.validate(profile, _state["catalog"])
+        if check:
+            result = pipeline.check(validated, output)
+            target = output or pipeline.default_output(validated)
+            if result.stale:
+                from spbe_kit.errors import Diagnostic, Location
+                from spbe_kit.messages import render_diagnostic
+
+                for reason in result.reasons:
+                    diag = Diagnostic("render-stale", Location(str(target)), (), {"reason": reason, "profile": str(profile)})
+                    _err(render_diagnostic(diag, _lang()))
+                return int(ExitCode.DIFFERENCES)
+            _out(f"{target}: up to date")
+            return 0
+        done = pipeline.render(validated, output)
+        state = "written" if done.changed else "unchanged"
+        _out(f"{done.out}: {done.files} files {state}")
+        return 0
+
+    _run(body)
+
+
+@app.command()
+def init(
+    code: Annotated[str, typer.Argument(help="Kemendagri code of the kabupaten/kota, e.g. 32.15.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Default: <region>.yaml.")] = None,
+) -> None:
+    """Write a commented starter profile for a region."""
+
+    def body() -> int:
+        from spbe_kit.starter import write_starter
+
+        written = write_starter(code, output)
+        _out(f"{written}: written; fill in every field marked ISI, then run `spbe-kit validate {written}`")
+        return 0
+
+    _run(body)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="profile or catalog")] = "profile",
+) -> None:
+    """Print the JSON Schema of the profile (or catalog) for editors."""
+
+    def body() -> int:
+        from spbe_kit.schema import json_schema
+
+        sys.stdout.write(json_schema(kind))
+        return 0
+
+    _run(body)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,90 @@
+"""Exit codes, diagnostics and the one exception type the CLI catches.
+
+Every user-facing problem is a Diagnostic with a stable code (``profile-unknown-key``), a
+location (file, line, column, key path) and parameters; its words come from
+``spbe_kit.messages`` so each can be said in Bahasa Indonesia or English.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FAILURE = 1
+    INVALID_INPUT = 2
+    DIFFERENCES = 3
+    HEALTH_GATE = 4
+    INTERRUPTED = 130
+
+
+KeyPath = tuple[str | int, ...]
+
+
+def format_key_path(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out or "(document)"
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    location: Location
+    key_path: KeyPath = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.location.file, self.location.line, self.location.column, self.code)
+
+
+class SpbeError(Exception):
+    """Base of every error the CLI turns into a diagnostic and an exit code."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        super().__init__(", ".join(d.code for d in self.diagnostics))
+
+
+class InvalidInput(SpbeError):
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class OperationFailed(SpbeError):
+    exit_code = ExitCode.FAILURE
+
+
+class HealthGateFailed(SpbeError):
+    exit_code = ExitCode.HEALTH_GATE
+
+
+def single(code: str, file: str, **params: Any) -> list[Diagnostic]:
+    return [Diagnostic(code, Location(file), (), params)]
+
+
+def raise_if_any(diagnostics: Iterable[Diagnostic]) -> None:
+    found = list(diagnostics)
+    if found:
+        raise InvalidInput(found)

@@ -1,0 +1,127 @@
+"""The message catalog: every user-facing sentence, in English and Bahasa Indonesia.
+
+A diagnostic code maps to a message and a hint, each a format string over the diagnostic's
+params. Language comes from ``--lang``, else ``SPBE_KIT_LANG``, else the locale.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from spbe_kit.errors import Diagnostic, format_key_path
+
+Lang = Literal["en", "id"]
+
+# code: (message en, message id, hint en, hint id)
+MESSAGES: dict[str, tuple[str, str, str, str]] = {
+    "file-not-found": ("file not found", "berkas tidak ditemukan", "check the path", "periksa lokasi berkas"),
+    "file-is-directory": ("is a folder, not a file", "adalah folder, bukan berkas", "give the path of a YAML file", "berikan lokasi berkas YAML"),
+    "file-unreadable": ("cannot read the file (permission denied)", "berkas tidak dapat dibaca (izin ditolak)", "check the file's permissions", "periksa izin berkas"),
+    "yaml-too-large": ("file is {size} bytes; the limit is {limit}", "berkas berukuran {size} bita; batasnya {limit}", "a profile is a few kilobytes; is this the right file?", "profil hanya beberapa kilobita; benarkah berkasnya?"),
+    "yaml-not-utf8": ("not valid UTF-8 (byte {offset})", "bukan UTF-8 yang sah (bita ke-{offset})", "save the file as UTF-8", "simpan berkas sebagai UTF-8"),
+    "yaml-nul-byte": ("contains a NUL byte", "berisi bita NUL", "save the file as plain UTF-8 text", "simpan berkas sebagai teks UTF-8 biasa"),
+    "yaml-empty": ("the file is empty", "berkas kosong", "start from `spbe-kit init CODE`", "mulai dari `spbe-kit init KODE`"),
+    "yaml-not-mapping": ("expected a mapping of keys at the top, found {found}", "diharapkan pemetaan kunci di tingkat atas, ditemukan {found}", "a profile starts with `schema: spbe-kit/profile/v1`", "profil diawali `schema: spbe-kit/profile/v1`"),
+    "yaml-multiple-documents": ("more than one YAML document (`---`)", "lebih dari satu dokumen YAML (`---`)", "keep one profile per file", "satu profil per berkas"),
+    "yaml-tab": ("a tab character is used for indentation", "karakter tab dipakai untuk indentasi", "indent with spaces, not tabs", "gunakan spasi, bukan tab"),
+    "yaml-syntax": ("YAML syntax error: {problem}", "kesalahan sintaks YAML: {problem}", "check indentation, colons and quotes on this line", "periksa indentasi, titik dua dan tanda kutip pada baris ini"),
+    "yaml-duplicate-key": ("duplicate key '{key}' (first at line {first_line})", "kunci '{key}' ganda (pertama di baris {first_line})", "remove one of them; YAML would silently keep only the last", "hapus salah satunya; YAML diam-diam hanya menyimpan yang terakhir"),
+    "yaml-complex-key": ("a key must be a plain scalar", "kunci harus berupa skalar biasa", "write the key as text", "tulis kunci sebagai teks"),
+    "yaml-too-many-nodes": ("more than {limit} YAML nodes (alias expansion?)", "lebih dari {limit} simpul YAML (ekspansi alias?)", "remove anchors and aliases that multiply content", "hapus anchor dan alias yang menggandakan isi"),
+    "profile-unknown-key": ("unknown key '{key}'", "kunci '{key}' tidak dikenal", "{suggestion}", "{suggestion_id}"),
+    "profile-missing-key": ("required key '{key}' is missing", "kunci wajib '{key}' tidak ada", "add `{key}:` here", "tambahkan `{key}:` di sini"),
+    "profile-invalid-value": ("invalid value: {problem}", "nilai tidak valid: {problem_id}", "found {found}", "ditemukan {found}"),
+    "profile-schema": ("unsupported schema '{found}'", "skema '{found}' tidak didukung", "use `schema: spbe-kit/profile/v1`", "gunakan `schema: spbe-kit/profile/v1`"),
+    "region-code-format": ("'{code}' is not a kabupaten/kota code", "'{code}' bukan kode kabupaten/kota", "use NN.NN, kabupaten 01-69 or kota 71-99, e.g. '32.15' (Kemendagri, not BPS)", "gunakan NN.NN, kabupaten 01-69 atau kota 71-99, mis. '32.15' (Kemendagri, bukan BPS)"),
+    "region-code-unknown": ("'{code}' is not in the Kemendagri dataset ({basis})", "'{code}' tidak ada dalam data Kemendagri ({basis})", "{suggestion}", "{suggestion_id}"),
+    "region-name-mismatch": ("name '{given}' does not match code {code} ('{expected}')", "nama '{given}' tidak cocok dengan kode {code} ('{expected}')", "write `name: {expected}` or correct the code", "tulis `name: {expected}` atau perbaiki kodenya"),
+    "grant-donor-mismatch": ("donor {given} is not the catalog's donor {expected} ({name})", "donor {given} bukan donor katalog {expected} ({name})", "use the donor code from the grant agreement", "gunakan kode donor dari perjanjian hibah"),
+    "dns-name-invalid": ("'{value}' is not a valid DNS name", "'{value}' bukan nama DNS yang sah", "use lowercase letters, digits and hyphens, labels joined by dots, e.g. simpati.karawangkab.go.id", "gunakan huruf kecil, angka dan tanda hubung, dipisah titik, mis. simpati.karawangkab.go.id"),
+    "address-invalid": ("'{value}' is neither an IP address nor a DNS name", "'{value}' bukan alamat IP maupun nama DNS", "write e.g. 10.20.0.11 or app1.karawangkab.go.id", "tulis mis. 10.20.0.11 atau app1.karawangkab.go.id"),
+    "name-invalid": ("'{value}' is not a valid {kind} name", "'{value}' bukan nama {kind} yang sah", "use 1-31 lowercase letters, digits and hyphens, starting with a letter", "gunakan 1-31 huruf kecil, angka dan tanda hubung, diawali huruf"),
+    "app-unknown": ("app '{app}' is not in the catalog", "aplikasi '{app}' tidak ada di katalog", "granted apps: {available}", "aplikasi hibah: {available}"),
+    "app-version-unknown": ("version '{version}' of {app} is not in the catalog", "versi '{version}' dari {app} tidak ada di katalog", "available: {available}", "tersedia: {available}"),
+    "role-unassigned": ("no host has the role '{role}'", "tidak ada host dengan peran '{role}'", "add '{role}' to the roles of one host", "tambahkan '{role}' ke peran salah satu host"),
+    "role-multiple": ("role '{role}' is on several hosts ({hosts}); one is supported", "peran '{role}' ada di beberapa host ({hosts}); hanya satu yang didukung", "keep '{role}' on one host", "pertahankan '{role}' di satu host"),
+    "host-undefined": ("host '{host}' is not defined under hosts", "host '{host}' tidak didefinisikan di hosts", "defined hosts: {available}", "host yang ada: {available}"),
+    "host-not-apps": ("host '{host}' does not have the role 'apps'", "host '{host}' tidak berperan 'apps'", "add 'apps' to its roles or choose another host", "tambahkan 'apps' ke perannya atau pilih host lain"),
+    "local-host-multiple": ("only one host can use the local connection", "hanya satu host yang boleh memakai koneksi lokal", "give the others connection: ssh", "berikan connection: ssh pada host lainnya"),
+    "hostname-duplicate": ("hostname '{hostname}' is also used by {other}", "hostname '{hostname}' juga dipakai oleh {other}", "give each app its own hostname", "berikan hostname tersendiri untuk tiap aplikasi"),
+    "port-collision": ("port {port} on host '{host}' is used by both {first} and {second}", "port {port} di host '{host}' dipakai oleh {first} dan {second}", "change one of the ports", "ubah salah satu port"),
+    "setting-unknown": ("{app} has no setting '{setting}'", "{app} tidak punya pengaturan '{setting}'", "{suggestion}", "{suggestion_id}"),
+    "setting-type": ("setting '{setting}' of {app} must be {expected}", "pengaturan '{setting}' dari {app} harus {expected}", "see `spbe-kit schema profile` or the catalog", "lihat `spbe-kit schema profile` atau katalog"),
+    "setting-range": ("setting '{setting}' of {app} is {value}; allowed {allowed}", "pengaturan '{setting}' dari {app} bernilai {value}; yang diizinkan {allowed}", "{control}", "{control}"),
+    "privacy-dpo-missing": ("{apps} hold {classes} data; a DPO contact is required (UU 27/2022 Art. 53)", "{apps} menyimpan data {classes}; kontak PPDP/DPO wajib (UU 27/2022 Ps. 53)", "add contacts.dpo with name and email", "tambahkan contacts.dpo dengan nama dan email"),
+    "privacy-field-missing": ("{apps} hold {classes} data; privacy.{field} is required ({article})", "{apps} menyimpan data {classes}; privacy.{field} wajib ({article})", "{example}", "{example}"),
+    "privacy-retention-format": ("retention '{value}' is not a period", "retensi '{value}' bukan jangka waktu", "write e.g. '5 tahun', '18 bulan' or '90 hari'", "tulis mis. '5 tahun', '18 bulan' atau '90 hari'"),
+    "aplikasi-umum-unknown": ("'{value}' is not a known Aplikasi Umum", "'{value}' bukan Aplikasi Umum yang dikenal", "known: {available}", "yang dikenal: {available}"),
+    "aplikasi-umum-overlap": ("{app} overlaps {national} ({functions}) which the region uses", "{app} tumpang tindih dengan {national} ({functions}) yang dipakai daerah", "record why under apps.{app}.justification, or stop using one of them", "catat alasannya di apps.{app}.justification, atau hentikan salah satunya"),
+    "hosting-outside-indonesia": ("hosting country is '{country}'; public-scope data must be stored in Indonesia (PP 71/2019)", "negara hosting '{country}'; data lingkup publik wajib disimpan di Indonesia (PP 71/2019)", "set hosting.country: ID", "atur hosting.country: ID"),
+    "email-invalid": ("'{value}' is not an e-mail address", "'{value}' bukan alamat email", "write e.g. diskominfo@karawangkab.go.id", "tulis mis. diskominfo@karawangkab.go.id"),
+    "cron-invalid": ("'{value}' is not a cron schedule: {problem}", "'{value}' bukan jadwal cron: {problem}", "five fields: minute hour day month weekday, e.g. '0 2 * * *'", "lima kolom: menit jam tanggal bulan hari, mis. '0 2 * * *'"),
+    "tls-files-required": ("tls.mode 'provided' needs tls.certificate and tls.key", "tls.mode 'provided' memerlukan tls.certificate dan tls.key", "give both PEM files, relative to the profile", "berikan kedua berkas PEM, relatif terhadap profil"),
+    "tls-file-missing": ("file '{value}' does not exist", "berkas '{value}' tidak ada", "paths are relative to the profile's folder", "lokasi relatif terhadap folder profil"),
+    "path-outside": ("'{value}' points outside the profile's folder", "'{value}' menunjuk ke luar folder profil", "keep certificate files in or below the profile's folder", "simpan berkas sertifikat di dalam folder profil"),
+    "install-dir-invalid": ("install_dir '{value}' must be an absolute path without '..'", "install_dir '{value}' harus lokasi absolut tanpa '..'", "e.g. /opt/spbe-kit", "mis. /opt/spbe-kit"),
+    "placeholder-unfilled": ("this field still says ISI (fill in)", "kolom ini masih berisi ISI", "replace ISI with the real value", "ganti ISI dengan nilai sebenarnya"),
+    "template-error": ("template {template}: {problem}", "templat {template}: {problem}", "a catalog template is broken; report it to the donor", "templat katalog rusak; laporkan ke donor"),
+    "unsafe-value": ("value {value} cannot be written safely into {target}", "nilai {value} tidak dapat ditulis dengan aman ke {target}", "remove control characters and quotes", "hapus karakter kontrol dan tanda kutip"),
+    "output-symlink": ("output folder '{path}' is a symbolic link", "folder keluaran '{path}' adalah tautan simbolik", "choose a real folder with -o", "pilih folder sungguhan dengan -o"),
+    "output-not-rendered": ("'{path}' exists and is not a rendered tree", "'{path}' sudah ada dan bukan hasil render", "choose an empty or new folder with -o", "pilih folder kosong atau baru dengan -o"),
+    "render-stale": ("rendered tree is out of date: {reason}", "hasil render sudah usang: {reason}", "run `spbe-kit render {profile}`", "jalankan `spbe-kit render {profile}`"),
+    "init-exists": ("'{path}' already exists", "'{path}' sudah ada", "choose another file with -o, or remove it first", "pilih berkas lain dengan -o, atau hapus dulu"),
+    "init-not-kabkota": ("'{code}' is not a kabupaten/kota in the dataset", "'{code}' bukan kabupaten/kota dalam data", "e.g. spbe-kit init 32.15", "mis. spbe-kit init 32.15"),
+    "interrupted": ("interrupted; nothing was left half-written", "dihentikan; tidak ada yang tertulis setengah", "run the command again", "jalankan perintah lagi"),
+}
+
+for _kind in ("unknown-key", "missing-key", "invalid-value"):
+    MESSAGES[f"catalog-{_kind}"] = MESSAGES[f"profile-{_kind}"]
+MESSAGES["catalog-schema"] = (
+    "unsupported catalog schema '{found}'", "skema katalog '{found}' tidak didukung",
+    "use `schema: spbe-kit/catalog/v1`", "gunakan `schema: spbe-kit/catalog/v1`",
+)
+
+_SUMMARY = {
+    "en": "{count} problem(s) found; nothing was changed.",
+    "id": "{count} masalah ditemukan; tidak ada yang diubah.",
+}
+
+
+def detect_lang(explicit: str | None = None) -> Lang:
+    choice = explicit or os.environ.get("SPBE_KIT_LANG") or ""
+    if not choice:
+        for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+            if os.environ.get(var):
+                choice = os.environ[var]
+                break
+    return "id" if choice.lower().startswith(("id", "in_")) else "en"
+
+
+def _fill(template: str, params: dict[str, Any]) -> str:
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+def message(diag: Diagnostic, lang: Lang) -> tuple[str, str]:
+    en, id_, hint_en, hint_id = MESSAGES.get(diag.code, (diag.code, diag.code, "", ""))
+    if lang == "id":
+        return _fill(id_, diag.params), _fill(hint_id, diag.params)
+    return _fill(en, diag.params), _fill(hint_en, diag.params)
+
+
+def render_diagnostic(diag: Diagnostic, lang: Lang) -> str:
+    """``FILE:LINE:COL: key.path: message [code]`` and an indented hint line."""
+    text, hint = message(diag, lang)
+    where = str(diag.location)
+    path = f" {format_key_path(diag.key_path)}:" if diag.key_path else ""
+    out = f"{where}:{path} {text} [{diag.code}]"
+    if hint:
+        out += f"\n    {'saran' if lang == 'id' else 'hint'}: {hint}"
+    return out
+
+
+def summary(count: int, lang: Lang) -> str:
+    return _SUMMARY[lang].format(count=count)

@@ -1,0 +1,100 @@
+"""The donor's grant catalog: granted apps, shared services and the Aplikasi Umum list."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from spbe_kit.models.base import Strict, Text
+
+DataClass = Literal["kesehatan", "anak", "keuangan", "kependudukan", "kepegawaian", "umum"]
+# UU 27/2022 Art. 4(2): health, child and personal financial data are data spesifik.
+SENSITIVE_DATA_CLASSES: frozenset[str] = frozenset({"kesehatan", "anak", "keuangan"})
+SettingValue = bool | int | str
+
+
+class Setting(Strict):
+    type: Literal["string", "int", "bool", "choice"]
+    default: SettingValue
+    description: Text
+    min: int | None = None
+    max: int | None = None
+    choices: list[str] | None = None
+    # Which national control this setting implements, for the audit (e.g. bssn-password-length).
+    control: str | None = None
+
+
+class Version(Strict):
+    image: str
+    # sha256 image ID, recorded by the donor once built; rendered as a pin when present.
+    digest: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
+    released: datetime.date
+    # Database schema generation; a change between releases means rollback needs a restore.
+    schema_generation: int = Field(default=1, ge=1)
+    notes: Text | None = None
+
+
+class Resources(Strict):
+    cpus: float = Field(gt=0, le=64)
+    memory_mb: int = Field(gt=0)
+    disk_mb: int = Field(ge=0)
+    pids: int = Field(default=256, gt=0)
+
+
+class Volume(Strict):
+    path: str
+    backup: bool = True
+
+
+class Component(Strict):
+    title: Text
+    maintainer: str
+    versions: dict[str, Version]
+    port: int = Field(ge=1, le=65535)
+    user: str = Field(pattern=r"^[0-9]+:[0-9]+$")
+    health: str = "/healthz"
+    health_timeout_s: int = Field(default=90, ge=5, le=1800)
+    resources: Resources
+    volumes: dict[str, Volume] = {}
+    secrets: dict[str, Text] = {}
+    read_only_rootfs: bool = True
+    tmpfs: list[str] = ["/tmp"]
+    # Linux capabilities kept after dropping ALL, each with its justification.
+    capabilities: dict[str, str] = {}
+
+
+class App(Component):
+    family: Literal["stunting", "kepegawaian", "layanan-publik"]
+    subdomain: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+    host_port: int = Field(ge=1024, le=65535)
+    settings: dict[str, Setting] = {}
+    data_classes: list[DataClass]
+    functions: list[str]
+
+
+class Services(Strict):
+    postgres: Component
+    proxy: Component
+
+
+class Donor(Strict):
+    code: str
+    name: str
+    team: str
+
+
+class AplikasiUmum(Strict):
+    title: str
+    owner: str
+    functions: list[str]
+
+
+class Catalog(Strict):
+    schema_: Literal["spbe-kit/catalog/v1"] = Field(alias="schema")
+    version: str
+    donor: Donor
+    aplikasi_umum: dict[str, AplikasiUmum]
+    services: Services
+    apps: dict[str, App]

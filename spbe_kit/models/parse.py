@@ -1,0 +1,156 @@
+"""Turn a loaded Document into a strict model, mapping pydantic errors to located diagnostics."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath
+from spbe_kit.load import Document
+
+M = TypeVar("M", bound=BaseModel)
+
+_PROBLEM_ID = {
+    "string_type": "harus berupa teks",
+    "int_type": "harus bilangan bulat",
+    "int_parsing": "harus bilangan bulat",
+    "int_from_float": "harus bilangan bulat",
+    "float_type": "harus bilangan",
+    "float_parsing": "harus bilangan",
+    "bool_type": "harus true atau false",
+    "bool_parsing": "harus true atau false",
+    "date_type": "harus tanggal YYYY-MM-DD",
+    "date_parsing": "harus tanggal YYYY-MM-DD",
+    "date_from_datetime_parsing": "harus tanggal YYYY-MM-DD",
+    "dict_type": "harus berupa pemetaan (kunci: nilai)",
+    "model_type": "harus berupa pemetaan (kunci: nilai)",
+    "model_attributes_type": "harus berupa pemetaan (kunci: nilai)",
+    "list_type": "harus berupa daftar",
+    "string_pattern_mismatch": "bentuknya tidak sesuai",
+}
+
+
+def parse_model(doc: Document, model: type[M], prefix: str) -> M:
+    """Validate ``doc.data`` into ``model``; every problem becomes one located diagnostic."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InvalidInput(errors_to_diagnostics(doc, model, exc, prefix)) from None
+
+
+def errors_to_diagnostics(
+    doc: Document, model: type[BaseModel], exc: ValidationError, prefix: str
+) -> list[Diagnostic]:
+    seen: set[tuple[str, KeyPath]] = set()
+    found: list[Diagnostic] = []
+    for error in exc.errors(include_url=False):
+        path = _data_path(doc.data, error["loc"])
+        diag = _diagnostic(doc, model, error, path, prefix)
+        if (diag.code, diag.key_path) not in seen:
+            seen.add((diag.code, diag.key_path))
+            found.append(diag)
+    return found
+
+
+def _diagnostic(
+    doc: Document, model: type[BaseModel], error: Any, path: KeyPath, prefix: str
+) -> Diagnostic:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else ""
+        allowed = allowed_keys(model, path[:-1])
+        return doc.diagnostic(f"{prefix}-unknown-key", path, key=key, **_suggest(key, allowed))
+    if kind == "missing":
+        key = str(error["loc"][-1])
+        return doc.diagnostic(f"{prefix}-missing-key", path[:-1] if path else path, key=key)
+    if kind == "literal_error" and path == ("schema",):
+        return doc.diagnostic(f"{prefix}-schema", path, found=error.get("input"))
+    problem_id = _PROBLEM_ID.get(kind, error["msg"])
+    if kind == "literal_error":
+        problem_id = f"harus salah satu dari {error['ctx']['expected']}".replace(" or ", " atau ")
+    return doc.diagnostic(
+        f"{prefix}-invalid-value",
+        path,
+        problem=error["msg"],
+        problem_id=problem_id,
+        found=_short(error.get("input")),
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _suggest(key: str, allowed: list[str]) -> dict[str, str]:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    listing = ", ".join(allowed)
+    if close:
+        return {
+            "suggestion": f"did you mean '{close[0]}'? allowed: {listing}",
+            "suggestion_id": f"maksud Anda '{close[0]}'? yang diizinkan: {listing}",
+        }
+    return {"suggestion": f"allowed: {listing}", "suggestion_id": f"yang diizinkan: {listing}"}
+
+
+def _data_path(data: Any, loc: tuple[int | str, ...]) -> KeyPath:
+    """Pydantic locations also name union members; keep only the parts present in the data."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+            path.append(part)
+        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            current = current[part]
+            path.append(part)
+        elif isinstance(current, dict) and isinstance(part, str) and not path[-1:] == [part]:
+            # A missing key or a key pydantic names by alias: keep it so the message names it.
+            if part not in ("bool", "int", "str", "float", "[key]"):
+                path.append(part)
+            current = None
+    return tuple(path)
+
+
+def allowed_keys(model: type[BaseModel], path: KeyPath) -> list[str]:
+    """The field names (aliases where given) accepted at ``path`` inside ``model``."""
+    target: Any = model
+    for part in path:
+        target = _descend(target, part)
+        if target is None:
+            return []
+    target = _unwrap(target)
+    if isinstance(target, type) and issubclass(target, BaseModel):
+        return [f.alias or name for name, f in target.model_fields.items()]
+    return []
+
+
+def _descend(annotation: Any, part: str | int) -> Any:
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, field in annotation.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+        return None
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is dict and len(args) == 2:
+        return args[1]
+    if origin is list and args:
+        return args[0]
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] -> X, so a model inside ``X | None`` is found."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        models = [a for a in members if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(models) == 1:
+            return models[0]
+    return annotation

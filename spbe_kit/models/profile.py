@@ -1,0 +1,122 @@
+"""A region's profile: what one recipient admin writes, versioned ``spbe-kit/profile/v1``.
+
+Structure and types only; checks that need the catalog or the Kemendagri dataset live in
+``spbe_kit.validate``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from spbe_kit.models.base import Strict
+from spbe_kit.models.catalog import SettingValue
+
+PROFILE_SCHEMA = "spbe-kit/profile/v1"
+Role = Literal["proxy", "apps", "database"]
+
+
+class Region(Strict):
+    code: str = Field(description="Kemendagri code of the kabupaten/kota, e.g. '32.15'.")
+    name: str | None = Field(default=None, description="Checked against the dataset.")
+    domain: str = Field(description="The region's domain, e.g. karawangkab.go.id.")
+
+
+class Grant(Strict):
+    donor: str = Field(default="32.11", description="Kemendagri code of the donor region.")
+    agreement: str = Field(min_length=1, description="Grant agreement (NPHD/PKS) number.")
+    date: datetime.date = Field(description="Date the agreement was signed.")
+    mou: str | None = Field(default=None, description="MoU number, if any.")
+
+
+class Contact(Strict):
+    name: str = Field(min_length=1)
+    email: str
+    phone: str | None = None
+
+
+class Contacts(Strict):
+    admin: Contact
+    dpo: Contact | None = Field(
+        default=None, description="Data protection officer (UU 27/2022 Art. 53)."
+    )
+
+
+class Hosting(Strict):
+    country: str = Field(default="ID", description="ISO 3166 code; PP 71/2019 wants ID.")
+    provider: str = Field(min_length=1, description="Who runs the data centre.")
+    data_centre: str | None = None
+
+
+class Host(Strict):
+    address: str = Field(description="IP address or DNS name the controller reaches.")
+    connection: Literal["ssh", "local"] = "ssh"
+    user: str = "root"
+    port: int = Field(default=22, ge=1, le=65535)
+    roles: list[Role] = Field(min_length=1)
+    internal_address: str | None = Field(
+        default=None, description="Address other hosts use to reach this one (default: address)."
+    )
+
+
+class AppEntry(Strict):
+    version: str
+    hostname: str | None = Field(default=None, description="Default: <subdomain>.<domain>.")
+    host: str | None = Field(default=None, description="Which apps host; default: the first.")
+    settings: dict[str, SettingValue] = {}
+    justification: str | None = Field(
+        default=None, description="Why this app may overlap an Aplikasi Umum the region uses."
+    )
+
+
+class Proxy(Strict):
+    bind: str = "0.0.0.0"
+    http_port: int = Field(default=80, ge=1, le=65535)
+    https_port: int = Field(default=443, ge=1, le=65535)
+
+
+class Tls(Strict):
+    mode: Literal["self-signed", "provided", "acme"] = "self-signed"
+    certificate: str | None = Field(default=None, description="PEM file, relative to profile.")
+    key: str | None = Field(default=None, description="PEM key, relative to the profile.")
+    acme_email: str | None = None
+
+
+class Backup(Strict):
+    schedule: str = Field(default="0 2 * * *", description="cron: minute hour day month weekday")
+    keep: int = Field(default=14, ge=1, le=3650)
+    copy_to: str | None = Field(default=None, description="A host name or an absolute path.")
+    encrypt_to: str | None = Field(default=None, description="age public key (age1...).")
+
+
+class Privacy(Strict):
+    legal_basis: str | None = Field(default=None, description="UU 27/2022 Art. 20 basis.")
+    dpia: str | None = Field(default=None, description="DPIA document reference (Art. 34).")
+    retention: str | None = Field(default=None, description="e.g. '5 tahun', '18 bulan'.")
+
+
+class Security(Strict):
+    last_audit: datetime.date | None = Field(
+        default=None, description="Last SPBE security audit (Perpres 95/2018 Art. 58)."
+    )
+
+
+class Profile(Strict):
+    schema_: Literal["spbe-kit/profile/v1"] = Field(alias="schema")
+    region: Region
+    grant: Grant
+    contacts: Contacts
+    hosting: Hosting
+    hosts: dict[str, Host] = Field(min_length=1)
+    apps: dict[str, AppEntry] = Field(min_length=1)
+    aplikasi_umum: list[str] = Field(
+        default=[], description="National Aplikasi Umum the region uses (e.g. sp4n-lapor)."
+    )
+    proxy: Proxy = Proxy()
+    tls: Tls = Tls()
+    backup: Backup = Backup()
+    privacy: Privacy = Privacy()
+    security: Security = Security()
+    install_dir: str = Field(default="/opt/spbe-kit", description="Root folder on every host.")

@@ -1,0 +1,188 @@
+"""What runs where: the profile resolved against the catalog, before any template is read.
+
+Pure data. Decides placement (which host runs which app, postgres, proxy), which ports are
+published, database names and the host paths where secrets will live (paths only, never
+values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from spbe_kit import wilayah
+from spbe_kit.errors import KeyPath
+from spbe_kit.models.catalog import App, Catalog, Component, SettingValue, Version
+from spbe_kit.models.profile import Host, Profile
+
+POSTGRES_PORT = 5432
+# nginx runs unprivileged inside its container; the profile chooses the published ports.
+PROXY_HTTP_PORT = 8080
+PROXY_HTTPS_PORT = 8443
+
+
+@dataclass(frozen=True)
+class Placement:
+    proxy: str
+    database: str
+    apps: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AppContext:
+    id: str
+    spec: App
+    version: str
+    release: Version
+    image: str
+    hostname: str
+    host: str
+    upstream: str
+    published_port: int | None
+    settings: dict[str, SettingValue]
+    secrets: dict[str, str]
+    database: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    spec: Component
+    version: str
+    image: str
+    host: str
+    secrets: dict[str, str]
+
+
+@dataclass(frozen=True)
+class HostContext:
+    name: str
+    spec: Host
+    apps: list[str]
+    runs_proxy: bool
+    runs_database: bool
+    internal_address: str
+
+
+@dataclass(frozen=True)
+class RegionContext:
+    code: str
+    name: str
+    slug: str
+    domain: str
+
+
+@dataclass
+class Context:
+    region: RegionContext
+    profile: Profile
+    catalog: Catalog
+    root: str
+    network: str
+    hosts: dict[str, HostContext]
+    apps: dict[str, AppContext]
+    postgres: ServiceContext
+    proxy: ServiceContext
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def placement(profile: Profile) -> Placement:
+    """The first host holding each role; apps go to their ``host`` or the first apps host."""
+
+    def first(role: str) -> str:
+        return next((n for n, h in profile.hosts.items() if role in h.roles), "")
+
+    apps_host = first("apps")
+    apps = {app_id: entry.host or apps_host for app_id, entry in profile.apps.items()}
+    return Placement(first("proxy"), first("database"), apps)
+
+
+def published_ports(profile: Profile, catalog: Catalog) -> dict[str, list[tuple[int, str, KeyPath]]]:
+    """Per host: (port, owner, key path that chose it) for every port published there."""
+    where = placement(profile)
+    ports: dict[str, list[tuple[int, str, KeyPath]]] = {name: [] for name in profile.hosts}
+    if where.proxy:
+        ports[where.proxy] += [
+            (profile.proxy.http_port, "proxy (http)", ("proxy", "http_port")),
+            (profile.proxy.https_port, "proxy (https)", ("proxy", "https_port")),
+        ]
+    if where.database and any(h != where.database for h in where.apps.values()):
+        ports[where.database].append((POSTGRES_PORT, "postgres", ("hosts", where.database)))
+    for app_id, host in where.apps.items():
+        app = catalog.apps.get(app_id)
+        if app and host in ports and host != where.proxy:
+            ports[host].append((app.host_port, app_id, ("apps", app_id)))
+    return ports
+
+
+def _latest(component: Component) -> tuple[str, Version]:
+    return max(component.versions.items(), key=lambda kv: kv[1].released)
+
+
+def _image(release: Version) -> str:
+    return f"{release.image}@{release.digest}" if release.digest else release.image
+
+
+def build_context(profile: Profile, catalog: Catalog) -> Context:
+    known = wilayah.dataset().get(profile.region.code)
+    name = known.name if known else (profile.region.name or profile.region.code)
+    slug = known.slug if known else profile.region.code.replace(".", "")
+    region = RegionContext(profile.region.code, name, slug, profile.region.domain)
+    root = f"{profile.install_dir.rstrip('/')}/{slug}"
+    where = placement(profile)
+    hosts = {
+        n: HostContext(
+            n, h, sorted(a for a, on in where.apps.items() if on == n),
+            n == where.proxy, n == where.database, h.internal_address or h.address,
+        )
+        for n, h in profile.hosts.items()
+    }
+    db_host = hosts[where.database]
+    apps = {
+        app_id: _app_context(profile, catalog, app_id, where, db_host, hosts, root)
+        for app_id in sorted(profile.apps)
+    }
+    pg_version, pg_release = _latest(catalog.services.postgres)
+    proxy_version, proxy_release = _latest(catalog.services.proxy)
+    postgres = ServiceContext(
+        catalog.services.postgres, pg_version, _image(pg_release), where.database,
+        {s: f"{root}/secrets/postgres.{s}" for s in sorted(catalog.services.postgres.secrets)},
+    )
+    proxy = ServiceContext(
+        catalog.services.proxy, proxy_version, _image(proxy_release), where.proxy, {}
+    )
+    return Context(region, profile, catalog, root, f"spbe-{slug}", hosts, apps, postgres, proxy)
+
+
+def _app_context(
+    profile: Profile, catalog: Catalog, app_id: str, where: Placement,
+    db_host: HostContext, hosts: dict[str, HostContext], root: str,
+) -> AppContext:
+    from spbe_kit.validate import app_hostname
+
+    entry = profile.apps[app_id]
+    spec = catalog.apps[app_id]
+    release = spec.versions[entry.version]
+    host = where.apps[app_id]
+    colocated_proxy = host == where.proxy
+    upstream = (
+        f"http://{app_id}:{spec.port}"
+        if colocated_proxy
+        else f"http://{hosts[host].internal_address}:{spec.host_port}"
+    )
+    settings = {name: s.default for name, s in sorted(spec.settings.items())}
+    settings.update(entry.settings)
+    db_name = app_id.replace("-", "_")
+    database = {
+        "name": db_name,
+        "user": db_name,
+        "host": "postgres" if host == where.database else db_host.internal_address,
+        "port": POSTGRES_PORT,
+    }
+    return AppContext(
+        id=app_id, spec=spec, version=entry.version, release=release, image=_image(release),
+        hostname=app_hostname(profile, app_id, spec), host=host, upstream=upstream,
+        published_port=None if colocated_proxy else spec.host_port,
+        settings=dict(sorted(settings.items())),
+        secrets={s: f"{root}/secrets/{app_id}.{s}" for s in sorted(spec.secrets)},
+        database=database,
+    )

@@ -1,0 +1,100 @@
+"""The sandboxed Jinja2 environment and the filters that escape values for each target syntax.
+
+Profile values are data: they reach templates only through these filters, never as template
+source. A value that cannot be written safely into a syntax raises UnsafeValue.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+_NGINX_TOKEN = re.compile(r"^[A-Za-z0-9._:/\[\]-]+$")
+
+
+class UnsafeValue(ValueError):
+    def __init__(self, value: str, target: str) -> None:
+        self.value = value
+        self.target = target
+        super().__init__(f"{value!r} cannot be written safely into {target}")
+
+
+def yaml_str(value: Any) -> str:
+    """A double-quoted YAML scalar; JSON string escapes are a subset of YAML's."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def compose_str(value: Any) -> str:
+    """A YAML string that compose will not interpolate (``$`` doubled)."""
+    return yaml_str(str(value).replace("$", "$$"))
+
+
+def nginx_token(value: Any) -> str:
+    """A bare nginx token: only characters that cannot end a directive or start a variable."""
+    text = str(value)
+    if not _NGINX_TOKEN.match(text):
+        raise UnsafeValue(text, "nginx configuration")
+    return text
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def to_ansible_yaml(value: Any, indent: int = 0) -> str:
+    """Block YAML where every string is ``!unsafe``: Ansible never templates profile values."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        lines = []
+        for key in sorted(value):
+            item = value[key]
+            rendered = to_ansible_yaml(item, indent + 1)
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{yaml_str(key)}:\n{rendered}")
+            else:
+                lines.append(f"{pad}{yaml_str(key)}: {rendered}")
+        return "\n".join(lines)
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        lines = []
+        for item in value:
+            rendered = to_ansible_yaml(item, indent + 1)
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}-\n{rendered}")
+            else:
+                lines.append(f"{pad}- {rendered}")
+        return "\n".join(lines)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if value is None:
+        return "null"
+    return f"!unsafe {yaml_str(value)}"
+
+
+def make_environment(templates: Path) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        yaml_str=yaml_str,
+        compose_str=compose_str,
+        nginx_token=nginx_token,
+        to_json=to_json,
+        ansible_yaml=to_ansible_yaml,
+    )
+    return env

@@ -1,0 +1,217 @@
+"""Render every file of a region's deployment in memory, as ``{relative path: bytes}``.
+
+Deterministic: sorted iteration, no clocks, no absolute controller paths. Writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from spbe_kit import __version__, wilayah
+from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.render.context import (
+    PROXY_HTTP_PORT,
+    PROXY_HTTPS_PORT,
+    AppContext,
+    Context,
+    HostContext,
+    build_context,
+)
+from spbe_kit.render.environment import UnsafeValue, make_environment
+from spbe_kit.resources import templates_dir
+from spbe_kit.validate import Validated
+
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+MANIFEST_SCHEMA = "spbe-kit/manifest/v1"
+
+
+def templates_sha256(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_stamp(validated: Validated, templates: Path) -> dict[str, Any]:
+    """What the tree was rendered from; a change in any of these makes a tree stale."""
+    data = wilayah.dataset()
+    return {
+        "tool": {"name": "spbe-kit", "version": __version__},
+        "catalog": {"version": validated.catalog.version, "sha256": validated.catalog_doc.sha256},
+        "templates": {"sha256": templates_sha256(templates)},
+        "reference_data": {
+            "name": "wilayah-kemendagri",
+            "basis": wilayah.DATASET_BASIS,
+            "sha256": data.sha256,
+        },
+        "profile": {"file": validated.profile_path.name, "sha256": validated.profile_doc.sha256},
+    }
+
+
+class _Renderer:
+    def __init__(self, ctx: Context, templates: Path) -> None:
+        self.ctx = ctx
+        self.env = make_environment(templates)
+        https = ctx.profile.proxy.https_port
+        self.common: dict[str, Any] = {
+            "region": ctx.region,
+            "profile": ctx.profile,
+            "root": ctx.root,
+            "network": ctx.network,
+            "stamp": {"tool": __version__, "catalog": ctx.catalog.version},
+            "http_port": PROXY_HTTP_PORT,
+            "https_port": PROXY_HTTPS_PORT,
+            "https_suffix": "" if https == 443 else f":{https}",
+            "proxy": ctx.proxy,
+            "postgres": ctx.postgres,
+        }
+
+    def render(self, template: str, **values: Any) -> bytes:
+        try:
+            text = self.env.get_template(template).render(**self.common, **values)
+        except UnsafeValue as exc:
+            raise InvalidInput([Diagnostic("unsafe-value", Location(template), (), {"value": repr(exc.value), "target": exc.target})]) from None
+        except jinja2.TemplateError as exc:
+            raise InvalidInput([Diagnostic("template-error", Location(template), (), {"template": template, "problem": str(exc)})]) from None
+        return text.encode("utf-8")
+
+    def host_files(self, host: HostContext) -> dict[str, bytes]:
+        base = f"hosts/{host.name}"
+        files: dict[str, bytes] = {}
+        slug = self.ctx.region.slug
+        if host.runs_database:
+            publish = any(a.host != host.name for a in self.ctx.apps.values())
+            files[f"{base}/postgres/compose.yaml"] = self.render(
+                "compose/postgres.yaml.j2", host=host, project=f"spbe-{slug}-postgres",
+                publish_database=publish,
+            )
+        for app_id in host.apps:
+            app = self.ctx.apps[app_id]
+            files[f"{base}/{app_id}/compose.yaml"] = self.render(
+                "compose/app.yaml.j2", host=host, app=app, project=f"spbe-{slug}-{app_id}"
+            )
+            files[f"{base}/{app_id}/config.json"] = self.render(
+                "app/config.json.j2", config=self.app_config(app)
+            )
+        if host.runs_proxy:
+            files[f"{base}/proxy/compose.yaml"] = self.render(
+                "compose/proxy.yaml.j2", host=host, project=f"spbe-{slug}-proxy"
+            )
+            files[f"{base}/proxy/nginx.conf"] = self.render("nginx/nginx.conf.j2")
+            files[f"{base}/proxy/conf.d/00-default.conf"] = self.render("nginx/default.conf.j2")
+            for app in self.ctx.apps.values():
+                files[f"{base}/proxy/conf.d/{app.id}.conf"] = self.render("nginx/vhost.conf.j2", app=app)
+        return files
+
+    def app_config(self, app: AppContext) -> dict[str, Any]:
+        ctx = self.ctx
+        kecamatan = wilayah.dataset().kecamatan_of(ctx.region.code)
+        return {
+            "app": {"id": app.id, "version": app.version, "title": app.spec.title.model_dump()},
+            "region": {"code": ctx.region.code, "name": ctx.region.name, "domain": ctx.region.domain},
+            "grant": {
+                "donor": ctx.profile.grant.donor,
+                "agreement": ctx.profile.grant.agreement,
+                "date": ctx.profile.grant.date.isoformat(),
+            },
+            "hostname": app.hostname,
+            "listen": {"host": "0.0.0.0", "port": app.spec.port},
+            "database": {**app.database, "password_file": "/run/secrets/db_password"},
+            "secret_files": {name: f"/run/secrets/{name}" for name in app.secrets},
+            "volumes": {name: v.path for name, v in sorted(app.spec.volumes.items())},
+            "settings": app.settings,
+            "kecamatan": [{"code": k.code, "name": k.name} for k in kecamatan],
+        }
+
+    def inventory(self) -> dict[str, Any]:
+        hosts: dict[str, Any] = {}
+        for name, host in self.ctx.hosts.items():
+            spec = host.spec
+            if spec.connection == "local":
+                hosts[name] = {"ansible_connection": "local"}
+            else:
+                hosts[name] = {
+                    "ansible_host": spec.address,
+                    "ansible_port": spec.port,
+                    "ansible_user": spec.user,
+                }
+        groups = {
+            role: {"hosts": {n: None for n, h in self.ctx.hosts.items() if role in h.spec.roles}}
+            for role in ("proxy", "apps", "database")
+        }
+        return {"all": {"hosts": hosts, "children": groups}}
+
+    def deployment_vars(self) -> dict[str, Any]:
+        ctx = self.ctx
+        return {
+            "spbe_region": {"code": ctx.region.code, "name": ctx.region.name, "slug": ctx.region.slug},
+            "spbe_root": ctx.root,
+            "spbe_network": ctx.network,
+            "spbe_tls_mode": ctx.profile.tls.mode,
+            "spbe_proxy": {
+                "host": ctx.proxy.host,
+                "bind": ctx.profile.proxy.bind,
+                "http_port": ctx.profile.proxy.http_port,
+                "https_port": ctx.profile.proxy.https_port,
+                "image": ctx.proxy.image,
+            },
+            "spbe_postgres": {
+                "host": ctx.postgres.host,
+                "image": ctx.postgres.image,
+                "user": ctx.postgres.spec.user,
+                "secrets": ctx.postgres.secrets,
+            },
+            "spbe_apps": {
+                app.id: {
+                    "host": app.host,
+                    "version": app.version,
+                    "image": app.image,
+                    "hostname": app.hostname,
+                    "user": app.spec.user,
+                    "health": app.spec.health,
+                    "health_timeout_s": app.spec.health_timeout_s,
+                    "database": app.database,
+                    "secrets": app.secrets,
+                    "schema_generation": app.release.schema_generation,
+                }
+                for app in ctx.apps.values()
+            },
+            "spbe_hosts": {
+                name: {
+                    "apps": host.apps,
+                    "proxy": host.runs_proxy,
+                    "database": host.runs_database,
+                    "internal_address": host.internal_address,
+                }
+                for name, host in ctx.hosts.items()
+            },
+        }
+
+
+def render_files(validated: Validated, templates: Path | None = None) -> dict[str, bytes]:
+    """Every rendered file, plus ``manifest.json`` and ``SHA256SUMS`` over them."""
+    root = templates or templates_dir()
+    ctx = build_context(validated.profile, validated.catalog)
+    renderer = _Renderer(ctx, root)
+    files: dict[str, bytes] = {}
+    for host in ctx.hosts.values():
+        files.update(renderer.host_files(host))
+    files["inventory/hosts.yml"] = renderer.render("inventory/hosts.yml.j2", inventory=renderer.inventory())
+    files["inventory/group_vars/all.yml"] = renderer.render("inventory/all.yml.j2", spbe=renderer.deployment_vars())
+    manifest = {
+        "schema": MANIFEST_SCHEMA,
+        **inputs_stamp(validated, root),
+        "region": {"code": ctx.region.code, "name": ctx.region.name, "slug": ctx.region.slug},
+        "files": {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())},
+    }
+    files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    sums = "".join(f"{hashlib.sha256(files[p]).hexdigest()}  {p}\n" for p in sorted(files))
+    files[SUMS] = sums.encode()
+    return dict(sorted(files.items()))

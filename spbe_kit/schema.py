@@ -1,0 +1,20 @@
+"""JSON Schemas of the profile and the catalog, as committed under ``schemas/``."""
+
+from __future__ import annotations
+
+import json
+
+from spbe_kit.errors import Diagnostic, InvalidInput, Location
+
+
+def json_schema(kind: str) -> str:
+    from spbe_kit.models.catalog import Catalog
+    from spbe_kit.models.profile import Profile
+
+    models = {"profile": Profile, "catalog": Catalog}
+    if kind not in models:
+        raise InvalidInput([Diagnostic("profile-invalid-value", Location(kind), (), {"problem": "expected 'profile' or 'catalog'", "problem_id": "harus 'profile' atau 'catalog'", "found": kind})])
+    schema = models[kind].model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://spbe-kit.invalid/schemas/{kind}.schema.json"
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,102 @@
+"""``spbe-kit init``: a commented starter profile for one region, from the dataset.
+
+Fields the admin must fill carry the marker ``ISI`` and fail validation until filled.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from spbe_kit import wilayah
+from spbe_kit.errors import Diagnostic, InvalidInput, Location
+
+TEMPLATE = """\
+# yaml-language-server: $schema=https://spbe-kit.invalid/schemas/profile.schema.json
+# Profil spbe-kit untuk {name} ({code}).  /  spbe-kit profile for {name} ({code}).
+# Isi setiap kolom bertanda ISI, lalu jalankan: spbe-kit validate {file}
+# Fill in every field marked ISI, then run:    spbe-kit validate {file}
+schema: spbe-kit/profile/v1
+
+region:
+  code: "{code}"
+  name: {name}
+  domain: ISI                    # ISI: domain pemda, mis. {guess}
+
+grant:
+  donor: "32.11"                 # Kabupaten Sumedang
+  agreement: ISI                 # ISI: nomor NPHD/PKS hibah aplikasi
+  date: 2026-01-01               # ISI: tanggal perjanjian
+
+contacts:
+  admin:
+    name: ISI                    # ISI: admin Diskominfo
+    email: ISI                   # ISI
+  dpo:                           # Pejabat Pelindungan Data Pribadi (UU 27/2022 Ps. 53)
+    name: ISI                    # ISI
+    email: ISI                   # ISI
+
+hosting:
+  country: ID                    # PP 71/2019: data disimpan di Indonesia
+  provider: ISI                  # ISI: pengelola pusat data, mis. Diskominfo {short}
+
+hosts:
+  app1:
+    address: ISI                 # ISI: alamat IP server aplikasi
+    user: root
+    roles: [proxy, apps]
+  db1:
+    address: ISI                 # ISI: alamat IP server basis data
+    user: root
+    roles: [database]
+
+apps:
+  e-simpati:
+    version: "1.1.0"
+    settings:
+      timezone: {timezone}
+  simpeg:
+    version: "1.1.0"
+    settings:
+      timezone: {timezone}
+  layanan-publik:
+    version: "1.1.0"
+    settings:
+      timezone: {timezone}
+
+# Aplikasi Umum yang dipakai daerah; tumpang tindih wajib diberi justifikasi per aplikasi.
+aplikasi_umum: []
+
+privacy:                         # wajib untuk data kesehatan, anak, keuangan (UU 27/2022)
+  legal_basis: ISI               # ISI: dasar pemrosesan (Ps. 20)
+  dpia: ISI                      # ISI: nomor dokumen DPIA (Ps. 34)
+  retention: 5 tahun
+
+backup:
+  schedule: "0 2 * * *"
+  keep: 14
+"""
+
+
+def starter_text(code: str, file: str) -> str:
+    region = wilayah.dataset().get(code)
+    if region is None or region.level != "kabupaten_kota":
+        raise InvalidInput([Diagnostic("init-not-kabkota", Location(code), (), {"code": code})])
+    short = region.name.replace("Kabupaten ", "Kab. ")
+    guess = region.slug.replace("-", "") + ("kota" if region.is_kota else "kab") + ".go.id"
+    return TEMPLATE.format(
+        name=region.name, code=code, file=file, guess=guess, short=short,
+        timezone=wilayah.timezone_of(code),
+    )
+
+
+def write_starter(code: str, output: Path | None) -> Path:
+    region = wilayah.dataset().get(code)
+    target = output or Path(f"{region.slug if region else code}.yaml")
+    text = starter_text(code, str(target))
+    if target.exists():
+        raise InvalidInput([Diagnostic("init-exists", Location(str(target)), (), {"path": str(target)})])
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return target

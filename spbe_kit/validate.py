@@ -1,0 +1,443 @@
+"""Validate: a profile against the catalog, the Kemendagri dataset and national rules.
+
+Owns every check that needs more than one key at a time. Reports all problems at once; a
+check never stops the others. Reads files only to confirm that referenced TLS files exist.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from spbe_kit import wilayah
+from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath
+from spbe_kit.load import Document, load_yaml
+from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES, App, Catalog, Setting
+from spbe_kit.models.parse import errors_to_diagnostics, parse_model
+from spbe_kit.models.profile import Profile
+
+NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+RETENTION = re.compile(r"^[1-9][0-9]{0,3} ?(tahun|bulan|hari|years?|months?|days?)$")
+ROLES = ("proxy", "apps", "database")
+
+
+@dataclass(frozen=True)
+class Validated:
+    """A profile that passed every check, with the catalog it was checked against."""
+
+    profile: Profile
+    catalog: Catalog
+    profile_doc: Document
+    catalog_doc: Document
+    profile_path: Path
+
+
+def load_catalog(path: Path) -> tuple[Catalog, Document]:
+    doc = load_yaml(path)
+    if doc.problems:
+        raise InvalidInput(doc.problems)
+    return parse_model(doc, Catalog, "catalog"), doc
+
+
+def load_profile(path: Path, catalog: Catalog, catalog_doc: Document) -> Validated:
+    """Parse and check a profile; raises InvalidInput listing every problem found."""
+    from pydantic import ValidationError
+
+    doc = load_yaml(path)
+    problems = list(doc.problems)
+    try:
+        profile = Profile.model_validate(doc.data)
+    except ValidationError as exc:
+        problems += errors_to_diagnostics(doc, Profile, exc, "profile")
+        salvaged = _salvage(doc, problems)
+        reported = {d.key_path for d in problems}
+        if salvaged is not None:
+            problems += [d for d in check(salvaged, catalog, doc, path) if d.key_path not in reported]
+        raise InvalidInput(problems) from None
+    problems += check(profile, catalog, doc, path)
+    if problems:
+        raise InvalidInput(problems)
+    return Validated(profile, catalog, doc, catalog_doc, path)
+
+
+def _salvage(doc: Document, problems: list[Diagnostic]) -> Profile | None:
+    """Drop the keys already reported as wrong, so the other checks can still run."""
+    import copy
+
+    from pydantic import ValidationError
+
+    data = copy.deepcopy(doc.data)
+    for diag in problems:
+        if diag.code in ("profile-unknown-key", "profile-invalid-value") and diag.key_path:
+            _delete(data, diag.key_path)
+    try:
+        return Profile.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _delete(data: object, path: KeyPath) -> None:
+    parent = data
+    for part in path[:-1]:
+        if isinstance(parent, dict) and part in parent:
+            parent = parent[part]
+        elif isinstance(parent, list) and isinstance(part, int) and part < len(parent):
+            parent = parent[part]
+        else:
+            return
+    last = path[-1]
+    if isinstance(parent, dict):
+        parent.pop(last, None)
+
+
+def check(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> list[Diagnostic]:
+    checks = (
+        _region,
+        _grant,
+        _contacts,
+        _hosting,
+        _hosts,
+        _apps,
+        _ports,
+        _privacy,
+        _aplikasi_umum,
+        _tls,
+        _backup,
+        _install_dir,
+    )
+    unfilled = list(_placeholders(doc.data, (), doc))
+    skip = {d.key_path for d in unfilled}
+    found = list(unfilled)
+    for run in checks:
+        found.extend(d for d in run(profile, catalog, doc, path) if d.key_path not in skip)
+    return found
+
+
+PLACEHOLDER = "ISI"
+
+
+def _placeholders(data: object, path: KeyPath, doc: Document) -> Iterator[Diagnostic]:
+    """Fields ``spbe-kit init`` marked ISI ("fill in") that are still unfilled."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _placeholders(value, (*path, key), doc)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _placeholders(value, (*path, index), doc)
+    elif isinstance(data, str) and data.strip() == PLACEHOLDER:
+        yield doc.diagnostic("placeholder-unfilled", path)
+
+
+def _kabkota(code: str, where: KeyPath, doc: Document) -> Iterator[Diagnostic]:
+    problem = wilayah.kabkota_code_problem(code)
+    if problem:
+        yield doc.diagnostic("region-code-format", where, code=code)
+        return
+    data = wilayah.dataset()
+    if data.get(code) is None:
+        siblings = [r.code for r in data.kabupaten_kota() if r.code.startswith(code[:3])]
+        hint = f"codes in province {code[:2]}: {', '.join(siblings[:8])}" if siblings else ""
+        hint_id = f"kode di provinsi {code[:2]}: {', '.join(siblings[:8])}" if siblings else ""
+        yield doc.diagnostic(
+            "region-code-unknown", where, code=code, basis=wilayah.DATASET_BASIS,
+            suggestion=hint or "see `spbe-kit init --list`",
+            suggestion_id=hint_id or "lihat `spbe-kit init --list`",
+        )
+
+
+def _region(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    region = profile.region
+    problems = list(_kabkota(region.code, ("region", "code"), doc))
+    yield from problems
+    known = wilayah.dataset().get(region.code)
+    if not problems and known and region.name and _norm(region.name) != _norm(known.name):
+        yield doc.diagnostic(
+            "region-name-mismatch", ("region", "name"),
+            given=region.name, code=region.code, expected=known.name,
+        )
+    if not is_dns_name(region.domain):
+        yield doc.diagnostic("dns-name-invalid", ("region", "domain"), value=region.domain)
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def _grant(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    where = ("grant", "donor")
+    problems = list(_kabkota(profile.grant.donor, where, doc))
+    yield from problems
+    if not problems and profile.grant.donor != catalog.donor.code:
+        yield doc.diagnostic(
+            "grant-donor-mismatch", where,
+            given=profile.grant.donor, expected=catalog.donor.code, name=catalog.donor.name,
+        )
+
+
+def _contacts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    for role, contact in (("admin", profile.contacts.admin), ("dpo", profile.contacts.dpo)):
+        if contact and not EMAIL.match(contact.email):
+            yield doc.diagnostic("email-invalid", ("contacts", role, "email"), value=contact.email)
+
+
+def _hosting(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    if profile.hosting.country.upper() != "ID":
+        yield doc.diagnostic(
+            "hosting-outside-indonesia", ("hosting", "country"), country=profile.hosting.country
+        )
+
+
+def _hosts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    for name, host in profile.hosts.items():
+        if not NAME.match(name):
+            yield doc.diagnostic("name-invalid", ("hosts", name), value=name, kind="host")
+        for key in ("address", "internal_address"):
+            value = getattr(host, key)
+            if value is not None and not is_address(value):
+                yield doc.diagnostic("address-invalid", ("hosts", name, key), value=value)
+    local = [n for n, h in profile.hosts.items() if h.connection == "local"]
+    if len(local) > 1:
+        yield doc.diagnostic("local-host-multiple", ("hosts", local[1], "connection"))
+    for role in ROLES:
+        holders = [n for n, h in profile.hosts.items() if role in h.roles]
+        if not holders:
+            yield doc.diagnostic("role-unassigned", ("hosts",), role=role)
+        elif len(holders) > 1 and role != "apps":
+            yield doc.diagnostic(
+                "role-multiple", ("hosts", holders[1], "roles"), role=role, hosts=", ".join(holders)
+            )
+
+
+def _apps(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    hostnames: dict[str, str] = {}
+    for app_id, entry in profile.apps.items():
+        where: KeyPath = ("apps", app_id)
+        app = catalog.apps.get(app_id)
+        if app is None:
+            close = difflib.get_close_matches(app_id, catalog.apps, n=1)
+            available = ", ".join(catalog.apps) + (f" (did you mean '{close[0]}'?)" if close else "")
+            yield doc.diagnostic("app-unknown", where, app=app_id, available=available)
+            continue
+        if entry.version not in app.versions:
+            yield doc.diagnostic(
+                "app-version-unknown", (*where, "version"),
+                app=app_id, version=entry.version, available=", ".join(app.versions),
+            )
+        hostname = app_hostname(profile, app_id, app)
+        if entry.hostname is not None and not is_dns_name(entry.hostname):
+            yield doc.diagnostic("dns-name-invalid", (*where, "hostname"), value=entry.hostname)
+        elif hostname in hostnames:
+            yield doc.diagnostic(
+                "hostname-duplicate", (*where, "hostname"), hostname=hostname, other=hostnames[hostname]
+            )
+        hostnames[hostname] = app_id
+        if entry.host is not None:
+            yield from _app_host(profile, doc, app_id, entry.host)
+        yield from _settings(app_id, app, entry.settings, doc)
+
+
+def _app_host(profile: Profile, doc: Document, app_id: str, host: str) -> Iterator[Diagnostic]:
+    where = ("apps", app_id, "host")
+    if host not in profile.hosts:
+        yield doc.diagnostic("host-undefined", where, host=host, available=", ".join(profile.hosts))
+    elif "apps" not in profile.hosts[host].roles:
+        yield doc.diagnostic("host-not-apps", where, host=host)
+
+
+def _settings(
+    app_id: str, app: App, values: dict[str, bool | int | str], doc: Document
+) -> Iterator[Diagnostic]:
+    for name, value in values.items():
+        where = ("apps", app_id, "settings", name)
+        spec = app.settings.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(name, app.settings, n=1)
+            listing = ", ".join(app.settings)
+            yield doc.diagnostic(
+                "setting-unknown", where, app=app_id, setting=name,
+                suggestion=(f"did you mean '{close[0]}'? " if close else "") + f"settings: {listing}",
+                suggestion_id=(f"maksud Anda '{close[0]}'? " if close else "") + f"pengaturan: {listing}",
+            )
+            continue
+        yield from _setting_value(app_id, name, spec, value, where, doc)
+
+
+def _setting_value(
+    app_id: str, name: str, spec: Setting, value: bool | int | str, where: KeyPath, doc: Document
+) -> Iterator[Diagnostic]:
+    expected = {"int": "a whole number", "bool": "true or false", "string": "text", "choice": "text"}
+    ok_type = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "string": isinstance(value, str),
+        "choice": isinstance(value, str),
+    }[spec.type]
+    if not ok_type:
+        yield doc.diagnostic("setting-type", where, app=app_id, setting=name, expected=expected[spec.type])
+        return
+    control = f"required by {spec.control}" if spec.control else spec.description.en
+    if spec.type == "int" and isinstance(value, int):
+        low = spec.min if spec.min is not None else value
+        high = spec.max if spec.max is not None else value
+        if not low <= value <= high:
+            yield doc.diagnostic(
+                "setting-range", where, app=app_id, setting=name, value=value,
+                allowed=f"{spec.min}..{spec.max}", control=control,
+            )
+    if spec.type == "choice" and spec.choices and value not in spec.choices:
+        yield doc.diagnostic(
+            "setting-range", where, app=app_id, setting=name, value=value,
+            allowed=", ".join(spec.choices), control=control,
+        )
+
+
+def _ports(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    from spbe_kit.render.context import published_ports
+
+    for host, ports in published_ports(profile, catalog).items():
+        seen: dict[int, str] = {}
+        for port, owner, where in ports:
+            if port in seen:
+                yield doc.diagnostic(
+                    "port-collision", where, port=port, host=host, first=seen[port], second=owner
+                )
+            else:
+                seen[port] = owner
+
+
+def _privacy(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    holders = {
+        app_id: sorted(SENSITIVE_DATA_CLASSES.intersection(catalog.apps[app_id].data_classes))
+        for app_id in profile.apps
+        if app_id in catalog.apps
+    }
+    holders = {k: v for k, v in holders.items() if v}
+    if not holders:
+        return
+    apps = ", ".join(holders)
+    classes = ", ".join(sorted({c for v in holders.values() for c in v}))
+    if profile.contacts.dpo is None:
+        yield doc.diagnostic("privacy-dpo-missing", ("contacts", "dpo"), apps=apps, classes=classes)
+    required = (
+        ("legal_basis", "UU 27/2022 Art. 20", "e.g. legal_basis: 'Pelaksanaan tugas pemerintahan (UU 27/2022 Ps. 20 ayat 2 huruf e)'"),
+        ("dpia", "UU 27/2022 Art. 34", "e.g. dpia: 'DPIA/DINKES/2026/001'"),
+        ("retention", "UU 27/2022 Art. 43", "e.g. retention: '5 tahun'"),
+    )
+    for field, article, example in required:
+        if not getattr(profile.privacy, field):
+            yield doc.diagnostic(
+                "privacy-field-missing", ("privacy", field),
+                apps=apps, classes=classes, field=field, article=article, example=example,
+            )
+    retention = profile.privacy.retention
+    if retention and not RETENTION.match(retention.strip().lower()):
+        yield doc.diagnostic("privacy-retention-format", ("privacy", "retention"), value=retention)
+
+
+def _aplikasi_umum(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    for index, national in enumerate(profile.aplikasi_umum):
+        if national not in catalog.aplikasi_umum:
+            yield doc.diagnostic(
+                "aplikasi-umum-unknown", ("aplikasi_umum", index),
+                value=national, available=", ".join(catalog.aplikasi_umum),
+            )
+            continue
+        functions = set(catalog.aplikasi_umum[national].functions)
+        for app_id, entry in profile.apps.items():
+            app = catalog.apps.get(app_id)
+            overlap = sorted(functions.intersection(app.functions)) if app else []
+            if overlap and not (entry.justification or "").strip():
+                yield doc.diagnostic(
+                    "aplikasi-umum-overlap", ("apps", app_id),
+                    app=app_id, national=catalog.aplikasi_umum[national].title,
+                    functions=", ".join(overlap),
+                )
+
+
+def _tls(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    tls = profile.tls
+    if tls.mode != "provided":
+        return
+    if not tls.certificate or not tls.key:
+        yield doc.diagnostic("tls-files-required", ("tls",))
+        return
+    for key in ("certificate", "key"):
+        value: str = getattr(tls, key)
+        problem = profile_file_problem(path, value)
+        if problem:
+            yield doc.diagnostic(problem, ("tls", key), value=value)
+
+
+def profile_file_problem(profile_path: Path, reference: str) -> str | None:
+    """Files a profile names must stay inside the profile's folder and exist."""
+    base = profile_path.resolve().parent
+    target = (base / reference).resolve()
+    if not target.is_relative_to(base):
+        return "path-outside"
+    if not target.is_file():
+        return "tls-file-missing"
+    return None
+
+
+def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    problem = cron_problem(profile.backup.schedule)
+    if problem:
+        yield doc.diagnostic("cron-invalid", ("backup", "schedule"), value=profile.backup.schedule, problem=problem)
+    target = profile.backup.copy_to
+    if target and not target.startswith("/") and target not in profile.hosts:
+        yield doc.diagnostic(
+            "host-undefined", ("backup", "copy_to"), host=target, available=", ".join(profile.hosts)
+        )
+
+
+def _install_dir(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    value = profile.install_dir
+    if not value.startswith("/") or ".." in value.split("/") or not re.fullmatch(r"[A-Za-z0-9/._-]+", value):
+        yield doc.diagnostic("install-dir-invalid", ("install_dir",), value=value)
+
+
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+
+
+def cron_problem(schedule: str) -> str | None:
+    fields = schedule.split()
+    if len(fields) != 5:
+        return f"{len(fields)} fields, expected 5"
+    for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
+        for part in text.split(","):
+            base, _, step = part.partition("/")
+            if step and not step.isdigit():
+                return f"bad step '{part}'"
+            if base == "*":
+                continue
+            bounds = base.split("-")
+            if len(bounds) > 2 or not all(b.isdigit() for b in bounds):
+                return f"bad field '{text}'"
+            if not all(low <= int(b) <= high for b in bounds):
+                return f"'{text}' outside {low}-{high}"
+    return None
+
+
+def is_dns_name(value: str) -> bool:
+    if len(value) > 253 or "." not in value:
+        return False
+    return all(DNS_LABEL.match(label) for label in value.split("."))
+
+
+def is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return value == "localhost" or is_dns_name(value)
+
+
+def app_hostname(profile: Profile, app_id: str, app: App) -> str:
+    entry = profile.apps[app_id]
+    return entry.hostname or f"{app.subdomain}.{profile.region.domain}"
