@@ -126,7 +126,9 @@ def render(
                 from spbe_kit.messages import render_diagnostic
 
                 for reason in result.reasons:
-                    diag = Diagnostic("render-stale", Location(str(target)), (), {"reason": reason, "profile": str(profile)})
+                    diag = Diagnostic(
+                        "render-stale", Location(str(target)), (), {"reason": reason, "profile": str(profile)}
+                    )
                     _err(render_diagnostic(diag, _lang()))
                 return int(ExitCode.DIFFERENCES)
             _out(f"{target}: up to date")

@@ -44,7 +44,7 @@ class Document:
                 return Location(self.file, *found)
         return Location(self.file, 1, 1)
 
-    def diagnostic(self, code: str, path: KeyPath, **params: Any) -> Diagnostic:
+    def diagnostic(self, code: str, path: KeyPath, /, **params: Any) -> Diagnostic:
         return Diagnostic(code, self.locate(path), path, params)
 
 
@@ -105,6 +105,18 @@ class _Walker:
         return self.constructor.construct_object(node, deep=True)
 
 
+MISSING = object()
+
+
+def step(container: Any, part: str | int) -> Any:
+    """``container[part]`` for loaded data (dicts and lists), or MISSING."""
+    if isinstance(container, dict) and part in container:
+        return container[part]
+    if isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container):
+        return container[part]
+    return MISSING
+
+
 def _looks_numeric(text: str) -> bool:
     return re.fullmatch(r"[-+]?[0-9][0-9_]*\.[0-9_]*", text) is not None
 
@@ -118,7 +130,9 @@ def read_text(path: Path, display: str) -> tuple[str, str]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise InvalidInput([Diagnostic("yaml-too-large", Location(display), (), {"size": size, "limit": MAX_BYTES})])
+            raise InvalidInput(
+                [Diagnostic("yaml-too-large", Location(display), (), {"size": size, "limit": MAX_BYTES})]
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InvalidInput([Diagnostic("file-not-found", Location(display))]) from None
@@ -130,7 +144,9 @@ def read_text(path: Path, display: str) -> tuple[str, str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InvalidInput([Diagnostic("yaml-not-utf8", Location(display, line, 1), (), {"offset": exc.start})]) from None
+        raise InvalidInput(
+            [Diagnostic("yaml-not-utf8", Location(display, line, 1), (), {"offset": exc.start})]
+        ) from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InvalidInput([Diagnostic("yaml-nul-byte", Location(display, line, 1))])
@@ -152,7 +168,9 @@ def parse_yaml(text: str, display: str, digest: str | None = None) -> Document:
     except yaml.MarkedYAMLError as exc:
         raise InvalidInput([_syntax_diagnostic(exc, display, text)]) from None
     except yaml.YAMLError as exc:
-        raise InvalidInput([Diagnostic("yaml-syntax", Location(display, 1, 1), (), {"problem": str(exc)})]) from None
+        raise InvalidInput(
+            [Diagnostic("yaml-syntax", Location(display, 1, 1), (), {"problem": str(exc)})]
+        ) from None
     finally:
         loader.dispose()
     if node is None:
@@ -164,7 +182,9 @@ def parse_yaml(text: str, display: str, digest: str | None = None) -> Document:
         raise InvalidInput([_syntax_diagnostic(exc, display, text)]) from None
     doc.problems = walker.problems
     if not isinstance(doc.data, dict):
-        raise InvalidInput([Diagnostic("yaml-not-mapping", Location(display, 1, 1), (), {"found": type(doc.data).__name__})])
+        raise InvalidInput(
+            [Diagnostic("yaml-not-mapping", Location(display, 1, 1), (), {"found": type(doc.data).__name__})]
+        )
     return doc
 
 

@@ -8,12 +8,27 @@ from spbe_kit.errors import Diagnostic, InvalidInput, Location
 
 
 def json_schema(kind: str) -> str:
+    from pydantic import BaseModel
+
     from spbe_kit.models.catalog import Catalog
     from spbe_kit.models.profile import Profile
 
-    models = {"profile": Profile, "catalog": Catalog}
+    models: dict[str, type[BaseModel]] = {"profile": Profile, "catalog": Catalog}
     if kind not in models:
-        raise InvalidInput([Diagnostic("profile-invalid-value", Location(kind), (), {"problem": "expected 'profile' or 'catalog'", "problem_id": "harus 'profile' atau 'catalog'", "found": kind})])
+        raise InvalidInput(
+            [
+                Diagnostic(
+                    "profile-invalid-value",
+                    Location(kind),
+                    (),
+                    {
+                        "problem": "expected 'profile' or 'catalog'",
+                        "problem_id": "harus 'profile' atau 'catalog'",
+                        "found": kind,
+                    },
+                )
+            ]
+        )
     schema = models[kind].model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://spbe-kit.invalid/schemas/{kind}.schema.json"

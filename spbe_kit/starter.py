@@ -85,7 +85,11 @@ def starter_text(code: str, file: str) -> str:
     short = region.name.replace("Kabupaten ", "Kab. ")
     guess = region.slug.replace("-", "") + ("kota" if region.is_kota else "kab") + ".go.id"
     return TEMPLATE.format(
-        name=region.name, code=code, file=file, guess=guess, short=short,
+        name=region.name,
+        code=code,
+        file=file,
+        guess=guess,
+        short=short,
         timezone=wilayah.timezone_of(code),
     )
 

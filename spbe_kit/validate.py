@@ -15,7 +15,7 @@ from pathlib import Path
 
 from spbe_kit import wilayah
 from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath
-from spbe_kit.load import Document, load_yaml
+from spbe_kit.load import Document, load_yaml, step
 from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES, App, Catalog, Setting
 from spbe_kit.models.parse import errors_to_diagnostics, parse_model
 from spbe_kit.models.profile import Profile
@@ -85,15 +85,9 @@ def _salvage(doc: Document, problems: list[Diagnostic]) -> Profile | None:
 def _delete(data: object, path: KeyPath) -> None:
     parent = data
     for part in path[:-1]:
-        if isinstance(parent, dict) and part in parent:
-            parent = parent[part]
-        elif isinstance(parent, list) and isinstance(part, int) and part < len(parent):
-            parent = parent[part]
-        else:
-            return
-    last = path[-1]
+        parent = step(parent, part)
     if isinstance(parent, dict):
-        parent.pop(last, None)
+        parent.pop(path[-1], None)
 
 
 def check(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> list[Diagnostic]:
@@ -141,14 +135,36 @@ def _kabkota(code: str, where: KeyPath, doc: Document) -> Iterator[Diagnostic]:
         return
     data = wilayah.dataset()
     if data.get(code) is None:
-        siblings = [r.code for r in data.kabupaten_kota() if r.code.startswith(code[:3])]
-        hint = f"codes in province {code[:2]}: {', '.join(siblings[:8])}" if siblings else ""
-        hint_id = f"kode di provinsi {code[:2]}: {', '.join(siblings[:8])}" if siblings else ""
+        numbers = sorted(int(r.code[3:]) for r in data.kabupaten_kota() if r.code[:2] == code[:2])
+        if numbers:
+            ranges = _ranges(numbers, code[:2])
+            hint, hint_id = (
+                f"codes in province {code[:2]}: {ranges}",
+                f"kode di provinsi {code[:2]}: {ranges}",
+            )
+        else:
+            hint = f"province {code[:2]} does not exist; e.g. 32 is Jawa Barat"
+            hint_id = f"provinsi {code[:2]} tidak ada; mis. 32 adalah Jawa Barat"
         yield doc.diagnostic(
-            "region-code-unknown", where, code=code, basis=wilayah.DATASET_BASIS,
-            suggestion=hint or "see `spbe-kit init --list`",
-            suggestion_id=hint_id or "lihat `spbe-kit init --list`",
+            "region-code-unknown",
+            where,
+            code=code,
+            basis=wilayah.DATASET_BASIS,
+            suggestion=hint,
+            suggestion_id=hint_id,
         )
+
+
+def _ranges(numbers: list[int], province: str) -> str:
+    """[1, 2, 3, 71, 72] -> '32.01-32.03, 32.71-32.72'."""
+    spans: list[tuple[int, int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], n)
+        else:
+            spans.append((n, n))
+    text = [f"{province}.{a:02d}" + (f"-{province}.{b:02d}" if b != a else "") for a, b in spans]
+    return ", ".join(text)
 
 
 def _region(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
@@ -158,8 +174,11 @@ def _region(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> It
     known = wilayah.dataset().get(region.code)
     if not problems and known and region.name and _norm(region.name) != _norm(known.name):
         yield doc.diagnostic(
-            "region-name-mismatch", ("region", "name"),
-            given=region.name, code=region.code, expected=known.name,
+            "region-name-mismatch",
+            ("region", "name"),
+            given=region.name,
+            code=region.code,
+            expected=known.name,
         )
     if not is_dns_name(region.domain):
         yield doc.diagnostic("dns-name-invalid", ("region", "domain"), value=region.domain)
@@ -175,8 +194,11 @@ def _grant(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
     yield from problems
     if not problems and profile.grant.donor != catalog.donor.code:
         yield doc.diagnostic(
-            "grant-donor-mismatch", where,
-            given=profile.grant.donor, expected=catalog.donor.code, name=catalog.donor.name,
+            "grant-donor-mismatch",
+            where,
+            given=profile.grant.donor,
+            expected=catalog.donor.code,
+            name=catalog.donor.name,
         )
 
 
@@ -226,8 +248,11 @@ def _apps(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iter
             continue
         if entry.version not in app.versions:
             yield doc.diagnostic(
-                "app-version-unknown", (*where, "version"),
-                app=app_id, version=entry.version, available=", ".join(app.versions),
+                "app-version-unknown",
+                (*where, "version"),
+                app=app_id,
+                version=entry.version,
+                available=", ".join(app.versions),
             )
         hostname = app_hostname(profile, app_id, app)
         if entry.hostname is not None and not is_dns_name(entry.hostname):
@@ -260,7 +285,10 @@ def _settings(
             close = difflib.get_close_matches(name, app.settings, n=1)
             listing = ", ".join(app.settings)
             yield doc.diagnostic(
-                "setting-unknown", where, app=app_id, setting=name,
+                "setting-unknown",
+                where,
+                app=app_id,
+                setting=name,
                 suggestion=(f"did you mean '{close[0]}'? " if close else "") + f"settings: {listing}",
                 suggestion_id=(f"maksud Anda '{close[0]}'? " if close else "") + f"pengaturan: {listing}",
             )
@@ -287,13 +315,23 @@ def _setting_value(
         high = spec.max if spec.max is not None else value
         if not low <= value <= high:
             yield doc.diagnostic(
-                "setting-range", where, app=app_id, setting=name, value=value,
-                allowed=f"{spec.min}..{spec.max}", control=control,
+                "setting-range",
+                where,
+                app=app_id,
+                setting=name,
+                value=value,
+                allowed=f"{spec.min}..{spec.max}",
+                control=control,
             )
     if spec.type == "choice" and spec.choices and value not in spec.choices:
         yield doc.diagnostic(
-            "setting-range", where, app=app_id, setting=name, value=value,
-            allowed=", ".join(spec.choices), control=control,
+            "setting-range",
+            where,
+            app=app_id,
+            setting=name,
+            value=value,
+            allowed=", ".join(spec.choices),
+            control=control,
         )
 
 
@@ -325,15 +363,24 @@ def _privacy(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> I
     if profile.contacts.dpo is None:
         yield doc.diagnostic("privacy-dpo-missing", ("contacts", "dpo"), apps=apps, classes=classes)
     required = (
-        ("legal_basis", "UU 27/2022 Art. 20", "e.g. legal_basis: 'Pelaksanaan tugas pemerintahan (UU 27/2022 Ps. 20 ayat 2 huruf e)'"),
+        (
+            "legal_basis",
+            "UU 27/2022 Art. 20",
+            "e.g. legal_basis: 'Pelaksanaan tugas pemerintahan (UU 27/2022 Ps. 20 ayat 2 huruf e)'",
+        ),
         ("dpia", "UU 27/2022 Art. 34", "e.g. dpia: 'DPIA/DINKES/2026/001'"),
         ("retention", "UU 27/2022 Art. 43", "e.g. retention: '5 tahun'"),
     )
     for field, article, example in required:
         if not getattr(profile.privacy, field):
             yield doc.diagnostic(
-                "privacy-field-missing", ("privacy", field),
-                apps=apps, classes=classes, field=field, article=article, example=example,
+                "privacy-field-missing",
+                ("privacy", field),
+                apps=apps,
+                classes=classes,
+                field=field,
+                article=article,
+                example=example,
             )
     retention = profile.privacy.retention
     if retention and not RETENTION.match(retention.strip().lower()):
@@ -344,8 +391,10 @@ def _aplikasi_umum(profile: Profile, catalog: Catalog, doc: Document, path: Path
     for index, national in enumerate(profile.aplikasi_umum):
         if national not in catalog.aplikasi_umum:
             yield doc.diagnostic(
-                "aplikasi-umum-unknown", ("aplikasi_umum", index),
-                value=national, available=", ".join(catalog.aplikasi_umum),
+                "aplikasi-umum-unknown",
+                ("aplikasi_umum", index),
+                value=national,
+                available=", ".join(catalog.aplikasi_umum),
             )
             continue
         functions = set(catalog.aplikasi_umum[national].functions)
@@ -354,8 +403,10 @@ def _aplikasi_umum(profile: Profile, catalog: Catalog, doc: Document, path: Path
             overlap = sorted(functions.intersection(app.functions)) if app else []
             if overlap and not (entry.justification or "").strip():
                 yield doc.diagnostic(
-                    "aplikasi-umum-overlap", ("apps", app_id),
-                    app=app_id, national=catalog.aplikasi_umum[national].title,
+                    "aplikasi-umum-overlap",
+                    ("apps", app_id),
+                    app=app_id,
+                    national=catalog.aplikasi_umum[national].title,
                     functions=", ".join(overlap),
                 )
 
@@ -388,7 +439,9 @@ def profile_file_problem(profile_path: Path, reference: str) -> str | None:
 def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
     problem = cron_problem(profile.backup.schedule)
     if problem:
-        yield doc.diagnostic("cron-invalid", ("backup", "schedule"), value=profile.backup.schedule, problem=problem)
+        yield doc.diagnostic(
+            "cron-invalid", ("backup", "schedule"), value=profile.backup.schedule, problem=problem
+        )
     target = profile.backup.copy_to
     if target and not target.startswith("/") and target not in profile.hosts:
         yield doc.diagnostic(

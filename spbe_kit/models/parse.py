@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath
-from spbe_kit.load import Document
+from spbe_kit.load import MISSING, Document, step
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -56,9 +56,7 @@ def errors_to_diagnostics(
     return found
 
 
-def _diagnostic(
-    doc: Document, model: type[BaseModel], error: Any, path: KeyPath, prefix: str
-) -> Diagnostic:
+def _diagnostic(doc: Document, model: type[BaseModel], error: Any, path: KeyPath, prefix: str) -> Diagnostic:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else ""
@@ -102,13 +100,11 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> KeyPath:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
+        found = step(current, part)
+        if found is not MISSING:
+            current = found
             path.append(part)
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
-            current = current[part]
-            path.append(part)
-        elif isinstance(current, dict) and isinstance(part, str) and not path[-1:] == [part]:
+        elif isinstance(current, dict) and isinstance(part, str) and path[-1:] != [part]:
             # A missing key or a key pydantic names by alias: keep it so the message names it.
             if part not in ("bool", "int", "str", "float", "[key]"):
                 path.append(part)

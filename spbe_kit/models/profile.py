@@ -39,9 +39,7 @@ class Contact(Strict):
 
 class Contacts(Strict):
     admin: Contact
-    dpo: Contact | None = Field(
-        default=None, description="Data protection officer (UU 27/2022 Art. 53)."
-    )
+    dpo: Contact | None = Field(default=None, description="Data protection officer (UU 27/2022 Art. 53).")
 
 
 class Hosting(Strict):

@@ -131,8 +131,12 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
     where = placement(profile)
     hosts = {
         n: HostContext(
-            n, h, sorted(a for a, on in where.apps.items() if on == n),
-            n == where.proxy, n == where.database, h.internal_address or h.address,
+            n,
+            h,
+            sorted(a for a, on in where.apps.items() if on == n),
+            n == where.proxy,
+            n == where.database,
+            h.internal_address or h.address,
         )
         for n, h in profile.hosts.items()
     }
@@ -144,18 +148,24 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
     pg_version, pg_release = _latest(catalog.services.postgres)
     proxy_version, proxy_release = _latest(catalog.services.proxy)
     postgres = ServiceContext(
-        catalog.services.postgres, pg_version, _image(pg_release), where.database,
+        catalog.services.postgres,
+        pg_version,
+        _image(pg_release),
+        where.database,
         {s: f"{root}/secrets/postgres.{s}" for s in sorted(catalog.services.postgres.secrets)},
     )
-    proxy = ServiceContext(
-        catalog.services.proxy, proxy_version, _image(proxy_release), where.proxy, {}
-    )
+    proxy = ServiceContext(catalog.services.proxy, proxy_version, _image(proxy_release), where.proxy, {})
     return Context(region, profile, catalog, root, f"spbe-{slug}", hosts, apps, postgres, proxy)
 
 
 def _app_context(
-    profile: Profile, catalog: Catalog, app_id: str, where: Placement,
-    db_host: HostContext, hosts: dict[str, HostContext], root: str,
+    profile: Profile,
+    catalog: Catalog,
+    app_id: str,
+    where: Placement,
+    db_host: HostContext,
+    hosts: dict[str, HostContext],
+    root: str,
 ) -> AppContext:
     from spbe_kit.validate import app_hostname
 
@@ -179,8 +189,14 @@ def _app_context(
         "port": POSTGRES_PORT,
     }
     return AppContext(
-        id=app_id, spec=spec, version=entry.version, release=release, image=_image(release),
-        hostname=app_hostname(profile, app_id, spec), host=host, upstream=upstream,
+        id=app_id,
+        spec=spec,
+        version=entry.version,
+        release=release,
+        image=_image(release),
+        hostname=app_hostname(profile, app_id, spec),
+        host=host,
+        upstream=upstream,
         published_port=None if colocated_proxy else spec.host_port,
         settings=dict(sorted(settings.items())),
         secrets={s: f"{root}/secrets/{app_id}.{s}" for s in sorted(spec.secrets)},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,9 @@ def to_ansible_yaml(value: Any, indent: int = 0) -> str:
     return f"!unsafe {yaml_str(value)}"
 
 
+@cache
 def make_environment(templates: Path) -> SandboxedEnvironment:
+    """One environment per template folder, so each template compiles once per process."""
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(templates)),
         undefined=jinja2.StrictUndefined,

@@ -77,9 +77,24 @@ class _Renderer:
         try:
             text = self.env.get_template(template).render(**self.common, **values)
         except UnsafeValue as exc:
-            raise InvalidInput([Diagnostic("unsafe-value", Location(template), (), {"value": repr(exc.value), "target": exc.target})]) from None
+            raise InvalidInput(
+                [
+                    Diagnostic(
+                        "unsafe-value",
+                        Location(template),
+                        (),
+                        {"value": repr(exc.value), "target": exc.target},
+                    )
+                ]
+            ) from None
         except jinja2.TemplateError as exc:
-            raise InvalidInput([Diagnostic("template-error", Location(template), (), {"template": template, "problem": str(exc)})]) from None
+            raise InvalidInput(
+                [
+                    Diagnostic(
+                        "template-error", Location(template), (), {"template": template, "problem": str(exc)}
+                    )
+                ]
+            ) from None
         return text.encode("utf-8")
 
     def host_files(self, host: HostContext) -> dict[str, bytes]:
@@ -89,7 +104,9 @@ class _Renderer:
         if host.runs_database:
             publish = any(a.host != host.name for a in self.ctx.apps.values())
             files[f"{base}/postgres/compose.yaml"] = self.render(
-                "compose/postgres.yaml.j2", host=host, project=f"spbe-{slug}-postgres",
+                "compose/postgres.yaml.j2",
+                host=host,
+                project=f"spbe-{slug}-postgres",
                 publish_database=publish,
             )
         for app_id in host.apps:
@@ -204,7 +221,9 @@ def render_files(validated: Validated, templates: Path | None = None) -> dict[st
     for host in ctx.hosts.values():
         files.update(renderer.host_files(host))
     files["inventory/hosts.yml"] = renderer.render("inventory/hosts.yml.j2", inventory=renderer.inventory())
-    files["inventory/group_vars/all.yml"] = renderer.render("inventory/all.yml.j2", spbe=renderer.deployment_vars())
+    files["inventory/group_vars/all.yml"] = renderer.render(
+        "inventory/all.yml.j2", spbe=renderer.deployment_vars()
+    )
     manifest = {
         "schema": MANIFEST_SCHEMA,
         **inputs_stamp(validated, root),

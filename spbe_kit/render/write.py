@@ -39,6 +39,9 @@ def write_tree(files: dict[str, bytes], out: Path) -> None:
         os.chmod(staging, DIR_MODE)
         for rel, data in files.items():
             _write_file(staging, rel, data)
+        for folder in staging.rglob("*"):
+            if folder.is_dir():
+                os.chmod(folder, DIR_MODE)
         for name in PRESERVED:
             kept = out / name
             if kept.is_dir() and not kept.is_symlink():

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: sets up what the tests need (engine, .venv), then runs the whole suite.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m "not e2e"`.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+bash scripts/setup-engine.sh
+bash scripts/setup-python.sh
+export PATH="$here/.venv/bin:$PATH"
+.venv/bin/ruff check spbe_kit tests benchmarks
+.venv/bin/mypy
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,68 @@
+"""Shared fixtures. Under CI=true a missing tool or engine fails a test instead of skipping it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from spbe_kit.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "profiles"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="Rewrite tests/golden from the examples.")
+
+
+def require(condition: bool, what: str) -> None:
+    """Skip when a tool is missing on a developer's machine; fail under CI=true."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true")
+    pytest.skip(f"{what} not available")
+
+
+def require_tool(name: str) -> str:
+    found = shutil.which(name)
+    require(found is not None, f"the '{name}' command")
+    assert found
+    return found
+
+
+@pytest.fixture
+def cli() -> Callable[..., object]:
+    runner = CliRunner()
+
+    def run(*args: str, cwd: Path | None = None) -> object:
+        old = os.getcwd()
+        if cwd:
+            os.chdir(cwd)
+        try:
+            return runner.invoke(app, ["--lang", "en", *args], catch_exceptions=False)
+        finally:
+            os.chdir(old)
+
+    return run
+
+
+@pytest.fixture
+def demo_text() -> str:
+    return (EXAMPLES / "demo.yaml").read_text()
+
+
+@pytest.fixture
+def write_profile(tmp_path: Path) -> Callable[[str, str], Path]:
+    def write(text: str, name: str = "bad.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write

@@ -1,0 +1,46 @@
+"""Golden files: each example's rendered tree, byte for byte.
+
+After an intended change to templates, catalog or examples, rewrite them with
+``pytest tests/test_golden.py --update-golden`` and review the diff in git.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+
+from spbe_kit import pipeline
+from spbe_kit.render.tree import render_files
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("profile", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_golden_tree(profile: Path, request: pytest.FixtureRequest) -> None:
+    files = render_files(pipeline.validate(profile))
+    folder = GOLDEN / profile.stem
+    if request.config.getoption("--update-golden"):
+        shutil.rmtree(folder, ignore_errors=True)
+        for rel, data in files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes(data)
+        return
+    expected = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert sorted(files) == sorted(expected), "file list differs; run with --update-golden if intended"
+    diffs = []
+    for rel in sorted(files):
+        if files[rel] != expected[rel]:
+            diffs.extend(
+                difflib.unified_diff(
+                    expected[rel].decode().splitlines(),
+                    files[rel].decode().splitlines(),
+                    f"golden/{profile.stem}/{rel}",
+                    f"rendered/{rel}",
+                    lineterm="",
+                )
+            )
+    assert not diffs, "\n".join(diffs) + "\n(run pytest --update-golden if this change is intended)"
