@@ -173,5 +173,41 @@ def schema(
     _run(body)
 
 
+images_app = typer.Typer(help="Build the catalog's images from Debian packages (donor).", no_args_is_help=True)
+app.add_typer(images_app, name="images")
+
+
+@images_app.command("build")
+def images_build(
+    only: Annotated[list[str] | None, typer.Option("--only", help="Image tag or app name.")] = None,
+    tests: Annotated[bool, typer.Option("--tests", help="Also build the test-server image.")] = False,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Lock file and package lists.")] = Path(
+        "build/images"
+    ),
+) -> None:
+    """Build every image the catalog names; unchanged images are skipped."""
+
+    def body() -> int:
+        import time
+
+        from spbe_kit.images import build_images
+
+        start = time.monotonic()
+        results = build_images(output, lambda line: _out(line, "dim"), only or [], tests)
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("image", "id", "size", "build", box=None)
+        for built in results:
+            state = "unchanged" if built.cached else f"{built.seconds:.1f} s"
+            table.add_row(built.tag, built.image_id[7:19], f"{built.size / 1e6:.0f} MB", state)
+        Console().print(table)
+        rebuilt = sum(not b.cached for b in results)
+        _out(f"{len(results)} images, {rebuilt} built, {time.monotonic() - start:.1f} s; lock: {output}/images.lock.json")
+        return 0
+
+    _run(body)
+
+
 def main() -> None:
     app()

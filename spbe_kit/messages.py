@@ -310,6 +310,11 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "replace ISI with the real value",
         "ganti ISI dengan nilai sebenarnya",
     ),
+    "command-failed": ("`{command}` failed with exit code {code}: {stderr}", "`{command}` gagal dengan kode {code}: {stderr}", "see the output above; run again with --debug for details", "lihat keluaran di atas; jalankan lagi dengan --debug untuk rinciannya"),
+    "docker-unavailable": ("cannot reach the Docker engine: {problem}", "tidak dapat terhubung ke Docker engine: {problem}", "run `sudo bash scripts/setup-engine.sh` (installs and starts dockerd)", "jalankan `sudo bash scripts/setup-engine.sh` (memasang dan menjalankan dockerd)"),
+    "image-build-failed": ("building {image} failed: {problem}", "membangun {image} gagal: {problem}", "read the build output above", "baca keluaran build di atas"),
+    "image-unknown": ("no image matches '{name}'", "tidak ada image yang cocok dengan '{name}'", "images: {available}", "image: {available}"),
+    "image-not-buildable": ("the catalog names {image} but images/build.yaml does not say how to build it", "katalog menyebut {image} tetapi images/build.yaml tidak menjelaskan cara membangunnya", "add it to images/build.yaml", "tambahkan ke images/build.yaml"),
     "template-error": (
         "template {template}: {problem}",
         "templat {template}: {problem}",

@@ -1,0 +1,3 @@
+from spbe_app.server import main
+
+main()
