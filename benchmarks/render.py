@@ -72,18 +72,24 @@ def process_time(args: list[str], runs: int = 5) -> float:
 
 def main() -> None:
     single = one_profile()
-    print(f"one profile, validate+render in process: median {single * 1000:.1f} ms "
-          f"(target 50 ms, ratio {single / 0.050:.2f})")
+    print(
+        f"one profile, validate+render in process: median {single * 1000:.1f} ms "
+        f"(target 50 ms, ratio {single / 0.050:.2f})"
+    )
     scratch = Path(tempfile.mkdtemp(prefix="spbe-bench-"))
     try:
         total, count = all_regions(scratch)
     finally:
         shutil.rmtree(scratch)
-    print(f"{count} generated profiles rendered to disk: {total:.2f} s "
-          f"({total / count * 1000:.1f} ms each; target 15 s, ratio {total / 15:.2f})")
+    print(
+        f"{count} generated profiles rendered to disk: {total:.2f} s "
+        f"({total / count * 1000:.1f} ms each; target 15 s, ratio {total / 15:.2f})"
+    )
     helptime = process_time(["--help"])
-    print(f"spbe-kit --help, whole process: median {helptime * 1000:.0f} ms "
-          f"(target 400 ms, ratio {helptime / 0.4:.2f})")
+    print(
+        f"spbe-kit --help, whole process: median {helptime * 1000:.0f} ms "
+        f"(target 400 ms, ratio {helptime / 0.4:.2f})"
+    )
     validate = process_time(["validate", str(KARAWANG)])
     print(f"spbe-kit validate karawang.yaml, whole process: median {validate * 1000:.0f} ms")
 

@@ -173,7 +173,9 @@ def schema(
     _run(body)
 
 
-images_app = typer.Typer(help="Build the catalog's images from Debian packages (donor).", no_args_is_help=True)
+images_app = typer.Typer(
+    help="Build the catalog's images from Debian packages (donor).", no_args_is_help=True
+)
 app.add_typer(images_app, name="images")
 
 
@@ -203,7 +205,8 @@ def images_build(
             table.add_row(built.tag, built.image_id[7:19], f"{built.size / 1e6:.0f} MB", state)
         Console().print(table)
         rebuilt = sum(not b.cached for b in results)
-        _out(f"{len(results)} images, {rebuilt} built, {time.monotonic() - start:.1f} s; lock: {output}/images.lock.json")
+        took = time.monotonic() - start
+        _out(f"{len(results)} images, {rebuilt} built, {took:.1f} s; lock: {output}/images.lock.json")
         return 0
 
     _run(body)

@@ -91,7 +91,14 @@ def select(spec: BuildSpec, only: list[str], include_tests: bool) -> list[str]:
         matches = [t for t in spec.images if name in (t, t.split(":")[0], t.split("/")[-1].split(":")[0])]
         if not matches:
             raise InvalidInput(
-                [Diagnostic("image-unknown", Location("images/build.yaml"), (), {"name": name, "available": ", ".join(spec.images)})]
+                [
+                    Diagnostic(
+                        "image-unknown",
+                        Location("images/build.yaml"),
+                        (),
+                        {"name": name, "available": ", ".join(spec.images)},
+                    )
+                ]
             )
         chosen.extend(matches)
     return chosen
@@ -99,7 +106,9 @@ def select(spec: BuildSpec, only: list[str], include_tests: bool) -> list[str]:
 
 def unbuildable(spec: BuildSpec, catalog: Catalog) -> list[str]:
     """Images the catalog names that build.yaml cannot produce."""
-    named = [v.image for c in (catalog.services.postgres, catalog.services.proxy) for v in c.versions.values()]
+    named = [
+        v.image for c in (catalog.services.postgres, catalog.services.proxy) for v in c.versions.values()
+    ]
     named += [v.image for app in catalog.apps.values() for v in app.versions.values()]
     return sorted({tag for tag in named if tag not in spec.images})
 
@@ -154,14 +163,24 @@ class Builder:
         scratch = Path(tempfile.mkdtemp(prefix="spbe-kit-rootfs-"))
         try:
             rootfs = scratch / "rootfs"
-            self.runner.run(["debootstrap", f"--variant={base.variant}", base.suite, str(rootfs), base.mirror])
+            self.runner.run(
+                ["debootstrap", f"--variant={base.variant}", base.suite, str(rootfs), base.mirror]
+            )
             tarball = scratch / "rootfs.tar"
             # debootstrap leaves the downloaded .debs and package lists behind: not image content.
-            self.runner.run([
-                "tar", "-C", str(rootfs), "--numeric-owner",
-                "--exclude=./var/cache/apt/archives/*.deb", "--exclude=./var/lib/apt/lists/*",
-                "-cf", str(tarball), ".",
-            ])
+            self.runner.run(
+                [
+                    "tar",
+                    "-C",
+                    str(rootfs),
+                    "--numeric-owner",
+                    "--exclude=./var/cache/apt/archives/*.deb",
+                    "--exclude=./var/lib/apt/lists/*",
+                    "-cf",
+                    str(tarball),
+                    ".",
+                ]
+            )
             repository, tag = base.tag.rsplit(":", 1)
             self.client.api.import_image(src=str(tarball), repository=repository, tag=tag)
         finally:
@@ -186,8 +205,14 @@ class Builder:
         self.report(f"{tag}: building from images/{image.context}")
         start = time.monotonic()
         stream = self.client.api.build(
-            path=str(context), tag=tag, buildargs=image.args, labels={HASH_LABEL: wanted},
-            rm=True, forcerm=True, decode=True, pull=False,
+            path=str(context),
+            tag=tag,
+            buildargs=image.args,
+            labels={HASH_LABEL: wanted},
+            rm=True,
+            forcerm=True,
+            decode=True,
+            pull=False,
         )
         for chunk in stream:
             if "error" in chunk:
@@ -203,8 +228,12 @@ class Builder:
     def packages(self, tag: str) -> str:
         """The image's Debian package list: its software bill of materials."""
         output = self.client.containers.run(
-            tag, ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n"],
-            entrypoint="", user="0:0", remove=True, network_disabled=True,
+            tag,
+            ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\n"],
+            entrypoint="",
+            user="0:0",
+            remove=True,
+            network_disabled=True,
         )
         return "".join(sorted(output.decode().splitlines(keepends=True)))
 
@@ -220,7 +249,9 @@ class Builder:
         return int(self.client.images.get(tag).attrs.get("Size", 0))
 
     def _failure(self, tag: str, problem: str) -> OperationFailed:
-        return OperationFailed([Diagnostic("image-build-failed", Location(tag), (), {"image": tag, "problem": problem})])
+        return OperationFailed(
+            [Diagnostic("image-build-failed", Location(tag), (), {"image": tag, "problem": problem})]
+        )
 
 
 def sbom_name(tag: str) -> str:

@@ -34,7 +34,7 @@ class Runner:
         self,
         argv: Sequence[str],
         *,
-        input: bytes | None = None,  # noqa: A002 - mirrors subprocess
+        input: bytes | None = None,
         cwd: Path | None = None,
         check: bool = True,
         timeout: float | None = None,

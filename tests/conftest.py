@@ -66,3 +66,46 @@ def write_profile(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+def docker_engine_ready() -> bool:
+    try:
+        from spbe_kit.images import docker_client
+
+        docker_client()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    require(docker_engine_ready(), "a running Docker engine (scripts/setup-engine.sh)")
+
+
+@pytest.fixture(scope="session")
+def images(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every catalog image (and the test server) built; cheap when already built."""
+    from spbe_kit.images import build_images
+
+    out = tmp_path_factory.mktemp("images")
+    build_images(out, lambda line: None, [], include_tests=True)
+    return out
+
+
+@pytest.fixture
+def test_servers(images: Path):
+    """A factory of disposable SSH servers; all of them are removed after the test."""
+    from spbe_kit.testservers import TestServers
+
+    started: list[TestServers] = []
+
+    def start(count: int, internal: bool = False) -> TestServers:
+        servers = TestServers(internal=internal)
+        started.append(servers)
+        servers.start(count)
+        return servers
+
+    yield start
+    for servers in started:
+        servers.stop()

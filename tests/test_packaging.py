@@ -9,7 +9,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, ROOT
 
 
@@ -18,7 +17,8 @@ def test_wheel_install_renders_without_the_source_tree(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(ROOT)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (wheel,) = wheels.glob("spbe_kit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -32,16 +32,23 @@ def test_wheel_install_renders_without_the_source_tree(tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     profile = tmp_path / "karawang.yaml"
     profile.write_text((EXAMPLES / "karawang.yaml").read_text())
     env = {**os.environ, "PYTHONPATH": str(target)}
     probe = "import spbe_kit.resources as r; print(r.shipped_root())"
-    where = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path,
-                           capture_output=True, text=True, check=True)
+    where = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert where.stdout.strip() == str(target / "spbe_kit" / "_bundled")
-    run = subprocess.run([sys.executable, "-m", "spbe_kit", "render", "karawang.yaml"], env=env,
-                         cwd=tmp_path, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "spbe_kit", "render", "karawang.yaml"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "build" / "karawang" / "manifest.json").is_file()

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from itertools import pairwise
+from typing import Any
 
 SUPPORTED_GENERATION = {"1.0.0": 1, "1.1.0": 2}
 
@@ -20,18 +22,38 @@ class Invalid(ValueError):
 # WHO Child Growth Standards (2006), length/height-for-age: median and SD at six-month knots,
 # linearly interpolated between them. Enough for a reference classification.
 _HFA = {
-    "L": [(0, 49.9, 1.89), (6, 67.6, 2.24), (12, 75.7, 2.50), (18, 82.3, 2.80), (24, 87.1, 3.06),
-          (30, 91.9, 3.36), (36, 96.1, 3.70), (42, 99.9, 3.97), (48, 103.3, 4.22), (54, 106.7, 4.46),
-          (60, 110.0, 4.70)],
-    "P": [(0, 49.1, 1.86), (6, 65.7, 2.32), (12, 74.0, 2.60), (18, 80.7, 2.90), (24, 85.7, 3.22),
-          (30, 90.7, 3.54), (36, 95.1, 3.72), (42, 99.0, 3.99), (48, 102.7, 4.26), (54, 106.2, 4.52),
-          (60, 109.4, 4.76)],
+    "L": [
+        (0, 49.9, 1.89),
+        (6, 67.6, 2.24),
+        (12, 75.7, 2.50),
+        (18, 82.3, 2.80),
+        (24, 87.1, 3.06),
+        (30, 91.9, 3.36),
+        (36, 96.1, 3.70),
+        (42, 99.9, 3.97),
+        (48, 103.3, 4.22),
+        (54, 106.7, 4.46),
+        (60, 110.0, 4.70),
+    ],
+    "P": [
+        (0, 49.1, 1.86),
+        (6, 65.7, 2.32),
+        (12, 74.0, 2.60),
+        (18, 80.7, 2.90),
+        (24, 85.7, 3.22),
+        (30, 90.7, 3.54),
+        (36, 95.1, 3.72),
+        (42, 99.0, 3.99),
+        (48, 102.7, 4.26),
+        (54, 106.2, 4.52),
+        (60, 109.4, 4.76),
+    ],
 }
 
 
 def height_for_age_z(sex: str, age_months: int, height_cm: float) -> float:
     knots = _HFA[sex]
-    for (m0, med0, sd0), (m1, med1, sd1) in zip(knots, knots[1:]):
+    for (m0, med0, sd0), (m1, med1, sd1) in pairwise(knots):
         if m0 <= age_months <= m1:
             t = (age_months - m0) / (m1 - m0)
             median, sd = med0 + t * (med1 - med0), sd0 + t * (sd1 - sd0)
@@ -87,8 +109,15 @@ def _simpati_create(body: dict[str, Any], config: dict[str, Any], generation: in
     if not 30 <= height <= 130:
         raise Invalid("height_cm must be between 30 and 130")
     z = height_for_age_z(sex, age, height)
-    row = {"child_ref": child, "sex": sex, "age_months": age, "height_cm": height,
-           "kecamatan_code": code, "haz": z, "status": stunting_status(z)}
+    row = {
+        "child_ref": child,
+        "sex": sex,
+        "age_months": age,
+        "height_cm": height,
+        "kecamatan_code": code,
+        "haz": z,
+        "status": stunting_status(z),
+    }
     if generation >= 2 and body.get("muac_cm") is not None:
         row["muac_cm"] = float(body["muac_cm"])
     return row
@@ -124,7 +153,8 @@ APPS: dict[str, AppSpec] = {
     "e-simpati": AppSpec(
         table="measurements",
         migrations={
-            1: ["""CREATE TABLE measurements (
+            1: [
+                """CREATE TABLE measurements (
                      id serial PRIMARY KEY,
                      child_ref text NOT NULL,
                      sex char(1) NOT NULL CHECK (sex IN ('L', 'P')),
@@ -135,27 +165,44 @@ APPS: dict[str, AppSpec] = {
                      status text NOT NULL,
                      measured_on date NOT NULL DEFAULT current_date,
                      created_at timestamptz NOT NULL DEFAULT now())""",
-                "CREATE INDEX measurements_kecamatan ON measurements (kecamatan_code)"],
+                "CREATE INDEX measurements_kecamatan ON measurements (kecamatan_code)",
+            ],
             2: ["ALTER TABLE measurements ADD COLUMN muac_cm numeric(4,1)"],
         },
         create=_simpati_create,
-        columns=lambda g: ["id", "child_ref", "sex", "age_months", "height_cm", "kecamatan_code",
-                           "haz", "status", "measured_on"] + (["muac_cm"] if g >= 2 else []),
+        columns=lambda g: (
+            [
+                "id",
+                "child_ref",
+                "sex",
+                "age_months",
+                "height_cm",
+                "kecamatan_code",
+                "haz",
+                "status",
+                "measured_on",
+            ]
+            + (["muac_cm"] if g >= 2 else [])
+        ),
     ),
     "simpeg": AppSpec(
         table="employees",
         migrations={
-            1: ["""CREATE TABLE employees (
+            1: [
+                """CREATE TABLE employees (
                      id serial PRIMARY KEY,
                      nip char(18) NOT NULL UNIQUE,
                      name text NOT NULL,
                      unit text NOT NULL,
-                     created_at timestamptz NOT NULL DEFAULT now())"""],
-            2: ["""CREATE TABLE position_history (
+                     created_at timestamptz NOT NULL DEFAULT now())"""
+            ],
+            2: [
+                """CREATE TABLE position_history (
                      id serial PRIMARY KEY,
                      employee_id int NOT NULL REFERENCES employees(id),
                      position text NOT NULL,
-                     since date NOT NULL DEFAULT current_date)"""],
+                     since date NOT NULL DEFAULT current_date)"""
+            ],
         },
         create=_simpeg_create,
         columns=lambda g: ["id", "nip", "name", "unit"],
@@ -163,14 +210,18 @@ APPS: dict[str, AppSpec] = {
     "layanan-publik": AppSpec(
         table="requests",
         migrations={
-            1: ["""CREATE TABLE requests (
+            1: [
+                """CREATE TABLE requests (
                      id serial PRIMARY KEY,
                      service text NOT NULL,
                      applicant_ref text NOT NULL,
                      status text NOT NULL CHECK (status IN ('diterima', 'diproses', 'selesai', 'ditolak')),
-                     created_at timestamptz NOT NULL DEFAULT now())"""],
-            2: ["""ALTER TABLE requests ADD COLUMN channel text NOT NULL DEFAULT 'loket'
-                     CHECK (channel IN ('loket', 'daring', 'mpp'))"""],
+                     created_at timestamptz NOT NULL DEFAULT now())"""
+            ],
+            2: [
+                """ALTER TABLE requests ADD COLUMN channel text NOT NULL DEFAULT 'loket'
+                     CHECK (channel IN ('loket', 'daring', 'mpp'))"""
+            ],
         },
         create=_layanan_create,
         columns=lambda g: ["id", "service", "applicant_ref", "status"] + (["channel"] if g >= 2 else []),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import signal
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,8 +44,15 @@ def connect(config: dict[str, Any], wait_s: int = 60) -> psycopg2.pool.ThreadedC
     while True:
         try:
             return psycopg2.pool.ThreadedConnectionPool(
-                1, 8, host=db["host"], port=db["port"], dbname=db["name"], user=db["user"],
-                password=password, connect_timeout=5, application_name=f"{APP_ID}-{VERSION}",
+                1,
+                8,
+                host=db["host"],
+                port=db["port"],
+                dbname=db["name"],
+                user=db["user"],
+                password=password,
+                connect_timeout=5,
+                application_name=f"{APP_ID}-{VERSION}",
             )
         except psycopg2.OperationalError as exc:
             if time.monotonic() > deadline:
@@ -73,8 +81,9 @@ def migrate(pool: psycopg2.pool.ThreadedConnectionPool) -> int:
             for generation in range(current + 1, GENERATION + 1):
                 for statement in SPEC.migrations[generation]:
                     cur.execute(statement)
-                cur.execute("INSERT INTO spbe_schema (generation, version) VALUES (%s, %s)",
-                            (generation, VERSION))
+                cur.execute(
+                    "INSERT INTO spbe_schema (generation, version) VALUES (%s, %s)", (generation, VERSION)
+                )
                 log(f"migrated to schema generation {generation}")
             return GENERATION
     finally:
@@ -87,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
     config: dict[str, Any] = {}
     pool: psycopg2.pool.ThreadedConnectionPool
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log(f"{self.address_string()} {format % args}")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -110,9 +119,14 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             self.pool.putconn(conn)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        routes = {"/healthz": self.health, "/version": self.version, "/": self.page,
-                  "/api/records": self.list_records, "/api/summary": self.summary}
+    def do_GET(self) -> None:
+        routes = {
+            "/healthz": self.health,
+            "/version": self.version,
+            "/": self.page,
+            "/api/records": self.list_records,
+            "/api/summary": self.summary,
+        }
         handler = routes.get(self.path.split("?")[0])
         if handler is None:
             self._json(404, {"error": "not found"})
@@ -122,7 +136,7 @@ class Handler(BaseHTTPRequestHandler):
         except psycopg2.Error as exc:
             self._json(503, {"error": "database", "detail": str(exc).strip()})
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+    def do_POST(self) -> None:
         if self.path != "/api/records":
             self._json(404, {"error": "not found"})
             return
@@ -141,12 +155,17 @@ class Handler(BaseHTTPRequestHandler):
     def insert(self, row: dict[str, Any]) -> dict[str, Any]:
         position = row.pop("_position", None)
         columns = list(row)
-        sql = (f"INSERT INTO {SPEC.table} ({', '.join(columns)}) "
-               f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id")
+        sql = (
+            f"INSERT INTO {SPEC.table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id"
+        )
         created = self._query(sql, tuple(row[c] for c in columns))[0]
         if position:
-            self._query("INSERT INTO position_history (employee_id, position) VALUES (%s, %s)",
-                        (created["id"], position), fetch=False)
+            self._query(
+                "INSERT INTO position_history (employee_id, position) VALUES (%s, %s)",
+                (created["id"], position),
+                fetch=False,
+            )
         return {"id": created["id"], **row}
 
     def health(self) -> None:
@@ -154,12 +173,21 @@ class Handler(BaseHTTPRequestHandler):
             self._json(503, {"status": "failing", "reason": "SPBE_APP_FAIL_HEALTH=1"})
             return
         rows = self._query("SELECT coalesce(max(generation), 0) AS generation FROM spbe_schema")
-        self._json(200, {"status": "ok", "app": APP_ID, "version": VERSION,
-                         "schema_generation": rows[0]["generation"]})
+        self._json(
+            200,
+            {"status": "ok", "app": APP_ID, "version": VERSION, "schema_generation": rows[0]["generation"]},
+        )
 
     def version(self) -> None:
-        self._json(200, {"app": APP_ID, "version": VERSION, "schema_generation": GENERATION,
-                         "region": self.config["region"]})
+        self._json(
+            200,
+            {
+                "app": APP_ID,
+                "version": VERSION,
+                "schema_generation": GENERATION,
+                "region": self.config["region"],
+            },
+        )
 
     def count(self) -> int:
         return int(self._query(f"SELECT count(*) AS n FROM {SPEC.table}")[0]["n"])
@@ -171,8 +199,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def summary(self) -> None:
         if APP_ID == "e-simpati":
-            rows = self._query("SELECT kecamatan_code, status, count(*) AS n FROM measurements "
-                               "GROUP BY 1, 2 ORDER BY 1, 2")
+            rows = self._query(
+                "SELECT kecamatan_code, status, count(*) AS n FROM measurements GROUP BY 1, 2 ORDER BY 1, 2"
+            )
         else:
             rows = [{"count": self.count()}]
         self._json(200, {"summary": rows})
@@ -181,9 +210,11 @@ class Handler(BaseHTTPRequestHandler):
         c = self.config
         title = html.escape(c["app"]["title"]["id"])
         region = html.escape(f"{c['region']['name']} ({c['region']['code']})")
-        body = (f"<!doctype html><html lang=id><meta charset=utf-8><title>{title}</title>"
-                f"<h1>{title}</h1><p>{region}</p><p>Versi {html.escape(VERSION)} &middot; "
-                f"{self.count()} catatan / records</p></html>")
+        body = (
+            f"<!doctype html><html lang=id><meta charset=utf-8><title>{title}</title>"
+            f"<h1>{title}</h1><p>{region}</p><p>Versi {html.escape(VERSION)} &middot; "
+            f"{self.count()} catatan / records</p></html>"
+        )
         self._send(200, body.encode(), "text/html; charset=utf-8")
 
 
@@ -194,5 +225,8 @@ def main() -> None:
     Handler.config = config
     Handler.pool = pool
     server = ThreadingHTTPServer((config["listen"]["host"], int(config["listen"]["port"])), Handler)
+    # As PID 1 the default SIGTERM action is ignored; stop promptly so upgrades do not wait
+    # for Docker's kill timeout.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log(f"serving {config['region']['name']} on port {config['listen']['port']}")
     server.serve_forever()
