@@ -173,6 +173,62 @@ def schema(
     _run(body)
 
 
+VaultOption = Annotated[
+    Path | None,
+    typer.Option("--vault-password-file", help="Vault password file (or $SPBE_KIT_VAULT_PASSWORD_FILE)."),
+]
+KeyOption = Annotated[Path | None, typer.Option("--private-key", help="SSH private key for the hosts.")]
+
+
+@app.command()
+def deploy(
+    profile: ProfileArg,
+    vault_password_file: VaultOption = None,
+    private_key: KeyOption = None,
+    check: Annotated[bool, typer.Option("--check", help="Show what would change; change nothing.")] = False,
+    break_lock: Annotated[
+        bool, typer.Option("--break-lock", help="Take over another deploy's lock.")
+    ] = False,
+    registry: Annotated[str, typer.Option(help="Pull missing images from this registry.")] = "",
+) -> None:
+    """Deploy the region: preflight, images, secrets, database, apps, proxy, smoke test."""
+
+    def body() -> int:
+        from spbe_kit.deploy import Options, urls
+        from spbe_kit.deploy import deploy as run_deploy
+        from spbe_kit.render.context import build_context
+        from spbe_kit.ui import ConsoleUI
+
+        ui = ConsoleUI()
+        options = Options(vault_password_file, private_key, check, break_lock, None, registry)
+        report = run_deploy(profile, _state["catalog"], options, ui)
+        changed = len(report.changed)
+        if check:
+            _out(f"check mode: {changed} task(s) would change; nothing was changed")
+            for task in report.changed:
+                _out(f"    {task.host}: {task.play}: {task.task}")
+            return 0
+        from rich.table import Table
+
+        from spbe_kit import pipeline
+
+        ctx = build_context(
+            pipeline.validate(profile, _state["catalog"]).profile,
+            pipeline.validate(profile, _state["catalog"]).catalog,
+        )
+        links = urls(ctx)
+        table = Table("app", "version", "host", "url", "health", box=None, title="deployed / terpasang")
+        for probe in report.probes:
+            app = ctx.apps[probe.app]
+            health = "[green]ok[/]" if probe.ok else f"[red]{probe.detail}[/]"
+            table.add_row(probe.app, app.version, app.host, links[probe.app], health)
+        ui.console.print(table)
+        _out(f"{changed} task(s) changed in {report.seconds:.1f} s; run log: {report.run_dir}")
+        return 0
+
+    _run(body)
+
+
 images_app = typer.Typer(
     help="Build the catalog's images from Debian packages (donor).", no_args_is_help=True
 )

@@ -111,20 +111,27 @@ class _Renderer:
             )
         for app_id in host.apps:
             app = self.ctx.apps[app_id]
+            config = self.render("app/config.json.j2", config=self.app_config(app))
+            files[f"{base}/{app_id}/config.json"] = config
             files[f"{base}/{app_id}/compose.yaml"] = self.render(
-                "compose/app.yaml.j2", host=host, app=app, project=f"spbe-{slug}-{app_id}"
-            )
-            files[f"{base}/{app_id}/config.json"] = self.render(
-                "app/config.json.j2", config=self.app_config(app)
+                "compose/app.yaml.j2",
+                host=host,
+                app=app,
+                project=f"spbe-{slug}-{app_id}",
+                config_sha256=hashlib.sha256(config).hexdigest(),
             )
         if host.runs_proxy:
-            files[f"{base}/proxy/compose.yaml"] = self.render(
-                "compose/proxy.yaml.j2", host=host, project=f"spbe-{slug}-proxy"
-            )
-            files[f"{base}/proxy/nginx.conf"] = self.render("nginx/nginx.conf.j2")
-            files[f"{base}/proxy/conf.d/00-default.conf"] = self.render("nginx/default.conf.j2")
+            proxy: dict[str, bytes] = {
+                f"{base}/proxy/nginx.conf": self.render("nginx/nginx.conf.j2"),
+                f"{base}/proxy/conf.d/00-default.conf": self.render("nginx/default.conf.j2"),
+            }
             for app in self.ctx.apps.values():
-                files[f"{base}/proxy/conf.d/{app.id}.conf"] = self.render("nginx/vhost.conf.j2", app=app)
+                proxy[f"{base}/proxy/conf.d/{app.id}.conf"] = self.render("nginx/vhost.conf.j2", app=app)
+            digest = hashlib.sha256(b"".join(proxy[k] for k in sorted(proxy))).hexdigest()
+            files[f"{base}/proxy/compose.yaml"] = self.render(
+                "compose/proxy.yaml.j2", host=host, project=f"spbe-{slug}-proxy", config_sha256=digest
+            )
+            files.update(proxy)
         return files
 
     def app_config(self, app: AppContext) -> dict[str, Any]:
@@ -164,6 +171,30 @@ class _Renderer:
             for role in ("proxy", "apps", "database")
         }
         return {"all": {"hosts": hosts, "children": groups}}
+
+    def secret_files(self, host: HostContext) -> list[dict[str, Any]]:
+        """Where each secret lands on ``host``: path, owner, mode and its key in the vault."""
+        ctx = self.ctx
+        found: list[dict[str, Any]] = []
+
+        def add(path: str, owner: str, mode: str, ref: str) -> None:
+            uid, gid = (int(part) for part in owner.split(":"))
+            found.append({"path": path, "uid": uid, "gid": gid, "mode": mode, "ref": ref})
+
+        for app_id in host.apps:
+            app = ctx.apps[app_id]
+            for name, path in app.secrets.items():
+                add(path, app.spec.user, "0400", f"apps/{app_id}/{name}")
+        if host.runs_database:
+            for name, path in ctx.postgres.secrets.items():
+                add(path, ctx.postgres.spec.user, "0400", f"postgres/{name}")
+        if host.runs_proxy:
+            source = "tls/certs" if ctx.profile.tls.mode == "self-signed" else "provided_tls"
+            for app in ctx.apps.values():
+                base = f"{ctx.root}/tls/{app.hostname}"
+                add(f"{base}.crt", ctx.proxy.spec.user, "0444", f"{source}/{app.hostname}/cert")
+                add(f"{base}.key", ctx.proxy.spec.user, "0400", f"{source}/{app.hostname}/key")
+        return sorted(found, key=lambda f: f["path"])
 
     def deployment_vars(self) -> dict[str, Any]:
         ctx = self.ctx
@@ -206,6 +237,7 @@ class _Renderer:
                     "proxy": host.runs_proxy,
                     "database": host.runs_database,
                     "internal_address": host.internal_address,
+                    "secret_files": self.secret_files(host),
                 }
                 for name, host in ctx.hosts.items()
             },

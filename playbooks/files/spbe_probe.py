@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Read-only probe run on a target host by spbe-kit; prints one JSON object.
+
+Usage: spbe_probe.py ROOT REGION_CODE
+Reports what preflight, status and verify need: OS, Docker engine and compose versions,
+CPUs, memory, free disk, listening TCP ports, this region's containers, the deploy lock and
+the sha256 of every file spbe-kit installed. Changes nothing. Python 3 stdlib only.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+
+
+def run(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+        return out.returncode, out.stdout.strip(), out.stderr.strip()
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 127, "", str(exc)
+
+
+def os_release():
+    try:
+        with open("/etc/os-release") as f:
+            pairs = dict(line.rstrip().split("=", 1) for line in f if "=" in line)
+        return pairs.get("PRETTY_NAME", "").strip('"')
+    except OSError:
+        return platform.platform()
+
+
+def listening_ports():
+    ports = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[3] == "0A":  # LISTEN
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return sorted(ports)
+
+
+def memory_mb():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+def containers(region):
+    code, out, _ = run(["docker", "ps", "-aq", "--filter", f"label=org.spbe-kit.region={region}"])
+    ids = out.split()
+    if code != 0 or not ids:
+        return []
+    code, out, _ = run(["docker", "inspect", *ids])
+    if code != 0:
+        return []
+    found = []
+    for c in json.loads(out):
+        state = c.get("State", {})
+        found.append({
+            "name": c["Name"].lstrip("/"),
+            "project": c["Config"]["Labels"].get("com.docker.compose.project", ""),
+            "labels": {k: v for k, v in c["Config"]["Labels"].items() if k.startswith("org.spbe-kit.")},
+            "image": c["Config"]["Image"],
+            "image_id": c["Image"],
+            "status": state.get("Status", ""),
+            "health": (state.get("Health") or {}).get("Status", "none"),
+            "started_at": state.get("StartedAt", ""),
+            "restart_count": c.get("RestartCount", 0),
+            "ports": sorted(
+                {int(b["HostPort"]) for bindings in (c["NetworkSettings"].get("Ports") or {}).values()
+                 for b in (bindings or []) if b.get("HostPort")}
+            ),
+        })
+    return sorted(found, key=lambda c: c["name"])
+
+
+def installed_files(root):
+    hashes = {}
+    if not os.path.isdir(root):
+        return hashes
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in ("secrets", "tls", ".spbe-kit", "backups")]
+        for name in files:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as f:
+                hashes[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
+    return hashes
+
+
+def main():
+    root, region = sys.argv[1], sys.argv[2]
+    docker_code, server, docker_err = run(["docker", "version", "--format", "{{.Server.Version}}"])
+    compose_code, compose, _ = run(["docker", "compose", "version", "--short"])
+    _, docker_root, _ = run(["docker", "info", "--format", "{{.DockerRootDir}}"])
+    disk_path = docker_root if docker_root and os.path.isdir(docker_root) else "/"
+    lock = None
+    try:
+        with open(os.path.join(root, ".spbe-kit", "deploy.lock")) as f:
+            lock = f.read().strip()
+    except OSError:
+        pass
+    print(json.dumps({
+        "os": os_release(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "docker": server if docker_code == 0 else None,
+        "docker_error": docker_err if docker_code != 0 else "",
+        "compose": compose.lstrip("v") if compose_code == 0 else None,
+        "cpus": os.cpu_count() or 0,
+        "memory_mb": memory_mb(),
+        "disk_free_mb": shutil.disk_usage(disk_path).free // (1024 * 1024),
+        "disk_path": disk_path,
+        "listening": listening_ports(),
+        "epoch": time.time(),
+        "containers": containers(region),
+        "lock": lock,
+        "files": installed_files(root),
+    }, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+#!/usr/bin/python
+"""Ansible module: ensure folders and small files (secrets, certificates) in one round trip.
+
+Each file is written atomically (temp file in the same folder, fsync, rename) only when its
+content, owner or mode differs; its content is a no_log argument, never returned or logged.
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+DOCUMENTATION = r"""
+module: spbe_files
+short_description: Ensure folders and secret files with owner and mode, idempotently
+options:
+  directories:
+    description: Folders to create, each with path and mode (octal string).
+    type: list
+    elements: dict
+    default: []
+  files:
+    description: Files to write, each with path, content, uid, gid and mode (octal string).
+    type: list
+    elements: dict
+    default: []
+"""
+
+
+def _mode(value):
+    """'0400' as written in YAML, or the int Ansible's templating may have made of it."""
+    return value if isinstance(value, int) else int(str(value), 8)
+
+
+def _differs(path, content, uid, gid, mode):
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    if status.st_uid != uid or status.st_gid != gid or (status.st_mode & 0o7777) != mode:
+        return True
+    with open(path, "rb") as handle:
+        return handle.read() != content
+
+
+def _write(path, content, uid, gid, mode):
+    folder = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".spbe-", dir=folder)
+    try:
+        os.fchmod(fd, mode)
+        os.fchown(fd, uid, gid)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "directories": {"type": "list", "elements": "dict", "default": []},
+            "files": {"type": "list", "elements": "dict", "default": [], "no_log": True},
+        },
+        supports_check_mode=True,
+    )
+    changed = []
+    for folder in module.params["directories"]:
+        path, mode = folder["path"], _mode(folder["mode"])
+        if not os.path.isdir(path):
+            changed.append(path)
+            if not module.check_mode:
+                os.makedirs(path, mode=mode, exist_ok=True)
+        if os.path.isdir(path) and (os.stat(path).st_mode & 0o7777) != mode:
+            changed.append(path)
+            if not module.check_mode:
+                os.chmod(path, mode)
+    for spec in module.params["files"]:
+        path = spec["path"]
+        content = str(spec["content"]).encode()
+        uid, gid, mode = int(spec["uid"]), int(spec["gid"]), _mode(spec["mode"])
+        if _differs(path, content, uid, gid, mode):
+            changed.append(path)
+            if not module.check_mode:
+                _write(path, content, uid, gid, mode)
+    module.exit_json(changed=bool(changed), paths=sorted(set(changed)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Apply: run spbe-kit's playbooks against a rendered inventory through ansible-runner.
+
+Owns the Ansible side effects: the run folder under ``build/<region>/runs/``, the runtime
+inventory (interpreter, SSH host-key checking), the vault on the command line, the event
+stream turned into phase progress, and redaction of every artifact afterwards. Knows nothing
+about what a phase means; ``spbe_kit.deploy`` does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shlex
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from spbe_kit.resources import playbooks_dir
+from spbe_kit.runner import redact
+
+EventSink = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class TaskResult:
+    host: str
+    play: str
+    task: str
+    status: str  # ok, changed, failed, skipped, unreachable
+    result: dict[str, Any]
+
+
+@dataclass
+class RunResult:
+    rc: int
+    status: str
+    run_dir: Path
+    tasks: list[TaskResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+    def changed(self) -> list[TaskResult]:
+        return [t for t in self.tasks if t.status == "changed"]
+
+    def failed(self) -> list[TaskResult]:
+        return [t for t in self.tasks if t.status in ("failed", "unreachable")]
+
+    def results(self, task: str) -> dict[str, dict[str, Any]]:
+        return {t.host: t.result for t in self.tasks if t.task == task and t.status != "skipped"}
+
+
+@dataclass
+class Connection:
+    """How the controller reaches the hosts: key, known_hosts file, local interpreter."""
+
+    known_hosts: Path
+    private_key: Path | None = None
+    local_hosts: list[str] = field(default_factory=list)
+
+    def inventory(self, hosts: list[str]) -> dict[str, Any]:
+        ssh_args = (
+            f"-o UserKnownHostsFile={shlex.quote(str(self.known_hosts))} -o StrictHostKeyChecking=accept-new"
+        )
+        values: dict[str, Any] = {}
+        for host in hosts:
+            if host in self.local_hosts:
+                values[host] = {"ansible_python_interpreter": sys.executable}
+            else:
+                values[host] = {
+                    "ansible_python_interpreter": "/usr/bin/python3",
+                    "ansible_ssh_common_args": ssh_args,
+                }
+                if self.private_key:
+                    values[host]["ansible_ssh_private_key_file"] = str(self.private_key)
+        return {"all": {"hosts": values}}
+
+
+def new_run_dir(tree: Path, action: str) -> Path:
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    run_dir = (tree / "runs" / f"{stamp}-{action}").resolve()
+    run_dir.mkdir(parents=True, mode=0o700)
+    os.chmod(tree / "runs", 0o700)
+    return run_dir
+
+
+def run_playbook(
+    playbook: str,
+    tree: Path,
+    run_dir: Path,
+    connection: Connection,
+    hosts: list[str],
+    extravars: dict[str, Any],
+    *,
+    vault: tuple[Path, Path] | None = None,
+    check: bool = False,
+    limit: str | None = None,
+    secrets: list[str] | None = None,
+    on_event: EventSink | None = None,
+) -> RunResult:
+    import ansible_runner
+
+    # ansible-runner runs from the private data folder: every path it gets must be absolute.
+    tree, run_dir = tree.resolve(), run_dir.resolve()
+    run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    runtime = run_dir / "runtime-inventory.yml"
+    runtime.write_text(yaml.safe_dump(connection.inventory(hosts), sort_keys=True))
+    os.chmod(runtime, 0o600)
+    cmdline: list[str] = []
+    if vault:
+        vault_file, password_file = vault
+        cmdline += ["--vault-password-file", str(password_file.resolve()), "-e", f"@{vault_file.resolve()}"]
+    if check:
+        cmdline.append("--check")
+    if limit:
+        cmdline += ["--limit", limit]
+    tasks: list[TaskResult] = []
+    play = {"name": ""}
+
+    def handle(event: dict[str, Any]) -> bool:
+        data = event.get("event_data", {})
+        kind = event.get("event", "")
+        if kind == "playbook_on_play_start":
+            play["name"] = data.get("play", "")
+        status = _STATUS.get(kind)
+        if status:
+            result = data.get("res", {}) if isinstance(data.get("res"), dict) else {}
+            if status == "ok" and result.get("changed"):
+                status = "changed"
+            tasks.append(TaskResult(data.get("host", ""), play["name"], data.get("task", ""), status, result))
+        if on_event:
+            on_event(event)
+        return True
+
+    runner = ansible_runner.run(
+        private_data_dir=str(run_dir),
+        playbook=str(playbooks_dir() / playbook),
+        inventory=[str(tree / "inventory" / "hosts.yml"), str(runtime)],
+        extravars=extravars,
+        cmdline=shlex.join(cmdline),
+        envvars={
+            # ansible-playbook and its modules come from the kit's own environment.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "ANSIBLE_PIPELINING": "True",
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_FORKS": "10",
+            "ANSIBLE_NOCOLOR": "True",
+            "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        },
+        quiet=True,
+        event_handler=handle,
+        suppress_env_files=True,
+    )
+    redact_tree(run_dir, secrets or [])
+    return RunResult(runner.rc, runner.status, run_dir, tasks)
+
+
+_STATUS = {
+    "runner_on_ok": "ok",
+    "runner_on_failed": "failed",
+    "runner_on_skipped": "skipped",
+    "runner_on_unreachable": "unreachable",
+    "runner_item_on_failed": "",
+}
+_STATUS = {k: v for k, v in _STATUS.items() if v}
+
+
+def redact_tree(folder: Path, secrets: list[str]) -> None:
+    """Replace every known secret value in every file under ``folder`` (defence in depth)."""
+    if not secrets:
+        return
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue
+        cleaned = redact(text, secrets)
+        escaped = redact(cleaned, [json.dumps(s)[1:-1] for s in secrets])
+        if escaped != text:
+            path.write_text(escaped)

@@ -1,0 +1,395 @@
+"""Deploy, status and destroy: the commands that act on a region's servers.
+
+Orchestrates the pipeline: validate -> render (if stale) -> secrets -> probe and plan
+(preflight, lock) -> apply (playbooks through ansible-runner) -> verify (HTTPS smoke).
+Every side effect goes through ``spbe_kit.apply`` (Ansible) or the Docker SDK on the
+controller; this module decides and reports.
+"""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import io
+import json
+import os
+import socket
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from spbe_kit import pipeline, vault
+from spbe_kit.apply import Connection, RunResult, TaskResult, new_run_dir, run_playbook
+from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
+from spbe_kit.plan import Check, LockInfo, lock_is_stale, parse_lock, preflight
+from spbe_kit.render.context import Context, build_context
+from spbe_kit.validate import Validated, profile_file_problem
+from spbe_kit.verify import Probe, app_url, smoke
+
+
+class UI(Protocol):
+    def note(self, text: str) -> None: ...
+    def preflight(self, checks: list[Check]) -> None: ...
+    def event(self, event: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class Options:
+    vault_password_file: Path | None = None
+    private_key: Path | None = None
+    check: bool = False
+    break_lock: bool = False
+    output: Path | None = None
+    registry: str = ""
+
+
+@dataclass
+class Session:
+    """What every server-side command needs: the validated profile, its tree and connection."""
+
+    validated: Validated
+    ctx: Context
+    tree: Path
+    connection: Connection
+
+    @property
+    def profile(self) -> Path:
+        return self.validated.profile_path
+
+    @property
+    def hosts(self) -> list[str]:
+        return sorted(self.ctx.hosts)
+
+
+def open_session(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Session:
+    validated = pipeline.validate(profile, catalog)
+    rendered = pipeline.render(validated, options.output)
+    if rendered.changed:
+        ui.note(f"rendered {rendered.out} ({rendered.files} files)")
+    ctx = build_context(validated.profile, validated.catalog)
+    local = [name for name, host in ctx.hosts.items() if host.spec.connection == "local"]
+    known_hosts = profile.with_name(profile.stem + ".known_hosts")
+    return Session(validated, ctx, rendered.out, Connection(known_hosts, options.private_key, local))
+
+
+def ca_path(profile: Path) -> Path:
+    return profile.with_name(profile.stem + ".ca.crt")
+
+
+@dataclass
+class Report:
+    tree: Path
+    run_dir: Path | None = None
+    checks: list[Check] = field(default_factory=list)
+    changed: list[TaskResult] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+    generated: list[str] = field(default_factory=list)
+    password_created: Path | None = None
+    seconds: float = 0.0
+
+
+def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Report:
+    start = time.monotonic()
+    session = open_session(profile, catalog, options, ui)
+    ctx = session.ctx
+    report = Report(session.tree)
+    password = vault.password_source(profile, options.vault_password_file, getpass.getpass)
+    try:
+        if password.created:
+            report.password_created = password.path
+            ui.note(
+                f"created vault password file {password.path} (mode 0600); keep it safe: "
+                "without it the region's secrets cannot be read"
+            )
+        secrets = vault.ensure(ctx, profile, password.path, _provided_tls(session))
+        report.generated = secrets.generated
+        if secrets.generated:
+            ui.note(f"generated {len(secrets.generated)} secrets into {vault.vault_path(profile)}")
+        if secrets.ca_certificate:
+            _write_public(ca_path(profile), secrets.ca_certificate)
+        image_ids = _controller_images(ctx, options.registry)
+        state = session.tree / "state"
+        archives = _host_archives(session.tree, state)
+        report.run_dir = new_run_dir(session.tree, "deploy")
+        report.checks, lock = _preflight(session, report.run_dir, ui, secrets.values())
+        lock_line, takeover = _lock_decision(lock, options.break_lock, ui)
+        extravars = {
+            "spbe_run": {
+                "lock": lock_line,
+                "takeover": takeover,
+                "image_ids": image_ids,
+                "image_cache": str((state / "images").resolve()),
+                "host_archives": str(archives.resolve()),
+                "registry": options.registry,
+            }
+        }
+        (state / "images").mkdir(parents=True, exist_ok=True)
+        result = run_playbook(
+            "deploy.yml",
+            session.tree,
+            report.run_dir,
+            session.connection,
+            session.hosts,
+            extravars,
+            vault=(vault.vault_path(profile), password.path),
+            check=options.check,
+            secrets=secrets.values(),
+            on_event=ui.event,
+        )
+        if not result.ok:
+            _release(session, report.run_dir, extravars, secrets.values())
+            _raise_failure(result)
+        report.changed = result.changed()
+        if not options.check:
+            report.probes = smoke(ctx, secrets.ca_certificate)
+            failed = [p for p in report.probes if not p.ok]
+            if failed:
+                raise HealthGateFailed(
+                    [
+                        Diagnostic(
+                            "smoke-failed",
+                            Location(p.url),
+                            (),
+                            {"app": p.app, "url": p.url, "detail": p.detail},
+                        )
+                        for p in failed
+                    ]
+                )
+        report.seconds = time.monotonic() - start
+        return report
+    finally:
+        password.cleanup()
+
+
+def _provided_tls(session: Session) -> dict[str, tuple[str, str]] | None:
+    tls = session.validated.profile.tls
+    if tls.mode != "provided" or not tls.certificate or not tls.key:
+        return None
+    for reference in (tls.certificate, tls.key):
+        if profile_file_problem(session.profile, reference):
+            raise InvalidInput(
+                [Diagnostic("tls-file-missing", Location(reference), (), {"value": reference})]
+            )
+    base = session.profile.resolve().parent
+    cert = (base / tls.certificate).read_text()
+    key = (base / tls.key).read_text()
+    return {app.hostname: (cert, key) for app in session.ctx.apps.values()}
+
+
+def _write_public(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _controller_images(ctx: Context, registry: str) -> dict[str, str]:
+    """The image ID of every image the region runs, from the controller's engine."""
+    from spbe_kit.images import docker_client
+
+    wanted = sorted({a.image for a in ctx.apps.values()} | {ctx.postgres.image, ctx.proxy.image})
+    client = docker_client()
+    found: dict[str, str] = {}
+    missing = []
+    for tag in wanted:
+        try:
+            found[tag] = str(client.images.get(tag).id)
+        except Exception:
+            missing.append(tag)
+    if missing and not registry:
+        raise OperationFailed(
+            [Diagnostic("image-missing", Location(tag), (), {"image": tag}) for tag in missing]
+        )
+    return found
+
+
+def _host_archives(tree: Path, state: Path) -> Path:
+    """One deterministic tar per host of its rendered files (root-owned, fixed times)."""
+    folder = state / "hosts"
+    folder.mkdir(parents=True, exist_ok=True)
+    for host_dir in sorted((tree / "hosts").iterdir()):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for path in sorted(host_dir.rglob("*")):
+                info = tar.gettarinfo(str(path), arcname=path.relative_to(host_dir).as_posix())
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                info.mtime = 0
+                info.mode = 0o755 if path.is_dir() else 0o644
+                if path.is_dir():
+                    tar.addfile(info)
+                else:
+                    with path.open("rb") as handle:
+                        tar.addfile(info, handle)
+        target = folder / f"{host_dir.name}.tar"
+        data = buffer.getvalue()
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+    return folder
+
+
+def probe(session: Session, run_dir: Path, secrets: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    result = run_playbook(
+        "probe.yml", session.tree, run_dir / "probe", session.connection, session.hosts, {}, secrets=secrets
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for host, res in result.results("probe host").items():
+        try:
+            found[host] = json.loads(res.get("stdout", ""))
+        except ValueError:
+            continue
+    unreachable = [t for t in result.tasks if t.status == "unreachable"]
+    if unreachable:
+        raise OperationFailed([_unreachable(t) for t in unreachable])
+    return found
+
+
+def _unreachable(task: TaskResult) -> Diagnostic:
+    message = str(task.result.get("msg", ""))
+    if "REMOTE HOST IDENTIFICATION HAS CHANGED" in message or "Host key verification failed" in message:
+        return Diagnostic("host-key-changed", Location(task.host), (), {"host": task.host})
+    return Diagnostic(
+        "host-unreachable", Location(task.host), (), {"host": task.host, "problem": message[-300:]}
+    )
+
+
+def _preflight(
+    session: Session, run_dir: Path, ui: UI, secrets: list[str]
+) -> tuple[list[Check], dict[str, LockInfo]]:
+    (run_dir / "probe").mkdir(mode=0o700)
+    probes = probe(session, run_dir, secrets)
+    checks = preflight(session.ctx, probes, time.time())
+    ui.preflight(checks)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        raise OperationFailed(
+            [
+                Diagnostic(
+                    "preflight-failed",
+                    Location(c.host),
+                    (),
+                    {"host": c.host, "check": c.name, "detail": c.detail, "hint": c.hint},
+                )
+                for c in failed
+            ]
+        )
+    locks = {host: lock for host, p in probes.items() if (lock := parse_lock(p.get("lock")))}
+    return checks, locks
+
+
+def _lock_decision(locks: dict[str, LockInfo], break_lock: bool, ui: UI) -> tuple[str, str]:
+    mine = json.dumps(
+        {
+            "who": f"{getpass.getuser()}@{socket.gethostname()}",
+            "since": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "pid": os.getpid(),
+            "controller": socket.gethostname(),
+        },
+        sort_keys=True,
+    )
+    if not locks:
+        return mine, ""
+    host, lock = next(iter(sorted(locks.items())))
+    if lock_is_stale(lock) or break_lock:
+        why = "its process is gone" if lock_is_stale(lock) else "--break-lock"
+        ui.note(f"taking over the lock on {host} left by {lock.who} since {lock.since} ({why})")
+        return mine, lock.raw
+    raise OperationFailed(
+        [
+            Diagnostic(
+                "deploy-locked",
+                Location(host),
+                (),
+                {
+                    "host": host,
+                    "who": lock.who,
+                    "since": lock.since,
+                    "pid": lock.pid,
+                    "controller": lock.controller,
+                },
+            )
+        ]
+    )
+
+
+def _release(session: Session, run_dir: Path, extravars: dict[str, Any], secrets: list[str]) -> None:
+    run_playbook(
+        "unlock.yml",
+        session.tree,
+        run_dir / "unlock",
+        session.connection,
+        session.hosts,
+        extravars,
+        secrets=secrets,
+    )
+
+
+def _raise_failure(result: RunResult) -> None:
+    for task in result.failed():
+        if task.task == "report the health gate":
+            data = json.loads(str(task.result.get("msg", "{}")))
+            raise HealthGateFailed(
+                [
+                    Diagnostic(
+                        "health-gate",
+                        Location(task.host),
+                        (),
+                        {
+                            "app": app,
+                            "host": task.host,
+                            "logs": "\n      ".join(lines[-12:]),
+                        },
+                    )
+                    for app, lines in zip(data["spbe_health_gate"], data["logs"], strict=True)
+                ]
+            )
+        if task.task == "take the deploy lock":
+            held = parse_lock(str(task.result.get("stdout", "")).removeprefix("SPBE_LOCK_HELD "))
+            if held:
+                raise OperationFailed(
+                    [
+                        Diagnostic(
+                            "deploy-locked",
+                            Location(task.host),
+                            (),
+                            {
+                                "host": task.host,
+                                "who": held.who,
+                                "since": held.since,
+                                "pid": held.pid,
+                                "controller": held.controller,
+                            },
+                        )
+                    ]
+                )
+    diagnostics = []
+    for task in result.failed():
+        if task.status == "unreachable":
+            diagnostics.append(_unreachable(task))
+            continue
+        message = task.result.get("msg") or task.result.get("stderr") or "failed"
+        if task.result.get("censored"):
+            message = "details hidden because the task handles secrets (no_log)"
+        diagnostics.append(
+            Diagnostic(
+                "task-failed",
+                Location(task.host),
+                (),
+                {"host": task.host, "play": task.play, "task": task.task, "problem": str(message)[-600:]},
+            )
+        )
+    raise OperationFailed(
+        diagnostics
+        or [
+            Diagnostic(
+                "task-failed",
+                Location(str(result.run_dir)),
+                (),
+                {"host": "?", "play": "?", "task": "?", "problem": f"ansible-runner status {result.status}"},
+            )
+        ]
+    )
+
+
+def urls(ctx: Context) -> dict[str, str]:
+    return {app_id: app_url(ctx, app_id) for app_id in sorted(ctx.apps)}

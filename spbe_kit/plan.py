@@ -1,0 +1,168 @@
+"""Plan: decide, from what the probe saw on each host, whether a deploy may go ahead.
+
+Pure functions over probe data: the preflight go/no-go checks (engine, compose, CPU, memory,
+disk against what the catalog says the host's components need, ports, clock) and the deploy
+lock decision. Changes nothing; ``spbe_kit.deploy`` acts on the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from spbe_kit.models.catalog import Component
+from spbe_kit.render.context import Context, published_ports
+
+MIN_DOCKER = (20, 10)
+MIN_COMPOSE = (2, 20)
+MAX_CLOCK_SKEW_S = 60.0
+
+
+@dataclass(frozen=True)
+class Check:
+    host: str
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+
+
+def _version(text: str | None) -> tuple[int, ...]:
+    if not text:
+        return ()
+    parts = []
+    for piece in text.split("+")[0].split("-")[0].split("."):
+        if not piece.isdigit():
+            break
+        parts.append(int(piece))
+    return tuple(parts)
+
+
+def components_on(ctx: Context, host: str) -> list[tuple[str, Component]]:
+    found: list[tuple[str, Component]] = [(a.id, a.spec) for a in ctx.apps.values() if a.host == host]
+    if ctx.postgres.host == host:
+        found.append(("postgres", ctx.postgres.spec))
+    if ctx.proxy.host == host:
+        found.append(("proxy", ctx.proxy.spec))
+    return found
+
+
+def preflight(ctx: Context, probes: dict[str, dict[str, Any]], controller_epoch: float) -> list[Check]:
+    checks: list[Check] = []
+    ports = published_ports(ctx.profile, ctx.catalog)
+    for host in sorted(ctx.hosts):
+        probe = probes.get(host)
+        if probe is None:
+            checks.append(
+                Check(
+                    host, "reachable", False, "no answer from the host", "check the address, SSH user and key"
+                )
+            )
+            continue
+        checks.extend(_host_checks(ctx, host, probe, ports.get(host, []), controller_epoch))
+    return checks
+
+
+def _host_checks(
+    ctx: Context, host: str, probe: dict[str, Any], ports: list[tuple[int, str, Any]], now: float
+) -> list[Check]:
+    parts = components_on(ctx, host)
+    docker = _version(probe.get("docker"))
+    compose = _version(probe.get("compose"))
+    cpus_needed = max((c.resources.cpus for _, c in parts), default=0)
+    memory_needed = sum(c.resources.memory_mb for _, c in parts)
+    disk_needed = sum(c.resources.disk_mb for _, c in parts)
+    skew = abs(float(probe.get("epoch", 0)) - now)
+    ours = {p for c in probe.get("containers", []) for p in c.get("ports", [])}
+    busy = [
+        (port, owner) for port, owner, _ in ports if port in probe.get("listening", []) and port not in ours
+    ]
+    return [
+        Check(host, "os", bool(probe.get("os")), str(probe.get("os") or "unknown")),
+        Check(
+            host,
+            "docker engine",
+            docker >= MIN_DOCKER,
+            probe.get("docker") or f"not running: {probe.get('docker_error', '')[:80]}",
+            "install docker.io and start dockerd (scripts/setup-engine.sh)",
+        ),
+        Check(
+            host,
+            "compose plugin",
+            compose >= MIN_COMPOSE,
+            probe.get("compose") or "missing",
+            "install the compose v2 plugin 2.20 or newer (scripts/setup-engine.sh)",
+        ),
+        Check(
+            host,
+            "cpu",
+            probe.get("cpus", 0) >= cpus_needed,
+            f"{probe.get('cpus', 0)} cores; largest component needs {cpus_needed:g}",
+            "give the host more CPU cores",
+        ),
+        Check(
+            host,
+            "memory",
+            probe.get("memory_mb", 0) >= memory_needed,
+            f"{probe.get('memory_mb', 0)} MB; {', '.join(n for n, _ in parts)} need {memory_needed} MB",
+            "add memory or move an app to another host (apps.<id>.host)",
+        ),
+        Check(
+            host,
+            "disk",
+            probe.get("disk_free_mb", 0) >= disk_needed,
+            f"{probe.get('disk_free_mb', 0)} MB free on {probe.get('disk_path', '?')}; need {disk_needed} MB",
+            "free disk space under Docker's data root",
+        ),
+        Check(
+            host,
+            "ports",
+            not busy,
+            "free: " + ", ".join(str(p) for p, _, _ in ports)
+            if not busy
+            else "in use by another program: " + ", ".join(f"{p} ({o})" for p, o in busy),
+            "stop the program holding the port, or change proxy.http_port / proxy.https_port",
+        ),
+        Check(
+            host,
+            "clock",
+            skew <= MAX_CLOCK_SKEW_S,
+            f"{skew:.1f} s from the controller",
+            "synchronise the clock (NTP); certificates and backups depend on it",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    raw: str
+    who: str
+    since: str
+    pid: int
+    controller: str
+
+
+def parse_lock(raw: str | None) -> LockInfo | None:
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        return LockInfo(raw, str(data["who"]), str(data["since"]), int(data["pid"]), str(data["controller"]))
+    except (ValueError, KeyError, TypeError):
+        return LockInfo(raw, "unknown", "unknown", 0, "unknown")
+
+
+def lock_is_stale(lock: LockInfo) -> bool:
+    """Held by a process of this controller that no longer runs (a killed deploy)."""
+    if lock.controller != socket.gethostname() or lock.pid <= 0:
+        return False
+    try:
+        os.kill(lock.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -1,0 +1,197 @@
+"""Secrets of one region: generated once, kept in an Ansible Vault file beside the profile.
+
+Owns generation (database passwords, app keys, the region's TLS CA and certificates when
+self-signed), encryption at rest and the vault password file. A value, once generated, is
+never regenerated: later deploys only add what new apps or hostnames need. Values never
+leave this module except towards Ansible (through the vault) and the redaction list.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+import stat
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.render.context import Context
+
+ENV_PASSWORD_FILE = "SPBE_KIT_VAULT_PASSWORD_FILE"
+LEAF_DAYS = 825
+RENEW_BEFORE_DAYS = 30
+
+
+def vault_path(profile: Path) -> Path:
+    return profile.with_name(profile.stem + ".vault.yml")
+
+
+def default_password_file(profile: Path) -> Path:
+    return profile.with_name(profile.stem + ".vault-password")
+
+
+@dataclass
+class PasswordSource:
+    path: Path
+    created: bool = False
+    temporary: bool = False
+
+    def cleanup(self) -> None:
+        if self.temporary:
+            self.path.unlink(missing_ok=True)
+
+
+def password_source(
+    profile: Path, explicit: Path | None, prompt: Callable[[str], str] | None = None
+) -> PasswordSource:
+    """--vault-password-file, else $SPBE_KIT_VAULT_PASSWORD_FILE, else the file beside the
+    profile, else a prompt on a terminal, else (no terminal, as in the demo) a new random
+    password file beside the profile, mode 0600."""
+    chosen = explicit or (Path(os.environ[ENV_PASSWORD_FILE]) if os.environ.get(ENV_PASSWORD_FILE) else None)
+    if chosen:
+        if not chosen.is_file():
+            raise InvalidInput(
+                [Diagnostic("vault-password-missing", Location(str(chosen)), (), {"path": str(chosen)})]
+            )
+        return PasswordSource(chosen)
+    beside = default_password_file(profile)
+    if beside.is_file():
+        return PasswordSource(beside)
+    if prompt is not None and sys.stdin.isatty():
+        password = prompt("Vault password / kata sandi vault: ")
+        return PasswordSource(_private_temp_file(password), temporary=True)
+    _write_private(beside, secrets.token_urlsafe(32) + "\n")
+    return PasswordSource(beside, created=True)
+
+
+def _private_temp_file(content: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix="spbe-kit-vault-")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content + "\n")
+    return Path(name)
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Write via a temp file in the same folder, mode 0600, then rename: never half-written."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _vault_lib(password_file: Path) -> Any:
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    password = password_file.read_text().strip().encode()
+    return VaultLib([("default", VaultSecret(password))])
+
+
+@dataclass
+class Secrets:
+    """The decrypted secrets of one region and what this load added."""
+
+    data: dict[str, Any]
+    generated: list[str] = field(default_factory=list)
+
+    def values(self) -> list[str]:
+        """Every secret value, for redaction."""
+        found: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, str) and len(node) >= 8:
+                found.append(node)
+                found.extend(line for line in node.splitlines() if len(line) >= 16 and "-----" not in line)
+
+        walk({k: v for k, v in self.data.items() if k != "public"})
+        return found
+
+    @property
+    def ca_certificate(self) -> str | None:
+        tls = self.data.get("tls", {})
+        return tls.get("ca_cert") if isinstance(tls, dict) else None
+
+
+def load(path: Path, password_file: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    from ansible.errors import AnsibleError
+
+    try:
+        plain = _vault_lib(password_file).decrypt(path.read_bytes())
+    except AnsibleError:
+        raise InvalidInput(
+            [Diagnostic("vault-decrypt-failed", Location(str(path)), (), {"path": str(path)})]
+        ) from None
+    data = yaml.safe_load(plain) or {}
+    return dict(data.get("spbe_secrets", {}))
+
+
+def save(path: Path, password_file: Path, data: dict[str, Any]) -> None:
+    text = yaml.safe_dump({"spbe_secrets": data}, sort_keys=True)
+    encrypted = _vault_lib(password_file).encrypt(text)
+    _write_private(path, encrypted.decode())
+
+
+def ensure(
+    ctx: Context, profile: Path, password_file: Path, tls_files: dict[str, tuple[str, str]] | None = None
+) -> Secrets:
+    """Load the region's secrets, generate what is missing, save only when something was added."""
+    path = vault_path(profile)
+    data = load(path, password_file)
+    result = Secrets(data)
+    apps = data.setdefault("apps", {})
+    for app_id, app in sorted(ctx.apps.items()):
+        mine = apps.setdefault(app_id, {})
+        for name in app.secrets:
+            if name not in mine:
+                mine[name] = _generate(name)
+                result.generated.append(f"{app_id}.{name}")
+    postgres = data.setdefault("postgres", {})
+    for name in ctx.postgres.secrets:
+        if name not in postgres:
+            postgres[name] = _generate(name)
+            result.generated.append(f"postgres.{name}")
+    if ctx.profile.tls.mode == "self-signed":
+        _ensure_tls(data.setdefault("tls", {}), sorted(a.hostname for a in ctx.apps.values()), ctx, result)
+    if result.generated:
+        save(path, password_file, data)
+    if tls_files:
+        data["provided_tls"] = {h: {"cert": c, "key": k} for h, (c, k) in tls_files.items()}
+    return result
+
+
+def _generate(name: str) -> str:
+    if name.endswith("password"):
+        return secrets.token_urlsafe(24)
+    return secrets.token_hex(32)
+
+
+def _ensure_tls(tls: dict[str, Any], hostnames: list[str], ctx: Context, result: Secrets) -> None:
+    from spbe_kit.tls import issue_leaf, needs_renewal, new_ca
+
+    if "ca_key" not in tls:
+        tls["ca_key"], tls["ca_cert"] = new_ca(f"spbe-kit CA {ctx.region.name} ({ctx.region.code})")
+        result.generated.append("tls.ca")
+    certs = tls.setdefault("certs", {})
+    now = datetime.datetime.now(datetime.UTC)
+    for hostname in hostnames:
+        current = certs.get(hostname)
+        if current is None or needs_renewal(current["cert"], now, RENEW_BEFORE_DAYS):
+            key, cert = issue_leaf(tls["ca_key"], tls["ca_cert"], hostname, LEAF_DAYS)
+            certs[hostname] = {"key": key, "cert": cert}
+            result.generated.append(f"tls.{hostname}")
