@@ -194,9 +194,8 @@ def deploy(
     """Deploy the region: preflight, images, secrets, database, apps, proxy, smoke test."""
 
     def body() -> int:
-        from spbe_kit.deploy import Options, urls
+        from spbe_kit.deploy import Options
         from spbe_kit.deploy import deploy as run_deploy
-        from spbe_kit.render.context import build_context
         from spbe_kit.ui import ConsoleUI
 
         ui = ConsoleUI()
@@ -207,26 +206,109 @@ def deploy(
             _out(f"check mode: {changed} task(s) would change; nothing was changed")
             for task in report.changed:
                 _out(f"    {task.host}: {task.play}: {task.task}")
+            for change in report.files:
+                _out(f"    {change.host}: {change.path} would be {change.change}")
             return 0
         from rich.table import Table
 
-        from spbe_kit import pipeline
-
-        ctx = build_context(
-            pipeline.validate(profile, _state["catalog"]).profile,
-            pipeline.validate(profile, _state["catalog"]).catalog,
-        )
-        links = urls(ctx)
-        table = Table("app", "version", "host", "url", "health", box=None, title="deployed / terpasang")
+        table = Table("app", "version", "host", "health", box=None, title="deployed / terpasang")
         for probe in report.probes:
-            app = ctx.apps[probe.app]
             health = "[green]ok[/]" if probe.ok else f"[red]{probe.detail}[/]"
-            table.add_row(probe.app, app.version, app.host, links[probe.app], health)
+            table.add_row(probe.app, report.versions[probe.app], report.hosts[probe.app], health)
         ui.console.print(table)
+        for probe in report.probes:
+            _out(f"  {probe.app}: {probe.url}")
         _out(f"{changed} task(s) changed in {report.seconds:.1f} s; run log: {report.run_dir}")
         return 0
 
     _run(body)
+
+
+@app.command()
+def status(
+    profile: ProfileArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    private_key: KeyOption = None,
+) -> None:
+    """Per host and app: version, image, health, URL, uptime. Exit 3 if anything is unhealthy."""
+
+    def body() -> int:
+        import json
+
+        from spbe_kit.deploy import Options
+        from spbe_kit.deploy import status as run_status
+        from spbe_kit.ui import ConsoleUI
+
+        ui = ConsoleUI(_quiet_console() if as_json else None)
+        rows = run_status(profile, _state["catalog"], Options(private_key=private_key), ui)
+        healthy = all(r.healthy for r in rows)
+        if as_json:
+            data = {"healthy": healthy, "components": [{**r.__dict__, "healthy": r.healthy} for r in rows]}
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        else:
+            from rich.table import Table
+
+            table = Table("host", "component", "version", "state", "health", "https", "uptime", box=None)
+            table.add_column("url", overflow="fold")
+            for r in rows:
+                mark = "" if r.healthy else "[red]✗[/] "
+                uptime = f"{r.uptime_s // 60} min" if r.uptime_s is not None else "-"
+                table.add_row(
+                    r.host, mark + r.component, r.version, r.state, r.health, r.https or "-", uptime, r.url
+                )
+            ui.console.print(table)
+        return 0 if healthy else int(ExitCode.DIFFERENCES)
+
+    _run(body)
+
+
+@app.command()
+def destroy(
+    profile: ProfileArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: remove the region's containers.")] = False,
+    delete_data: Annotated[
+        bool, typer.Option("--delete-data", help="Also delete data volumes (databases, uploads).")
+    ] = False,
+    private_key: KeyOption = None,
+) -> None:
+    """Stop and remove the region's containers; data volumes stay unless --delete-data."""
+
+    def body() -> int:
+        from spbe_kit.errors import Diagnostic, InvalidInput, Location
+
+        if not yes:
+            raise InvalidInput(
+                [
+                    Diagnostic(
+                        "confirm-required",
+                        Location(str(profile)),
+                        (),
+                        {
+                            "action": "destroy",
+                            "hint": f"spbe-kit destroy {profile} --yes (data volumes are kept)",
+                            "hint_id": f"spbe-kit destroy {profile} --yes (volume data tetap disimpan)",
+                        },
+                    )
+                ]
+            )
+        from spbe_kit.deploy import Options
+        from spbe_kit.deploy import destroy as run_destroy
+        from spbe_kit.ui import ConsoleUI
+
+        result = run_destroy(
+            profile, _state["catalog"], Options(private_key=private_key), ConsoleUI(), delete_data
+        )
+        kept = "deleted" if delete_data else "kept (use --delete-data to delete them)"
+        _out(f"removed the region's containers ({len(result.changed())} changes); data volumes {kept}")
+        return 0
+
+    _run(body)
+
+
+def _quiet_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, quiet=True)
 
 
 images_app = typer.Typer(

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from spbe_kit import pipeline, vault
 from spbe_kit.apply import Connection, RunResult, TaskResult, new_run_dir, run_playbook
 from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
-from spbe_kit.plan import Check, LockInfo, lock_is_stale, parse_lock, preflight
+from spbe_kit.plan import Check, FileChange, LockInfo, file_changes, lock_is_stale, parse_lock, preflight
 from spbe_kit.render.context import Context, build_context
 from spbe_kit.validate import Validated, profile_file_problem
 from spbe_kit.verify import Probe, app_url, smoke
@@ -85,9 +85,12 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     changed: list[TaskResult] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
+    files: list[FileChange] = field(default_factory=list)
     generated: list[str] = field(default_factory=list)
     password_created: Path | None = None
     seconds: float = 0.0
+    versions: dict[str, str] = field(default_factory=dict)
+    hosts: dict[str, str] = field(default_factory=dict)
 
 
 def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Report:
@@ -95,6 +98,8 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
     session = open_session(profile, catalog, options, ui)
     ctx = session.ctx
     report = Report(session.tree)
+    report.versions = {a.id: a.version for a in ctx.apps.values()}
+    report.hosts = {a.id: a.host for a in ctx.apps.values()}
     password = vault.password_source(profile, options.vault_password_file, getpass.getpass)
     try:
         if password.created:
@@ -113,7 +118,8 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         state = session.tree / "state"
         archives = _host_archives(session.tree, state)
         report.run_dir = new_run_dir(session.tree, "deploy")
-        report.checks, lock = _preflight(session, report.run_dir, ui, secrets.values())
+        report.checks, lock, probes = _preflight(session, report.run_dir, ui, secrets.values())
+        report.files = file_changes(rendered_hashes(session.tree), probes)
         lock_line, takeover = _lock_decision(lock, options.break_lock, ui)
         extravars = {
             "spbe_run": {
@@ -274,7 +280,18 @@ def _preflight(
             ]
         )
     locks = {host: lock for host, p in probes.items() if (lock := parse_lock(p.get("lock")))}
-    return checks, locks
+    return checks, locks, probes
+
+
+def rendered_hashes(tree: Path) -> dict[str, dict[str, str]]:
+    """Per host, the sha256 of each rendered file as it will be installed (from the manifest)."""
+    manifest = json.loads((tree / "manifest.json").read_text())
+    hosts: dict[str, dict[str, str]] = {}
+    for path, digest in manifest["files"].items():
+        parts = path.split("/", 2)
+        if parts[0] == "hosts" and len(parts) == 3:
+            hosts.setdefault(parts[1], {})[parts[2]] = digest
+    return hosts
 
 
 def _lock_decision(locks: dict[str, LockInfo], break_lock: bool, ui: UI) -> tuple[str, str]:
@@ -391,5 +408,97 @@ def _raise_failure(result: RunResult) -> None:
     )
 
 
-def urls(ctx: Context) -> dict[str, str]:
-    return {app_id: app_url(ctx, app_id) for app_id in sorted(ctx.apps)}
+@dataclass(frozen=True)
+class ComponentStatus:
+    host: str
+    component: str
+    version: str
+    image: str
+    state: str
+    health: str
+    started_at: str
+    uptime_s: int | None
+    url: str = ""
+    https: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == "running" and self.health in ("healthy", "none") and self.https in ("", "ok")
+
+
+def status(profile: Path, catalog: Path | None, options: Options, ui: UI) -> list[ComponentStatus]:
+    """What runs on each host for this region, with container health and HTTPS health."""
+    session = open_session(profile, catalog, options, ui)
+    ctx = session.ctx
+    probes = probe(session, new_run_dir(session.tree, "status"))
+    ca = ca_path(profile).read_text() if ca_path(profile).exists() else None
+    rows: list[ComponentStatus] = []
+    now = datetime.datetime.now(datetime.UTC)
+    for host in session.hosts:
+        containers = probes.get(host, {}).get("containers", [])
+        for name, kind in _expected(ctx, host):
+            found = next((c for c in containers if c["labels"].get(f"org.spbe-kit.{kind}") == name), None)
+            https = ""
+            url = ""
+            if kind == "app":
+                from spbe_kit.verify import check_app
+
+                url = app_url(ctx, name)
+                result = check_app(ctx, name, ca)
+                https = "ok" if result.ok else result.detail
+            if found is None:
+                rows.append(
+                    ComponentStatus(host, name, "", "", "missing", "none", "", None, url, https or "missing")
+                )
+                continue
+            rows.append(
+                ComponentStatus(
+                    host,
+                    name,
+                    found["labels"].get("org.spbe-kit.version", ""),
+                    found["image"],
+                    found["status"],
+                    found["health"],
+                    found["started_at"],
+                    _uptime(found["started_at"], now, found["status"]),
+                    url,
+                    https,
+                )
+            )
+    return rows
+
+
+def _expected(ctx: Context, host: str) -> list[tuple[str, str]]:
+    found = [(app.id, "app") for app in ctx.apps.values() if app.host == host]
+    if ctx.postgres.host == host:
+        found.append(("postgres", "service"))
+    if ctx.proxy.host == host:
+        found.append(("proxy", "service"))
+    return found
+
+
+def _uptime(started: str, now: datetime.datetime, state: str) -> int | None:
+    if state != "running" or not started:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00")
+    except ValueError:
+        return None
+    return max(0, int((now - when).total_seconds()))
+
+
+def destroy(profile: Path, catalog: Path | None, options: Options, ui: UI, delete_data: bool) -> RunResult:
+    session = open_session(profile, catalog, options, ui)
+    run_dir = new_run_dir(session.tree, "destroy")
+    result = run_playbook(
+        "destroy.yml",
+        session.tree,
+        run_dir,
+        session.connection,
+        session.hosts,
+        {"spbe_run": {"delete_data": delete_data}},
+        on_event=ui.event,
+    )
+    if not result.ok:
+        _raise_failure(result)
+    return result

@@ -166,3 +166,27 @@ def lock_is_stale(lock: LockInfo) -> bool:
     except PermissionError:
         return False
     return False
+
+
+@dataclass(frozen=True)
+class FileChange:
+    host: str
+    path: str
+    change: str  # added, modified, removed
+
+
+def file_changes(
+    tree_hosts: dict[str, dict[str, str]], probes: dict[str, dict[str, Any]]
+) -> list[FileChange]:
+    """Rendered files (per host: relative path -> sha256) against what each host has installed."""
+    changes: list[FileChange] = []
+    for host, wanted in sorted(tree_hosts.items()):
+        installed: dict[str, str] = probes.get(host, {}).get("files", {})
+        for path in sorted(set(wanted) | set(installed)):
+            if path not in installed:
+                changes.append(FileChange(host, path, "added"))
+            elif path not in wanted:
+                changes.append(FileChange(host, path, "removed"))
+            elif installed[path] != wanted[path]:
+                changes.append(FileChange(host, path, "modified"))
+    return changes

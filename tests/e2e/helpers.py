@@ -1,0 +1,87 @@
+"""Profiles and checks shared by the end-to-end deploy tests (real Docker, Ansible, SSH)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from conftest import EXAMPLES, ROOT
+
+from spbe_kit import pipeline, vault
+from spbe_kit.render.context import Context, build_context
+from spbe_kit.verify import check_app
+
+
+def local_profile(
+    folder: Path, https_port: int = 18443, http_port: int = 18080, versions: str = "1.0.0"
+) -> Path:
+    """The demo, as Kota Banjar (32.79) on other ports and its own install folder."""
+    text = (EXAMPLES / "demo.yaml").read_text()
+    for old, new in (
+        ('"32.08"', '"32.79"'),
+        ("Kabupaten Kuningan", "Kota Banjar"),
+        ("kuningankab", "banjarkota"),
+        ("http_port: 8080", f"http_port: {http_port}"),
+        ("https_port: 8443", f"https_port: {https_port}"),
+        ("install_dir: /opt/spbe-kit", f"install_dir: {folder / 'opt'}"),
+        ('version: "1.0.0"', f'version: "{versions}"'),
+    ):
+        text = text.replace(old, new)
+    path = folder / "banjar.yaml"
+    path.write_text(text)
+    return path
+
+
+def context(profile: Path) -> Context:
+    validated = pipeline.validate(profile)
+    return build_context(validated.profile, validated.catalog)
+
+
+def secret_values(profile: Path) -> list[str]:
+    data = vault.load(vault.vault_path(profile), vault.default_password_file(profile))
+    return vault.Secrets(data).values()
+
+
+def https_health(profile: Path) -> dict[str, bool]:
+    ctx = context(profile)
+    ca = profile.with_name(profile.stem + ".ca.crt").read_text()
+    return {app: check_app(ctx, app, ca).ok for app in ctx.apps}
+
+
+def region_containers(code: str) -> list[dict[str, Any]]:
+    ids = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=org.spbe-kit.region={code}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if not ids:
+        return []
+    return list(
+        json.loads(
+            subprocess.run(["docker", "inspect", *ids], capture_output=True, text=True, check=True).stdout
+        )
+    )
+
+
+def start_times(code: str) -> dict[str, str]:
+    return {c["Name"]: c["State"]["StartedAt"] for c in region_containers(code)}
+
+
+def spbe_kit(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a subprocess, as a user runs it."""
+    import os
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "spbe_kit", "--lang", "en", *args],
+        cwd=cwd or ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )

@@ -1,0 +1,266 @@
+"""Deploy onto this machine (local connection) with real Docker, Ansible, PostgreSQL, nginx.
+
+The idempotence ladder: deploy (changed), deploy again (nothing changed, no restart), check
+mode (reports, changes nothing); then status, locks, the health gate, secrets, destroy.
+Tests run in file order against one deployment of Kota Banjar on ports 18080/18443.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from e2e.helpers import https_health, local_profile, region_containers, secret_values, spbe_kit, start_times
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
+CODE = "32.79"
+
+
+@pytest.fixture(scope="module")
+def region(images: Path, tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("banjar")
+    profile = local_profile(folder)
+    first = spbe_kit("deploy", str(profile), cwd=folder)
+    yield profile, first
+    spbe_kit("destroy", str(profile), "--yes", "--delete-data", cwd=folder)
+
+
+def test_first_deploy_serves_every_app_over_https(region) -> None:
+    profile, first = region
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "created vault password file" in first.stdout
+    for app, host in (("e-simpati", "simpati"), ("simpeg", "simpeg"), ("layanan-publik", "layanan")):
+        assert f"  {app}: https://{host}.banjarkota.localhost:18443/" in first.stdout
+    assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+    password_file = profile.with_name("banjar.vault-password")
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    assert profile.with_name("banjar.vault.yml").read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")
+
+
+def test_http_redirects_to_https_with_hsts(region) -> None:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", 18080, timeout=5)
+    connection.request("GET", "/api/records", headers={"Host": "simpeg.banjarkota.localhost"})
+    response = connection.getresponse()
+    assert response.status == 308
+    assert response.getheader("Location") == "https://simpeg.banjarkota.localhost:18443/api/records"
+
+
+def test_second_deploy_changes_nothing_and_restarts_nothing(region) -> None:
+    profile, _ = region
+    before = start_times(CODE)
+    again = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "\n0 task(s) changed in" in again.stdout
+    assert start_times(CODE) == before
+
+
+def test_check_mode_reports_and_changes_nothing(region) -> None:
+    profile, _ = region
+    original = profile.read_text()
+    before = start_times(CODE)
+    try:
+        layanan = '  layanan-publik:\n    version: "1.0.0"'
+        profile.write_text(original.replace(layanan, layanan + "\n    settings:\n      sla_days: 3"))
+        checked = spbe_kit("deploy", str(profile), "--check", cwd=profile.parent)
+        assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
+        assert "task(s) would change; nothing was changed" in checked.stdout
+        assert "local: layanan-publik/config.json would be modified" in checked.stdout
+        assert "local: layanan-publik/compose.yaml would be modified" in checked.stdout
+        assert "simpeg/config.json" not in checked.stdout
+        assert start_times(CODE) == before
+        labels = {
+            c["Name"]: c["Config"]["Labels"].get("org.spbe-kit.config-sha256")
+            for c in region_containers(CODE)
+        }
+    finally:
+        profile.write_text(original)
+    restored = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert "\n0 task(s) changed in" in restored.stdout, restored.stdout[-2000:]
+    assert {
+        c["Name"]: c["Config"]["Labels"].get("org.spbe-kit.config-sha256") for c in region_containers(CODE)
+    } == labels
+
+
+def test_status_json_all_healthy(region) -> None:
+    profile, _ = region
+    result = spbe_kit("status", str(profile), "--json", cwd=profile.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    assert data["healthy"] is True
+    by_name = {c["component"]: c for c in data["components"]}
+    assert set(by_name) == {"e-simpati", "simpeg", "layanan-publik", "postgres", "proxy"}
+    assert by_name["simpeg"]["url"] == "https://simpeg.banjarkota.localhost:18443/"
+    assert by_name["simpeg"]["https"] == "ok" and by_name["simpeg"]["uptime_s"] >= 0
+    assert by_name["postgres"]["image"] == "spbe-kit/postgres:15"
+
+
+def test_status_exits_3_when_an_app_is_down(region) -> None:
+    profile, _ = region
+    subprocess.run(
+        ["docker", "stop", "-t", "2", "spbe-kota-banjar-simpeg-app-1"], check=True, capture_output=True
+    )
+    try:
+        result = spbe_kit("status", str(profile), cwd=profile.parent)
+        assert result.returncode == 3
+        assert "✗ simpeg" in result.stdout
+    finally:
+        redeploy = spbe_kit("deploy", str(profile), cwd=profile.parent)
+        assert redeploy.returncode == 0, redeploy.stderr[-2000:]
+
+
+def test_no_secret_in_tree_logs_or_docker_inspect(region) -> None:
+    profile, first = region
+    values = secret_values(profile)
+    assert len(values) >= 10
+    haystacks = {"deploy output": first.stdout + first.stderr}
+    tree = ROOT / "build" / "kota-banjar"
+    tree = tree if tree.exists() else profile.parent / "build" / "kota-banjar"
+    for path in tree.rglob("*"):
+        if path.is_file() and path.suffix != ".tar":
+            haystacks[str(path)] = path.read_text(errors="replace")
+    haystacks["docker inspect"] = json.dumps(region_containers(CODE))
+    for where, text in haystacks.items():
+        for value in values:
+            assert value not in text, f"a secret value appears in {where}"
+    secrets_dir = profile.parent / "opt" / "kota-banjar" / "secrets"
+    for path in secrets_dir.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o400
+        assert path.stat().st_uid in (999, 10001)
+
+
+def _lock_path(profile: Path) -> Path:
+    return profile.parent / "opt" / "kota-banjar" / ".spbe-kit" / "deploy.lock"
+
+
+def test_a_held_lock_refuses_a_second_deploy(region) -> None:
+    profile, _ = region
+    holder = {
+        "who": "admin@other",
+        "since": "2026-11-29T01:00:00+00:00",
+        "pid": os.getpid(),
+        "controller": socket.gethostname(),
+    }
+    _lock_path(profile).write_text(json.dumps(holder) + "\n")
+    try:
+        refused = spbe_kit("deploy", str(profile), cwd=profile.parent)
+        assert refused.returncode == 1
+        assert "is locked by another deploy: admin@other since 2026-11-29T01:00:00+00:00" in refused.stderr
+        assert "[deploy-locked]" in refused.stderr
+    finally:
+        _lock_path(profile).unlink()
+
+
+def test_a_stale_lock_is_taken_over(region) -> None:
+    profile, _ = region
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    holder = {
+        "who": "root@killed",
+        "since": "2026-11-29T01:00:00+00:00",
+        "pid": dead.pid,
+        "controller": socket.gethostname(),
+    }
+    _lock_path(profile).write_text(json.dumps(holder) + "\n")
+    result = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "taking over the lock on local left by root@killed" in result.stdout
+    assert not _lock_path(profile).exists()
+
+
+def test_concurrent_deploy_is_refused(region) -> None:
+    profile, _ = region
+    import sys
+
+    first = subprocess.Popen(
+        [sys.executable, "-m", "spbe_kit", "deploy", str(profile)],
+        cwd=profile.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        import time
+
+        deadline = time.monotonic() + 60
+        while not _lock_path(profile).exists() and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.1)
+        second = spbe_kit("deploy", str(profile), cwd=profile.parent)
+        assert second.returncode == 1, second.stdout[-1000:]
+        assert "[deploy-locked]" in second.stderr
+    finally:
+        out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+
+
+def test_unhealthy_release_exits_4_naming_app_host_and_logs(region, tmp_path: Path) -> None:
+    profile, _ = region
+    subprocess.run(
+        [
+            "docker",
+            "build",
+            "-q",
+            "-t",
+            "spbe-kit/e-simpati:1.0.1-broken",
+            "--build-arg",
+            "APP=e-simpati",
+            "--build-arg",
+            "VERSION=1.0.0",
+            "--build-arg",
+            "BROKEN=1",
+            str(ROOT / "images" / "app"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    catalog = yaml.safe_load((ROOT / "catalog.yaml").read_text())
+    app = catalog["apps"]["e-simpati"]
+    app["versions"]["1.0.1-broken"] = {"image": "spbe-kit/e-simpati:1.0.1-broken", "released": "2026-11-20"}
+    app["health_timeout_s"] = 20
+    broken_catalog = tmp_path / "catalog.yaml"
+    broken_catalog.write_text(yaml.safe_dump(catalog))
+    shutil.copy(ROOT / "schemas" / "catalog.schema.json", tmp_path / "catalog.schema.json")
+    original = profile.read_text()
+    profile.write_text(
+        original.replace('  e-simpati:\n    version: "1.0.0"', '  e-simpati:\n    version: "1.0.1-broken"')
+    )
+    try:
+        result = spbe_kit("--catalog", str(broken_catalog), "deploy", str(profile), cwd=profile.parent)
+        assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
+        assert "local: e-simpati on local did not become healthy; last log lines:" in result.stderr
+        assert "[health-gate]" in result.stderr
+        assert "/healthz" in result.stderr
+    finally:
+        profile.write_text(original)
+    healed = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert healed.returncode == 0, healed.stderr[-2000:]
+    assert https_health(profile)["e-simpati"]
+
+
+def test_destroy_needs_yes_and_keeps_data(region) -> None:
+    profile, _ = region
+    refused = spbe_kit("destroy", str(profile), cwd=profile.parent)
+    assert refused.returncode == 2
+    assert "destroy needs --yes [confirm-required]" in refused.stderr
+    assert len(region_containers(CODE)) == 5
+    done = spbe_kit("destroy", str(profile), "--yes", cwd=profile.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert region_containers(CODE) == []
+    volumes = subprocess.run(
+        ["docker", "volume", "ls", "-q", "--filter", "name=spbe-kota-banjar"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "spbe-kota-banjar-postgres-data" in volumes
+    back = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert back.returncode == 0, back.stderr[-2000:]
