@@ -261,7 +261,7 @@ def _unreachable(task: TaskResult) -> Diagnostic:
 
 def _preflight(
     session: Session, run_dir: Path, ui: UI, secrets: list[str]
-) -> tuple[list[Check], dict[str, LockInfo]]:
+) -> tuple[list[Check], dict[str, LockInfo], dict[str, dict[str, Any]]]:
     (run_dir / "probe").mkdir(mode=0o700)
     probes = probe(session, run_dir, secrets)
     checks = preflight(session.ctx, probes, time.time())

@@ -198,7 +198,7 @@ def test_concurrent_deploy_is_refused(region) -> None:
         assert second.returncode == 1, second.stdout[-1000:]
         assert "[deploy-locked]" in second.stderr
     finally:
-        out, err = first.communicate(timeout=300)
+        _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err[-2000:]
 
 
