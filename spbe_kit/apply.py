@@ -12,7 +12,9 @@ import datetime
 import json
 import os
 import shlex
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +124,9 @@ def run_playbook(
         cmdline += ["--limit", limit]
     tasks: list[TaskResult] = []
     play = {"name": ""}
+    # A fresh SSH control folder per run: a master connection persisted from an earlier run
+    # would skip host-key verification, so a changed key could go unnoticed.
+    control_dir = tempfile.mkdtemp(prefix="spbe-ssh-")
 
     def handle(event: dict[str, Any]) -> bool:
         data = event.get("event_data", {})
@@ -138,26 +143,30 @@ def run_playbook(
             on_event(event)
         return True
 
-    runner = ansible_runner.run(
-        private_data_dir=str(run_dir),
-        playbook=str(playbooks_dir() / playbook),
-        inventory=[str(tree / "inventory" / "hosts.yml"), str(runtime)],
-        extravars=extravars,
-        cmdline=shlex.join(cmdline),
-        envvars={
-            # ansible-playbook and its modules come from the kit's own environment.
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "ANSIBLE_PIPELINING": "True",
-            "ANSIBLE_HOST_KEY_CHECKING": "True",
-            "ANSIBLE_RETRY_FILES_ENABLED": "False",
-            "ANSIBLE_FORKS": "10",
-            "ANSIBLE_NOCOLOR": "True",
-            "ANSIBLE_DEPRECATION_WARNINGS": "False",
-        },
-        quiet=True,
-        event_handler=handle,
-        suppress_env_files=True,
-    )
+    try:
+        runner = ansible_runner.run(
+            private_data_dir=str(run_dir),
+            playbook=str(playbooks_dir() / playbook),
+            inventory=[str(tree / "inventory" / "hosts.yml"), str(runtime)],
+            extravars=extravars,
+            cmdline=shlex.join(cmdline),
+            envvars={
+                # ansible-playbook and its modules come from the kit's own environment.
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                "ANSIBLE_PIPELINING": "True",
+                "ANSIBLE_HOST_KEY_CHECKING": "True",
+                "ANSIBLE_RETRY_FILES_ENABLED": "False",
+                "ANSIBLE_FORKS": "10",
+                "ANSIBLE_NOCOLOR": "True",
+                "ANSIBLE_DEPRECATION_WARNINGS": "False",
+                "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
+            },
+            quiet=True,
+            event_handler=handle,
+            suppress_env_files=True,
+        )
+    finally:
+        shutil.rmtree(control_dir, ignore_errors=True)
     redact_tree(run_dir, secrets or [])
     return RunResult(runner.rc, runner.status, run_dir, tasks)
 

@@ -129,6 +129,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 "image_cache": str((state / "images").resolve()),
                 "host_archives": str(archives.resolve()),
                 "registry": options.registry,
+                "local_hosts": session.connection.local_hosts,
             }
         }
         (state / "images").mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
 
+from conftest import EXAMPLES
 from spbe_kit import pipeline
 from spbe_kit.render.tree import render_files
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import EXAMPLES, ROOT
-
 from spbe_kit import pipeline, vault
 from spbe_kit.render.context import Context, build_context
 from spbe_kit.verify import check_app

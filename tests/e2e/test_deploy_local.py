@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
 
+from conftest import ROOT
 from e2e.helpers import https_health, local_profile, region_containers, secret_values, spbe_kit, start_times
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, require, require_tool
 
+from conftest import EXAMPLES, require, require_tool
 from spbe_kit import pipeline
 
 pytestmark = pytest.mark.tools

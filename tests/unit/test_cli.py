@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT
-
 from spbe_kit.errors import ExitCode
 from spbe_kit.schema import json_schema
 

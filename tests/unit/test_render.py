@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
 
+from conftest import EXAMPLES
 from spbe_kit import pipeline
 from spbe_kit.errors import InvalidInput
 from spbe_kit.render.tree import render_files

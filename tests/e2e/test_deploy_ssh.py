@@ -1,0 +1,68 @@
+"""Deploy a two-server region over real SSH: proxy + apps on one test server, PostgreSQL on
+the other. Images travel from the controller; host keys are recorded on first contact and a
+changed key stops the next deploy."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES
+from e2e.helpers import https_health, spbe_kit
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible, pytest.mark.slow]
+
+
+def two_server_profile(folder: Path, proxy_apps: str, database: str) -> Path:
+    text = (EXAMPLES / "karawang.yaml").read_text()
+    text = (
+        text.replace("10.15.20.11", proxy_apps)
+        .replace("10.15.20.12", database)
+        .replace("user: spbe", "user: root")
+    )
+    path = folder / "karawang.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
+    servers = test_servers(2)
+    app_server, db_server = servers.servers
+    profile = two_server_profile(tmp_path, app_server.address, db_server.address)
+    key = str(servers.key)
+
+    first = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-3000:]
+    assert "transfer missing images" not in first.stderr
+    assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+
+    known = profile.with_name("karawang.known_hosts")
+    for server in (app_server, db_server):
+        found = subprocess.run(["ssh-keygen", "-F", server.address, "-f", str(known)], capture_output=True)
+        assert found.returncode == 0, f"{server.address} not recorded in {known}"
+
+    published = servers.ssh(db_server, "docker ps --format '{{.Names}} {{.Ports}}'").stdout.decode()
+    assert f"{db_server.address}:5432->5432/tcp" in published
+    apps = servers.ssh(app_server, "docker ps --format '{{.Names}}'").stdout.decode().split()
+    assert sorted(apps) == sorted(
+        f"spbe-karawang-{n}"
+        for n in ("e-simpati-app-1", "layanan-publik-app-1", "proxy-proxy-1", "simpeg-app-1")
+    )
+
+    again = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "\n0 task(s) changed in" in again.stdout
+
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-R", app_server.address, "-f", str(known)], check=True, capture_output=True
+    )
+    forged = other.with_suffix(".pub").read_text().split()[1]
+    with known.open("a") as handle:
+        handle.write(f"{app_server.address} ssh-ed25519 {forged}\n")
+    refused = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "[host-key-changed]" in refused.stderr, refused.stderr[-2000:]
