@@ -23,7 +23,16 @@ from typing import Any, Protocol
 from spbe_kit import pipeline, vault
 from spbe_kit.apply import Connection, RunResult, TaskResult, new_run_dir, run_playbook
 from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
-from spbe_kit.plan import Check, FileChange, LockInfo, file_changes, lock_is_stale, parse_lock, preflight
+from spbe_kit.plan import (
+    Check,
+    FileChange,
+    LockInfo,
+    converged_projects,
+    file_changes,
+    lock_is_stale,
+    parse_lock,
+    preflight,
+)
 from spbe_kit.render.context import Context, build_context
 from spbe_kit.validate import Validated, profile_file_problem
 from spbe_kit.verify import Probe, app_url, smoke
@@ -119,7 +128,12 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         archives = _host_archives(session.tree, state)
         report.run_dir = new_run_dir(session.tree, "deploy")
         report.checks, lock, probes = _preflight(session, report.run_dir, ui, secrets.values())
-        report.files = file_changes(rendered_hashes(session.tree), probes)
+        wanted = rendered_hashes(session.tree)
+        report.files = file_changes(wanted, probes)
+        converged = {
+            host: converged_projects(ctx, host, probes.get(host, {}), wanted.get(host, {}), image_ids)
+            for host in session.hosts
+        }
         lock_line, takeover = _lock_decision(lock, options.break_lock, ui)
         extravars = {
             "spbe_run": {
@@ -130,6 +144,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 "host_archives": str(archives.resolve()),
                 "registry": options.registry,
                 "local_hosts": session.connection.local_hosts,
+                "converged": converged,
             }
         }
         (state / "images").mkdir(parents=True, exist_ok=True)

@@ -80,6 +80,13 @@ def _host_checks(
     busy = [
         (port, owner) for port, owner, _ in ports if port in probe.get("listening", []) and port not in ours
     ]
+    foreign = sorted(
+        {
+            c["working_dir"]
+            for c in probe.get("containers", [])
+            if c.get("working_dir") and not c["working_dir"].startswith(ctx.root + "/")
+        }
+    )
     return [
         Check(host, "os", bool(probe.get("os")), str(probe.get("os") or "unknown")),
         Check(
@@ -125,6 +132,14 @@ def _host_checks(
             if not busy
             else "in use by another program: " + ", ".join(f"{p} ({o})" for p, o in busy),
             "stop the program holding the port, or change proxy.http_port / proxy.https_port",
+        ),
+        Check(
+            host,
+            "ownership",
+            not foreign,
+            f"region's containers come from {', '.join(foreign)}" if foreign else f"installs into {ctx.root}",
+            "this region is already installed from another folder on this host; destroy that one first "
+            "or deploy with the same install_dir",
         ),
         Check(
             host,
@@ -190,3 +205,32 @@ def file_changes(
             elif installed[path] != wanted[path]:
                 changes.append(FileChange(host, path, "modified"))
     return changes
+
+
+def converged_projects(
+    ctx: Context, host: str, probe: dict[str, Any], wanted: dict[str, str], image_ids: dict[str, str]
+) -> list[str]:
+    """Compose projects on ``host`` already exactly as rendered, so ``up`` would do nothing:
+    every rendered file installed with the same hash, and the container running, healthy, on
+    the expected image ID. A healthy app also proves its database role exists (its health
+    check queries the database)."""
+    installed: dict[str, str] = probe.get("files", {})
+    containers = probe.get("containers", [])
+    images = {a.id: a.image for a in ctx.apps.values()} | {
+        "postgres": ctx.postgres.image,
+        "proxy": ctx.proxy.image,
+    }
+    done = []
+    for project, _ in components_on(ctx, host):
+        files = {p: h for p, h in wanted.items() if p.startswith(project + "/")}
+        same_files = bool(files) and all(installed.get(p) == h for p, h in files.items())
+        mine = [c for c in containers if c.get("project") == f"spbe-{ctx.region.slug}-{project}"]
+        running = bool(mine) and all(
+            c["status"] == "running"
+            and c["health"] in ("healthy", "none")
+            and c["image_id"] == image_ids.get(images[project])
+            for c in mine
+        )
+        if same_files and running:
+            done.append(project)
+    return sorted(done)

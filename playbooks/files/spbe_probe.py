@@ -74,6 +74,7 @@ def containers(region):
         found.append({
             "name": c["Name"].lstrip("/"),
             "project": c["Config"]["Labels"].get("com.docker.compose.project", ""),
+            "working_dir": c["Config"]["Labels"].get("com.docker.compose.project.working_dir", ""),
             "labels": {k: v for k, v in c["Config"]["Labels"].items() if k.startswith("org.spbe-kit.")},
             "image": c["Config"]["Image"],
             "image_id": c["Image"],

@@ -1,0 +1,123 @@
+"""Preflight go/no-go rules and the lock decision, on probe data (no servers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+
+from conftest import EXAMPLES
+from spbe_kit import pipeline
+from spbe_kit.plan import file_changes, lock_is_stale, parse_lock, preflight
+from spbe_kit.render.context import build_context
+
+NOW = 1_800_000_000.0
+
+
+def demo_context():
+    validated = pipeline.validate(EXAMPLES / "demo.yaml")
+    return build_context(validated.profile, validated.catalog)
+
+
+def healthy_probe(**changes):
+    probe = {
+        "os": "Debian GNU/Linux 12 (bookworm)",
+        "docker": "20.10.24+dfsg1",
+        "compose": "2.26.1-4",
+        "cpus": 2,
+        "memory_mb": 4096,
+        "disk_free_mb": 50_000,
+        "disk_path": "/var/lib/docker",
+        "listening": [22],
+        "epoch": NOW,
+        "containers": [],
+        "lock": None,
+        "files": {},
+    }
+    probe.update(changes)
+    return probe
+
+
+def failed(probe) -> dict[str, str]:
+    return {c.name: c.detail for c in preflight(demo_context(), {"local": probe}, NOW) if not c.ok}
+
+
+def test_a_healthy_host_is_go() -> None:
+    assert failed(healthy_probe()) == {}
+
+
+def test_each_rule_says_no_go() -> None:
+    assert set(failed(healthy_probe(docker="19.03.1"))) == {"docker engine"}
+    assert set(failed(healthy_probe(compose=None))) == {"compose plugin"}
+    assert failed(healthy_probe(memory_mb=1024)) == {
+        "memory": "1024 MB; e-simpati, layanan-publik, simpeg, postgres, proxy need 1920 MB"
+    }
+    assert set(failed(healthy_probe(disk_free_mb=100))) == {"disk"}
+    assert failed(healthy_probe(listening=[22, 8443])) == {
+        "ports": "in use by another program: 8443 (proxy (https))"
+    }
+    assert set(failed(healthy_probe(epoch=NOW + 600))) == {"clock"}
+
+
+def test_ports_held_by_this_region_are_fine() -> None:
+    ours = {"name": "p", "ports": [8080, 8443], "working_dir": "/opt/spbe-kit/kuningan/proxy"}
+    assert failed(healthy_probe(listening=[8080, 8443], containers=[ours])) == {}
+
+
+def test_the_same_region_installed_elsewhere_is_no_go() -> None:
+    other = {"name": "p", "ports": [], "working_dir": "/tmp/elsewhere/kuningan/proxy"}
+    assert failed(healthy_probe(containers=[other])) == {
+        "ownership": "region's containers come from /tmp/elsewhere/kuningan/proxy"
+    }
+
+
+def test_lock_staleness() -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    me = socket.gethostname()
+    stale = parse_lock(json.dumps({"who": "a", "since": "s", "pid": dead.pid, "controller": me}))
+    live = parse_lock(json.dumps({"who": "a", "since": "s", "pid": os.getpid(), "controller": me}))
+    elsewhere = parse_lock(
+        json.dumps({"who": "a", "since": "s", "pid": dead.pid, "controller": "other-host"})
+    )
+    assert stale and lock_is_stale(stale)
+    assert live and not lock_is_stale(live)
+    assert elsewhere and not lock_is_stale(elsewhere)
+    assert parse_lock("garbage") is not None and parse_lock(None) is None
+
+
+def test_file_changes() -> None:
+    wanted = {"h": {"a": "1", "b": "2"}}
+    installed = {"h": {"files": {"b": "3", "c": "4"}}}
+    assert [(c.path, c.change) for c in file_changes(wanted, installed)] == [
+        ("a", "added"),
+        ("b", "modified"),
+        ("c", "removed"),
+    ]
+
+
+def test_converged_projects_need_same_files_and_a_healthy_container_on_the_right_image() -> None:
+    from spbe_kit.plan import converged_projects
+
+    ctx = demo_context()
+    wanted = {"simpeg/compose.yaml": "h1", "simpeg/config.json": "h2", "proxy/compose.yaml": "h3"}
+    images = {"spbe-kit/simpeg:1.0.0": "sha256:aa", "spbe-kit/proxy:1.22": "sha256:bb"}
+
+    def container(project: str, image_id: str, health: str = "healthy") -> dict[str, object]:
+        return {
+            "project": f"spbe-kuningan-{project}",
+            "status": "running",
+            "health": health,
+            "image_id": image_id,
+        }
+
+    probe = healthy_probe(
+        files={"simpeg/compose.yaml": "h1", "simpeg/config.json": "h2", "proxy/compose.yaml": "old"},
+        containers=[container("simpeg", "sha256:aa"), container("proxy", "sha256:bb")],
+    )
+    assert converged_projects(ctx, "local", probe, wanted, images) == ["simpeg"]
+    probe["containers"] = [container("simpeg", "sha256:other"), container("proxy", "sha256:bb")]
+    assert converged_projects(ctx, "local", probe, wanted, images) == []
+    probe["containers"] = [container("simpeg", "sha256:aa", "unhealthy")]
+    assert converged_projects(ctx, "local", probe, wanted, images) == []
