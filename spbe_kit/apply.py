@@ -168,6 +168,7 @@ def run_playbook(
     finally:
         shutil.rmtree(control_dir, ignore_errors=True)
     redact_tree(run_dir, secrets or [])
+    _private(run_dir)
     return RunResult(runner.rc, runner.status, run_dir, tasks)
 
 
@@ -179,6 +180,13 @@ _STATUS = {
     "runner_item_on_failed": "",
 }
 _STATUS = {k: v for k, v in _STATUS.items() if v}
+
+
+def _private(folder: Path) -> None:
+    """Run records hold inventories and (redacted) logs: owner-only, like the vault."""
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def redact_tree(folder: Path, secrets: list[str]) -> None:

@@ -162,6 +162,9 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         )
         if not result.ok:
             _release(session, report.run_dir, extravars, secrets.values())
+            if result.status == "canceled":
+                # ansible-runner turns Ctrl-C into a cancelled run; the user asked to stop.
+                raise KeyboardInterrupt
             _raise_failure(result)
         report.changed = result.changed()
         if not options.check:

@@ -401,6 +401,30 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "log lengkap ada di folder run di build/<daerah>/runs/",
     ),
     "confirm-required": ("{action} needs --yes", "{action} memerlukan --yes", "{hint}", "{hint_id}"),
+    "unsafe-character": (
+        "contains the control or direction character {char} at position {offset}",
+        "berisi karakter kontrol atau arah {char} di posisi {offset}",
+        "retype the value; copy-paste from documents can carry invisible characters",
+        "ketik ulang nilainya; salinan dari dokumen dapat membawa karakter tak terlihat",
+    ),
+    "value-too-long": (
+        "value is {length} characters; the limit is {limit}",
+        "nilai {length} karakter; batasnya {limit}",
+        "shorten it",
+        "persingkat",
+    ),
+    "bind-invalid": (
+        "'{value}' is not an IP address to bind to",
+        "'{value}' bukan alamat IP untuk bind",
+        "e.g. 0.0.0.0 for every address, or 127.0.0.1",
+        "mis. 0.0.0.0 untuk semua alamat, atau 127.0.0.1",
+    ),
+    "age-key-invalid": (
+        "'{value}' is not an age public key",
+        "'{value}' bukan kunci publik age",
+        "an age recipient starts with age1 and has 62 characters",
+        "penerima age diawali age1 dan terdiri dari 62 karakter",
+    ),
     "template-error": (
         "template {template}: {problem}",
         "templat {template}: {problem}",

@@ -23,6 +23,12 @@ from spbe_kit.models.profile import Profile
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+AGE_RECIPIENT = re.compile(r"^age1[0-9a-z]{58}$")
+# C0 controls other than tab and newline, DEL, C1 controls, and the bidirectional overrides
+# that can make a value read differently than it is (Trojan Source).
+UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+MAX_TEXT = 2000
 RETENTION = re.compile(r"^[1-9][0-9]{0,3} ?(tahun|bulan|hari|years?|months?|days?)$")
 ROLES = ("proxy", "apps", "database")
 
@@ -47,9 +53,13 @@ def load_catalog(path: Path) -> tuple[Catalog, Document]:
 
 def load_profile(path: Path, catalog: Catalog, catalog_doc: Document) -> Validated:
     """Parse and check a profile; raises InvalidInput listing every problem found."""
+    return validate_document(load_yaml(path), path, catalog, catalog_doc)
+
+
+def validate_document(doc: Document, path: Path, catalog: Catalog, catalog_doc: Document) -> Validated:
+    """Check an already loaded profile document; ``path`` anchors the files it names."""
     from pydantic import ValidationError
 
-    doc = load_yaml(path)
     problems = list(doc.problems)
     try:
         profile = Profile.model_validate(doc.data)
@@ -99,13 +109,14 @@ def check(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> list
         _hosts,
         _apps,
         _ports,
+        _proxy,
         _privacy,
         _aplikasi_umum,
         _tls,
         _backup,
         _install_dir,
     )
-    unfilled = list(_placeholders(doc.data, (), doc))
+    unfilled = list(_placeholders(doc.data, (), doc)) + list(_unsafe_text(doc.data, (), doc))
     skip = {d.key_path for d in unfilled}
     found = list(unfilled)
     for run in checks:
@@ -126,6 +137,24 @@ def _placeholders(data: object, path: KeyPath, doc: Document) -> Iterator[Diagno
             yield from _placeholders(value, (*path, index), doc)
     elif isinstance(data, str) and data.strip() == PLACEHOLDER:
         yield doc.diagnostic("placeholder-unfilled", path)
+
+
+def _unsafe_text(data: object, path: KeyPath, doc: Document) -> Iterator[Diagnostic]:
+    """No string anywhere may carry control or bidi-override characters, or be huge."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _unsafe_text(value, (*path, key), doc)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _unsafe_text(value, (*path, index), doc)
+    elif isinstance(data, str):
+        bad = UNSAFE_CHARS.search(data)
+        if bad:
+            yield doc.diagnostic(
+                "unsafe-character", path, char=f"U+{ord(bad.group()):04X}", offset=bad.start()
+            )
+        elif len(data) > MAX_TEXT:
+            yield doc.diagnostic("value-too-long", path, length=len(data), limit=MAX_TEXT)
 
 
 def _kabkota(code: str, where: KeyPath, doc: Document) -> Iterator[Diagnostic]:
@@ -219,6 +248,8 @@ def _hosts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
     for name, host in profile.hosts.items():
         if not NAME.match(name):
             yield doc.diagnostic("name-invalid", ("hosts", name), value=name, kind="host")
+        if not USER.match(host.user):
+            yield doc.diagnostic("name-invalid", ("hosts", name, "user"), value=host.user, kind="user")
         for key in ("address", "internal_address"):
             value = getattr(host, key)
             if value is not None and not is_address(value):
@@ -349,6 +380,13 @@ def _ports(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
                 seen[port] = owner
 
 
+def _proxy(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    try:
+        ipaddress.ip_address(profile.proxy.bind)
+    except ValueError:
+        yield doc.diagnostic("bind-invalid", ("proxy", "bind"), value=profile.proxy.bind)
+
+
 def _privacy(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
     holders = {
         app_id: sorted(SENSITIVE_DATA_CLASSES.intersection(catalog.apps[app_id].data_classes))
@@ -443,10 +481,19 @@ def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> It
             "cron-invalid", ("backup", "schedule"), value=profile.backup.schedule, problem=problem
         )
     target = profile.backup.copy_to
-    if target and not target.startswith("/") and target not in profile.hosts:
+    if target and target.startswith("/"):
+        if ".." in target.split("/") or not re.fullmatch(r"[A-Za-z0-9/._-]+", target):
+            yield doc.diagnostic("install-dir-invalid", ("backup", "copy_to"), value=target)
+    elif target and target not in profile.hosts:
         yield doc.diagnostic(
             "host-undefined", ("backup", "copy_to"), host=target, available=", ".join(profile.hosts)
         )
+    key = profile.backup.encrypt_to
+    if key and not AGE_RECIPIENT.match(key):
+        yield doc.diagnostic("age-key-invalid", ("backup", "encrypt_to"), value=key)
+    email = profile.tls.acme_email
+    if email and not EMAIL.match(email):
+        yield doc.diagnostic("email-invalid", ("tls", "acme_email"), value=email)
 
 
 def _install_dir(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:

@@ -109,3 +109,16 @@ def test_servers(images: Path):
     yield start
     for servers in started:
         servers.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fuzz run's example count belongs in the CI log."""
+    import sys
+
+    fuzz = sys.modules.get("fuzz.test_profiles_fuzz") or sys.modules.get("test_profiles_fuzz")
+    if fuzz is not None:
+        stats = fuzz.STATS
+        total = stats["accepted"] + stats["rejected"]
+        terminalreporter.write_line(
+            f"fuzz: {total} generated profiles ({stats['accepted']} accepted, {stats['rejected']} rejected)"
+        )

@@ -64,7 +64,8 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, path: KeyPath
         return doc.diagnostic(f"{prefix}-unknown-key", path, key=key, **_suggest(key, allowed))
     if kind == "missing":
         key = str(error["loc"][-1])
-        return doc.diagnostic(f"{prefix}-missing-key", path[:-1] if path else path, key=key)
+        # Named by its full key path, located at the parent that lacks it.
+        return doc.diagnostic(f"{prefix}-missing-key", path or (key,), key=key)
     if kind == "literal_error" and path == ("schema",):
         return doc.diagnostic(f"{prefix}-schema", path, found=error.get("input"))
     problem_id = _PROBLEM_ID.get(kind, error["msg"])

@@ -18,16 +18,46 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from e2e.helpers import https_health, local_profile, region_containers, secret_values, spbe_kit, start_times
+from e2e import helpers
+from e2e.helpers import https_health, local_profile, region_containers, start_times
+from spbe_kit import vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
 CODE = "32.79"
+OUTPUTS: list[str] = []
+CANARIES: dict[str, dict[str, str]] = {
+    "apps": {
+        app: {name: f"canary-{app}-{name}-{os.urandom(6).hex()}" for name in ("db_password", "app_key")}
+        for app in ("e-simpati", "layanan-publik", "simpeg")
+    },
+    "postgres": {"superuser_password": f"canary-postgres-{os.urandom(6).hex()}"},
+}
+
+
+def spbe_kit(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it; every output is kept for the secret search."""
+    result = helpers.spbe_kit(*args, **kwargs)
+    OUTPUTS.append(result.stdout + result.stderr)
+    return result
+
+
+def canary_values() -> list[str]:
+    return [
+        v
+        for group in CANARIES.values()
+        for item in group.values()
+        for v in (item.values() if isinstance(item, dict) else [item])
+    ]
 
 
 @pytest.fixture(scope="module")
 def region(images: Path, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("banjar")
     profile = local_profile(folder)
+    password = vault.default_password_file(profile)
+    password.write_text("test-vault-password\n")
+    password.chmod(0o600)
+    vault.save(vault.vault_path(profile), password, CANARIES)
     first = spbe_kit("deploy", str(profile), cwd=folder)
     yield profile, first
     spbe_kit("destroy", str(profile), "--yes", "--delete-data", cwd=folder)
@@ -36,7 +66,7 @@ def region(images: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_first_deploy_serves_every_app_over_https(region) -> None:
     profile, first = region
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "created vault password file" in first.stdout
+    assert "generated 4 secrets" in first.stdout  # the CA and three certificates; canaries kept
     for app, host in (("e-simpati", "simpati"), ("simpeg", "simpeg"), ("layanan-publik", "layanan")):
         assert f"  {app}: https://{host}.banjarkota.localhost:18443/" in first.stdout
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
@@ -118,24 +148,106 @@ def test_status_exits_3_when_an_app_is_down(region) -> None:
         assert redeploy.returncode == 0, redeploy.stderr[-2000:]
 
 
-def test_no_secret_in_tree_logs_or_docker_inspect(region) -> None:
-    profile, first = region
-    values = secret_values(profile)
-    assert len(values) >= 10
-    haystacks = {"deploy output": first.stdout + first.stderr}
-    tree = ROOT / "build" / "kota-banjar"
-    tree = tree if tree.exists() else profile.parent / "build" / "kota-banjar"
-    for path in tree.rglob("*"):
-        if path.is_file() and path.suffix != ".tar":
-            haystacks[str(path)] = path.read_text(errors="replace")
+def test_secret_canaries_appear_only_in_the_hosts_secret_files(region) -> None:
+    profile, _ = region
+    values = canary_values()
+    haystacks = {"cli output": "\n".join(OUTPUTS)}
+    for path in profile.parent.rglob("*"):
+        if (
+            not path.is_file()
+            or path.suffix == ".tar"
+            or path.name.endswith((".vault.yml", ".vault-password"))
+        ):
+            continue
+        if "secrets" in path.relative_to(profile.parent).parts:
+            continue
+        haystacks[str(path)] = path.read_text(errors="replace")
     haystacks["docker inspect"] = json.dumps(region_containers(CODE))
+    for container in region_containers(CODE):
+        logs = subprocess.run(["docker", "logs", container["Id"]], capture_output=True, text=True)
+        haystacks[f"docker logs {container['Name']}"] = logs.stdout + logs.stderr
     for where, text in haystacks.items():
         for value in values:
-            assert value not in text, f"a secret value appears in {where}"
+            assert value not in text, f"a canary secret appears in {where}"
     secrets_dir = profile.parent / "opt" / "kota-banjar" / "secrets"
+    found = {p.read_text() for p in secrets_dir.iterdir()}
+    assert set(values) <= found
     for path in secrets_dir.iterdir():
         assert path.stat().st_mode & 0o777 == 0o400
         assert path.stat().st_uid in (999, 10001)
+    assert secrets_dir.stat().st_mode & 0o777 == 0o700
+    for kept in (vault.vault_path(profile), vault.default_password_file(profile)):
+        assert kept.stat().st_mode & 0o777 == 0o600
+    runs = next(profile.parent.rglob("runs"))
+    assert runs.stat().st_mode & 0o777 == 0o700
+    for inventory in runs.rglob("runtime-inventory.yml"):
+        assert inventory.stat().st_mode & 0o777 == 0o600
+
+
+def test_containers_are_hardened(region) -> None:
+    containers = region_containers(CODE)
+    assert len(containers) == 5
+    for c in containers:
+        host, config, name = c["HostConfig"], c["Config"], c["Name"]
+        assert config["User"] and not config["User"].startswith(("0", "root")), name
+        assert "no-new-privileges:true" in host["SecurityOpt"], name
+        assert host["CapDrop"] == ["ALL"] and not host["CapAdd"], name
+        assert host["ReadonlyRootfs"] is True, name
+        assert host["Tmpfs"], name
+        assert host["Memory"] > 0 and host["NanoCpus"] > 0 and host["PidsLimit"] > 0, name
+        assert config["Healthcheck"]["Test"], name
+        assert (
+            host["NetworkMode"] not in ("host",)
+            and host["PidMode"] == ""
+            and host["IpcMode"] in ("private", "shareable", "")
+        ), name
+        assert host["Privileged"] is False, name
+        mounts = [m["Source"] for m in c["Mounts"]]
+        assert not any("docker.sock" in m for m in mounts), name
+        ports = {
+            b["HostIp"]
+            for bindings in (c["NetworkSettings"]["Ports"] or {}).values()
+            for b in (bindings or [])
+        }
+        if "proxy" in name:
+            assert ports == {"127.0.0.1"}, name
+        else:
+            assert ports == set(), name
+
+
+def test_interrupted_deploy_converges_on_the_next_run(region) -> None:
+    import signal
+    import sys
+    import time
+
+    profile, _ = region
+    original = profile.read_text()
+    layanan = '  layanan-publik:\n    version: "1.0.0"'
+    profile.write_text(original.replace(layanan, layanan + "\n    settings:\n      sla_days: 5"))
+    try:
+        for sig in (signal.SIGINT, signal.SIGKILL):
+            running = subprocess.Popen(
+                [sys.executable, "-m", "spbe_kit", "deploy", str(profile)],
+                cwd=profile.parent,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            deadline = time.monotonic() + 60
+            while not _lock_path(profile).exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            running.send_signal(sig)
+            out, err = running.communicate(timeout=120)
+            OUTPUTS.append(out + err)
+            if sig == signal.SIGINT:
+                assert running.returncode == 130, out[-1500:] + err[-1500:]
+                assert "Traceback" not in err
+            again = spbe_kit("deploy", str(profile), cwd=profile.parent)
+            assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+            assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+    finally:
+        profile.write_text(original)
+    assert spbe_kit("deploy", str(profile), cwd=profile.parent).returncode == 0
 
 
 def _lock_path(profile: Path) -> Path:

@@ -104,7 +104,7 @@ CASES: dict[str, tuple[list[tuple[str, str]], str]] = {
     ),
     "missing-key": (
         [("  agreement: DEMO/PKS/2026/001\n", "")],
-        "bad.yaml:13:1: grant: required key 'agreement' is missing [profile-missing-key]\n"
+        "bad.yaml:13:1: grant.agreement: required key 'agreement' is missing [profile-missing-key]\n"
         "    hint: add `agreement:` here\n",
     ),
     "cron": (
