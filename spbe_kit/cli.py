@@ -311,6 +311,186 @@ def _quiet_console() -> Any:
     return Console(stderr=True, quiet=True)
 
 
+AppOption = Annotated[list[str] | None, typer.Option("--app", help="Only this app (repeatable).")]
+
+
+@app.command("backup")
+def backup_command(
+    target: Annotated[
+        str, typer.Argument(help="PROFILE, or 'verify' followed by PROFILE.", show_default=False)
+    ],
+    profile: Annotated[
+        Path | None, typer.Argument(help="With 'verify': the profile.", show_default=False)
+    ] = None,
+    apps: AppOption = None,
+    private_key: KeyOption = None,
+) -> None:
+    """Back up databases and volumes now; `backup verify PROFILE` runs the restore drill."""
+
+    def body() -> int:
+        from spbe_kit import lifecycle
+        from spbe_kit.deploy import Options
+        from spbe_kit.ui import ConsoleUI
+
+        options = Options(private_key=private_key)
+        if target == "verify":
+            from spbe_kit.errors import Diagnostic, InvalidInput, Location
+
+            if profile is None:
+                raise InvalidInput([Diagnostic("file-not-found", Location("PROFILE"))])
+            drill = lifecycle.verify(profile, _state["catalog"], options, ConsoleUI())
+            for result in drill["apps"]:
+                mark = "pass" if result["ok"] else "FAIL"
+                _out(f"{mark}  {result['app']}  backup {result.get('backup')}: {result['detail']}")
+            _out(f"restore drill recorded on the database host at {drill['when']}")
+            if not drill["ok"]:
+                from spbe_kit.errors import DifferencesFound
+
+                failed = [r for r in drill["apps"] if not r["ok"]]
+                raise DifferencesFound(
+                    [
+                        Diagnostic(
+                            "verify-failed",
+                            Location(str(r.get("backup"))),
+                            (),
+                            {"app": r["app"], "backup": r.get("backup"), "detail": r["detail"]},
+                        )
+                        for r in failed
+                    ]
+                )
+            return 0
+        ident = lifecycle.backup(Path(target), _state["catalog"], options, ConsoleUI(), apps)
+        _out(f"backup {ident} written (see `spbe-kit backups {target}`)")
+        return 0
+
+    _run(body)
+
+
+@app.command()
+def backups(
+    profile: ProfileArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    private_key: KeyOption = None,
+) -> None:
+    """List backups with sizes, checksums and ages, and the restore drills."""
+
+    def body() -> int:
+        import datetime
+        import json
+
+        from spbe_kit import lifecycle
+        from spbe_kit.deploy import Options
+        from spbe_kit.ui import ConsoleUI
+
+        ui = ConsoleUI(_quiet_console() if as_json else None)
+        found, drills = lifecycle.backups(profile, _state["catalog"], Options(private_key=private_key), ui)
+        if as_json:
+            data = {"backups": [{**b.__dict__, "size": b.size} for b in found], "restore_drills": drills}
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+            return 0
+        from rich.table import Table
+
+        now = datetime.datetime.now(datetime.UTC)
+        table = Table("backup", "reason", "age", "size", "apps", "files (sha256)", box=None)
+        for b in found:
+            age = now - datetime.datetime.fromisoformat(b.created)
+            files = "\n".join(f"{name} {info['sha256'][:12]}" for name, info in sorted(b.files.items()))
+            apps = ", ".join(f"{a} {v}" for a, v in sorted(b.versions.items()))
+            table.add_row(
+                b.id, b.reason, f"{age.total_seconds() / 3600:.1f} h", f"{b.size / 1e6:.1f} MB", apps, files
+            )
+        ui.console.print(table)
+        for drill in drills[-3:]:
+            _out(f"restore drill {drill['when']}: {'pass' if drill['ok'] else 'FAIL'}")
+        return 0
+
+    _run(body)
+
+
+@app.command()
+def restore(
+    profile: ProfileArg,
+    backup_id: Annotated[str, typer.Option("--backup", help="Backup id (see `spbe-kit backups`).")],
+    apps: AppOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: replace current data with the backup.")
+    ] = False,
+    private_key: KeyOption = None,
+) -> None:
+    """Restore apps' databases and volumes from a backup (current data is replaced)."""
+
+    def body() -> int:
+        from spbe_kit.errors import Diagnostic, InvalidInput, Location
+
+        if not yes:
+            raise InvalidInput(
+                [
+                    Diagnostic(
+                        "confirm-required",
+                        Location(str(profile)),
+                        (),
+                        {
+                            "action": "restore",
+                            "hint": "restore replaces the current data; add --yes to go ahead",
+                            "hint_id": "pemulihan mengganti data saat ini; tambahkan --yes untuk melanjutkan",
+                        },
+                    )
+                ]
+            )
+        from spbe_kit import lifecycle
+        from spbe_kit.deploy import Options
+        from spbe_kit.ui import ConsoleUI
+
+        done = lifecycle.restore(
+            profile, _state["catalog"], Options(private_key=private_key), ConsoleUI(), backup_id, apps
+        )
+        _out(f"restored {', '.join(done)} from backup {backup_id}")
+        return 0
+
+    _run(body)
+
+
+@app.command("releases")
+def releases_command(
+    profile: ProfileArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    private_key: KeyOption = None,
+) -> None:
+    """Numbered releases recorded on each host: versions, manifest, who and when."""
+
+    def body() -> int:
+        import json
+
+        from spbe_kit import lifecycle
+        from spbe_kit.deploy import Options
+        from spbe_kit.ui import ConsoleUI
+
+        ui = ConsoleUI(_quiet_console() if as_json else None)
+        found = lifecycle.releases(profile, _state["catalog"], Options(private_key=private_key), ui)
+        if as_json:
+            sys.stdout.write(json.dumps(found, indent=2, sort_keys=True) + "\n")
+            return 0
+        from rich.table import Table
+
+        table = Table("host", "release", "when", "who", "versions", "manifest", "backup before", box=None)
+        for host, items in found.items():
+            for r in items:
+                versions = ", ".join(f"{a} {v}" for a, v in sorted(r["versions"].items()))
+                table.add_row(
+                    host,
+                    str(r["number"]),
+                    r["when"],
+                    r["who"],
+                    versions,
+                    r["manifest_sha256"][:12],
+                    r.get("backup_before") or "-",
+                )
+        ui.console.print(table)
+        return 0
+
+    _run(body)
+
+
 images_app = typer.Typer(
     help="Build the catalog's images from Debian packages (donor).", no_args_is_help=True
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import getpass
+import hashlib
 import io
 import json
 import os
@@ -100,6 +101,8 @@ class Report:
     seconds: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
     hosts: dict[str, str] = field(default_factory=dict)
+    pre_upgrade_backup: str = ""
+    release: int | None = None
 
 
 def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Report:
@@ -148,6 +151,15 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             }
         }
         (state / "images").mkdir(parents=True, exist_ok=True)
+        upgrading = _version_changes(ctx, probes)
+        pre_backup = ""
+        if upgrading and not options.check:
+            from spbe_kit.lifecycle import take_backup
+
+            changes = ", ".join(f"{a} {old} -> {ctx.apps[a].version}" for a, old in sorted(upgrading.items()))
+            ui.note(f"backing up before the version change ({changes})")
+            pre_backup = take_backup(session, sorted(upgrading), "pre-upgrade", ui)
+            report.pre_upgrade_backup = pre_backup
         result = run_playbook(
             "deploy.yml",
             session.tree,
@@ -161,7 +173,13 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             on_event=ui.event,
         )
         if not result.ok:
-            _release(session, report.run_dir, extravars, secrets.values())
+            try:
+                gate = _health_gate(result)
+                rollback = [g for g in gate if g[0] in upgrading] if pre_backup else []
+                if rollback:
+                    _roll_back(session, report.run_dir, rollback, upgrading, probes, pre_backup, ui)
+            finally:
+                _release(session, report.run_dir, extravars, secrets.values())
             if result.status == "canceled":
                 # ansible-runner turns Ctrl-C into a cancelled run; the user asked to stop.
                 raise KeyboardInterrupt
@@ -182,6 +200,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                         for p in failed
                     ]
                 )
+            report.release = _record_release(session, report.run_dir, probes, image_ids, pre_backup)
         report.seconds = time.monotonic() - start
         return report
     finally:
@@ -302,6 +321,102 @@ def _preflight(
     return checks, locks, probes
 
 
+def _version_changes(ctx: Context, probes: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Apps running now at another version than the profile asks: {app: running version}."""
+    changes = {}
+    for app in ctx.apps.values():
+        for container in probes.get(app.host, {}).get("containers", []):
+            running = container["labels"].get("org.spbe-kit.version")
+            if container["labels"].get("org.spbe-kit.app") == app.id and running and running != app.version:
+                changes[app.id] = running
+    return changes
+
+
+def _latest_release(probes: dict[str, dict[str, Any]], host: str) -> dict[str, Any] | None:
+    releases = probes.get(host, {}).get("releases", [])
+    return releases[-1] if releases else None
+
+
+def _roll_back(
+    session: Session,
+    run_dir: Path,
+    failed: list[tuple[str, str, str]],
+    upgrading: dict[str, str],
+    probes: dict[str, dict[str, Any]],
+    backup: str,
+    ui: UI,
+) -> None:
+    """Previous release files and pre-upgrade data for the apps that failed the health gate."""
+    from spbe_kit.lifecycle import _databases, _volumes
+
+    ctx = session.ctx
+    apps = sorted({app for app, _, _ in failed})
+    releases = {host: _latest_release(probes, host) for host in session.hosts}
+    if any(releases[ctx.apps[a].host] is None for a in apps):
+        return
+    ui.note(f"health gate failed: rolling back {', '.join(apps)} and restoring data from backup {backup}")
+    spbe_run = {
+        "apps": apps,
+        "release": {h: r["number"] for h, r in releases.items() if r},
+        "per_host": {ctx.postgres.host: {"id": backup, "databases": _databases(ctx, apps)}},
+        "volumes": {h: {"id": backup, "volumes": v} for h, v in _volumes(ctx, apps).items()},
+    }
+    result = run_playbook(
+        "rollback.yml",
+        session.tree,
+        run_dir / "rollback",
+        session.connection,
+        session.hosts,
+        {"spbe_run": spbe_run},
+        on_event=ui.event,
+    )
+    if not result.ok:
+        _raise_failure(result)
+    raise HealthGateFailed(
+        [
+            Diagnostic(
+                "upgrade-rolled-back",
+                Location(host),
+                (),
+                {
+                    "app": app,
+                    "version": ctx.apps[app].version,
+                    "host": host,
+                    "previous": upgrading[app],
+                    "backup": backup,
+                    "logs": logs,
+                },
+            )
+            for app, host, logs in failed
+        ]
+    )
+
+
+def _record_release(
+    session: Session, run_dir: Path, probes: dict[str, dict[str, Any]], image_ids: dict[str, str], backup: str
+) -> int | None:
+    """A numbered release on every host, when what is deployed differs from the last one."""
+    from spbe_kit.lifecycle import KEEP_RELEASES, release_record
+
+    manifest = hashlib.sha256((session.tree / "manifest.json").read_bytes()).hexdigest()
+    latest = {h: _latest_release(probes, h) for h in session.hosts}
+    if all(r and r.get("manifest_sha256") == manifest for r in latest.values()):
+        return None
+    numbers = {h: (r["number"] if r else 0) + 1 for h, r in latest.items()}
+    record = {**release_record(session.ctx, manifest, image_ids), "backup_before": backup}
+    result = run_playbook(
+        "release.yml",
+        session.tree,
+        run_dir / "release",
+        session.connection,
+        session.hosts,
+        {"spbe_run": {"number": numbers, "record": record, "keep": KEEP_RELEASES}},
+    )
+    if not result.ok:
+        _raise_failure(result)
+    return max(numbers.values())
+
+
 def rendered_hashes(tree: Path) -> dict[str, dict[str, str]]:
     """Per host, the sha256 of each rendered file as it will be installed (from the manifest)."""
     manifest = json.loads((tree / "manifest.json").read_text())
@@ -360,25 +475,27 @@ def _release(session: Session, run_dir: Path, extravars: dict[str, Any], secrets
     )
 
 
-def _raise_failure(result: RunResult) -> None:
+def _health_gate(result: RunResult) -> list[tuple[str, str, str]]:
+    """(app, host, last log lines) for each app that failed the health gate."""
+    found = []
     for task in result.failed():
         if task.task == "report the health gate":
             data = json.loads(str(task.result.get("msg", "{}")))
-            raise HealthGateFailed(
-                [
-                    Diagnostic(
-                        "health-gate",
-                        Location(task.host),
-                        (),
-                        {
-                            "app": app,
-                            "host": task.host,
-                            "logs": "\n      ".join(lines[-12:]),
-                        },
-                    )
-                    for app, lines in zip(data["spbe_health_gate"], data["logs"], strict=True)
-                ]
-            )
+            for app, lines in zip(data["spbe_health_gate"], data["logs"], strict=True):
+                found.append((app, task.host, "\n      ".join(lines[-12:])))
+    return found
+
+
+def _raise_failure(result: RunResult) -> None:
+    gate = _health_gate(result)
+    if gate:
+        raise HealthGateFailed(
+            [
+                Diagnostic("health-gate", Location(host), (), {"app": app, "host": host, "logs": logs})
+                for app, host, logs in gate
+            ]
+        )
+    for task in result.failed():
         if task.task == "take the deploy lock":
             held = parse_lock(str(task.result.get("stdout", "")).removeprefix("SPBE_LOCK_HELD "))
             if held:
@@ -403,7 +520,11 @@ def _raise_failure(result: RunResult) -> None:
         if task.status == "unreachable":
             diagnostics.append(_unreachable(task))
             continue
-        message = task.result.get("msg") or task.result.get("stderr") or "failed"
+        message = str(task.result.get("msg") or "failed")
+        stderr = str(task.result.get("stderr") or "").strip()
+        if stderr:
+            # A script's own error says more than Ansible's "non-zero return code".
+            message = f"{message}: {stderr[-400:]}"
         if task.result.get("censored"):
             message = "details hidden because the task handles secrets (no_log)"
         diagnostics.append(

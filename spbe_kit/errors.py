@@ -76,6 +76,12 @@ class OperationFailed(SpbeError):
     exit_code = ExitCode.FAILURE
 
 
+class DifferencesFound(SpbeError):
+    """A check found something to report: stale render, drift, a failed restore drill."""
+
+    exit_code = ExitCode.DIFFERENCES
+
+
 class HealthGateFailed(SpbeError):
     exit_code = ExitCode.HEALTH_GATE
 

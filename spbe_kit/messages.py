@@ -425,6 +425,30 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "an age recipient starts with age1 and has 62 characters",
         "penerima age diawali age1 dan terdiri dari 62 karakter",
     ),
+    "backup-unknown": (
+        "no backup {id}",
+        "tidak ada cadangan {id}",
+        "recent backups: {available} (see `spbe-kit backups`)",
+        "cadangan terbaru: {available} (lihat `spbe-kit backups`)",
+    ),
+    "backup-lacks-app": (
+        "backup {id} does not contain {apps}",
+        "cadangan {id} tidak memuat {apps}",
+        "choose a backup that contains them (`spbe-kit backups`)",
+        "pilih cadangan yang memuatnya (`spbe-kit backups`)",
+    ),
+    "verify-failed": (
+        "restore drill failed for {app} (backup {backup}): {detail}",
+        "uji pemulihan gagal untuk {app} (cadangan {backup}): {detail}",
+        "take a new backup and verify it; keep the failed one for investigation",
+        "buat cadangan baru lalu uji; simpan yang gagal untuk diperiksa",
+    ),
+    "upgrade-rolled-back": (
+        "{app} {version} did not become healthy on {host}; rolled back to {previous} and restored its data from backup {backup}. Last log lines:\n      {logs}",
+        "{app} {version} tidak sehat di {host}; dikembalikan ke {previous} dan datanya dipulihkan dari cadangan {backup}. Baris log terakhir:\n      {logs}",
+        "the previous release serves again; fix the new release before retrying",
+        "rilis sebelumnya kembali melayani; perbaiki rilis baru sebelum mencoba lagi",
+    ),
     "template-error": (
         "template {template}: {problem}",
         "templat {template}: {problem}",

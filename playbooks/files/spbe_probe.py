@@ -71,22 +71,28 @@ def containers(region):
     found = []
     for c in json.loads(out):
         state = c.get("State", {})
-        found.append({
-            "name": c["Name"].lstrip("/"),
-            "project": c["Config"]["Labels"].get("com.docker.compose.project", ""),
-            "working_dir": c["Config"]["Labels"].get("com.docker.compose.project.working_dir", ""),
-            "labels": {k: v for k, v in c["Config"]["Labels"].items() if k.startswith("org.spbe-kit.")},
-            "image": c["Config"]["Image"],
-            "image_id": c["Image"],
-            "status": state.get("Status", ""),
-            "health": (state.get("Health") or {}).get("Status", "none"),
-            "started_at": state.get("StartedAt", ""),
-            "restart_count": c.get("RestartCount", 0),
-            "ports": sorted(
-                {int(b["HostPort"]) for bindings in (c["NetworkSettings"].get("Ports") or {}).values()
-                 for b in (bindings or []) if b.get("HostPort")}
-            ),
-        })
+        found.append(
+            {
+                "name": c["Name"].lstrip("/"),
+                "project": c["Config"]["Labels"].get("com.docker.compose.project", ""),
+                "working_dir": c["Config"]["Labels"].get("com.docker.compose.project.working_dir", ""),
+                "labels": {k: v for k, v in c["Config"]["Labels"].items() if k.startswith("org.spbe-kit.")},
+                "image": c["Config"]["Image"],
+                "image_id": c["Image"],
+                "status": state.get("Status", ""),
+                "health": (state.get("Health") or {}).get("Status", "none"),
+                "started_at": state.get("StartedAt", ""),
+                "restart_count": c.get("RestartCount", 0),
+                "ports": sorted(
+                    {
+                        int(b["HostPort"])
+                        for bindings in (c["NetworkSettings"].get("Ports") or {}).values()
+                        for b in (bindings or [])
+                        if b.get("HostPort")
+                    }
+                ),
+            }
+        )
     return sorted(found, key=lambda c: c["name"])
 
 
@@ -103,6 +109,17 @@ def installed_files(root):
     return hashes
 
 
+def releases(root):
+    found = []
+    base = os.path.join(root, ".spbe-kit", "releases")
+    for name in os.listdir(base) if os.path.isdir(base) else []:
+        path = os.path.join(base, name, "release.json")
+        if name.isdigit() and os.path.isfile(path):
+            with open(path) as f:
+                found.append({**json.load(f), "number": int(name)})
+    return sorted(found, key=lambda r: r["number"])
+
+
 def main():
     root, region = sys.argv[1], sys.argv[2]
     docker_code, server, docker_err = run(["docker", "version", "--format", "{{.Server.Version}}"])
@@ -115,23 +132,29 @@ def main():
             lock = f.read().strip()
     except OSError:
         pass
-    print(json.dumps({
-        "os": os_release(),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "docker": server if docker_code == 0 else None,
-        "docker_error": docker_err if docker_code != 0 else "",
-        "compose": compose.lstrip("v") if compose_code == 0 else None,
-        "cpus": os.cpu_count() or 0,
-        "memory_mb": memory_mb(),
-        "disk_free_mb": shutil.disk_usage(disk_path).free // (1024 * 1024),
-        "disk_path": disk_path,
-        "listening": listening_ports(),
-        "epoch": time.time(),
-        "containers": containers(region),
-        "lock": lock,
-        "files": installed_files(root),
-    }, sort_keys=True))
+    print(
+        json.dumps(
+            {
+                "os": os_release(),
+                "kernel": platform.release(),
+                "python": platform.python_version(),
+                "docker": server if docker_code == 0 else None,
+                "docker_error": docker_err if docker_code != 0 else "",
+                "compose": compose.lstrip("v") if compose_code == 0 else None,
+                "cpus": os.cpu_count() or 0,
+                "memory_mb": memory_mb(),
+                "disk_free_mb": shutil.disk_usage(disk_path).free // (1024 * 1024),
+                "disk_path": disk_path,
+                "listening": listening_ports(),
+                "epoch": time.time(),
+                "containers": containers(region),
+                "lock": lock,
+                "files": installed_files(root),
+                "releases": releases(root),
+            },
+            sort_keys=True,
+        )
+    )
 
 
 if __name__ == "__main__":

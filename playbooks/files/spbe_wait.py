@@ -13,8 +13,9 @@ import time
 
 
 def state(project_dir):
-    out = subprocess.run(["docker", "compose", "ps", "-a", "--format", "json"], cwd=project_dir,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        ["docker", "compose", "ps", "-a", "--format", "json"], cwd=project_dir, capture_output=True, text=True
+    )
     if out.returncode != 0 or not out.stdout.strip():
         return "missing"
     text = out.stdout.strip()

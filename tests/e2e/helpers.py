@@ -14,23 +14,47 @@ from spbe_kit.verify import check_app
 
 
 def local_profile(
-    folder: Path, https_port: int = 18443, http_port: int = 18080, versions: str = "1.0.0"
+    folder: Path,
+    https_port: int = 18443,
+    http_port: int = 18080,
+    versions: str = "1.0.0",
+    region: tuple[str, str, str, str] = ("32.79", "Kota Banjar", "banjarkota", "banjar"),
 ) -> Path:
-    """The demo, as Kota Banjar (32.79) on other ports and its own install folder."""
+    """The demo, as another region (Kota Banjar by default) on other ports and its own folder."""
+    code, name, domain, stem = region
     text = (EXAMPLES / "demo.yaml").read_text()
     for old, new in (
-        ('"32.08"', '"32.79"'),
-        ("Kabupaten Kuningan", "Kota Banjar"),
-        ("kuningankab", "banjarkota"),
+        ('"32.08"', f'"{code}"'),
+        ("Kabupaten Kuningan", name),
+        ("kuningankab", domain),
         ("http_port: 8080", f"http_port: {http_port}"),
         ("https_port: 8443", f"https_port: {https_port}"),
         ("install_dir: /opt/spbe-kit", f"install_dir: {folder / 'opt'}"),
         ('version: "1.0.0"', f'version: "{versions}"'),
     ):
         text = text.replace(old, new)
-    path = folder / "banjar.yaml"
+    path = folder / f"{stem}.yaml"
     path.write_text(text)
     return path
+
+
+def api(profile: Path, app: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """Call an app's JSON API over HTTPS through the proxy, verifying the region's CA."""
+    from spbe_kit.verify import _PinnedHTTPS, proxy_address, tls_context
+
+    ctx = context(profile)
+    ca = profile.with_name(profile.stem + ".ca.crt").read_text()
+    app_ctx = ctx.apps[app]
+    connection = _PinnedHTTPS(
+        app_ctx.hostname, proxy_address(ctx), ctx.profile.proxy.https_port, tls_context(ca), 10
+    )
+    payload = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} if payload else {}
+    connection.request("POST" if payload else "GET", path, body=payload, headers=headers)
+    response = connection.getresponse()
+    data = json.loads(response.read())
+    assert response.status in (200, 201), (response.status, data)
+    return data
 
 
 def context(profile: Path) -> Context:

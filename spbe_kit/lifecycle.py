@@ -1,0 +1,219 @@
+"""Lifecycle: backups, restore, restore drills, numbered releases and upgrade safety.
+
+Backups live on the hosts that hold the data (``<install_dir>/<region>/backups/<id>/``):
+database dumps on the database host, volume archives on apps hosts, each with checksums and
+per-table row counts. A deploy that changes an app's version backs the app up first; when the
+new release fails its health gate, the app's previous release files and its database come
+back from that backup before the deploy exits 4.
+"""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spbe_kit.apply import new_run_dir, run_playbook
+from spbe_kit.deploy import UI, Options, Session, _raise_failure, open_session
+from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed
+from spbe_kit.render.context import Context
+
+KEEP_RELEASES = 10
+
+
+def backup_id(reason: str) -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{reason}"
+
+
+def _apps(ctx: Context, apps: list[str] | None) -> list[str]:
+    chosen = apps or sorted(ctx.apps)
+    unknown = [a for a in chosen if a not in ctx.apps]
+    if unknown:
+        raise InvalidInput(
+            [
+                Diagnostic("app-unknown", Location(a), (), {"app": a, "available": ", ".join(ctx.apps)})
+                for a in unknown
+            ]
+        )
+    return chosen
+
+
+def _volumes(ctx: Context, apps: list[str]) -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
+    for app_id in apps:
+        app = ctx.apps[app_id]
+        for name, volume in sorted(app.spec.volumes.items()):
+            if volume.backup:
+                found.setdefault(app.host, []).append(
+                    {
+                        "app": app_id,
+                        "volume": name,
+                        "name": f"spbe-{ctx.region.slug}-{app_id}-{name}",
+                        "image": app.image,
+                        "user": app.spec.user,
+                    }
+                )
+    return found
+
+
+def _databases(ctx: Context, apps: list[str]) -> list[dict[str, str]]:
+    return [
+        {"app": a, "db": ctx.apps[a].database["name"], "user": ctx.apps[a].database["user"]} for a in apps
+    ]
+
+
+def backup_specs(ctx: Context, ident: str, reason: str, apps: list[str]) -> dict[str, dict[str, Any]]:
+    keep = ctx.profile.backup.keep
+    base = {"id": ident, "reason": reason, "keep": keep, "versions": {a: ctx.apps[a].version for a in apps}}
+    specs: dict[str, dict[str, Any]] = {ctx.postgres.host: {**base, "databases": _databases(ctx, apps)}}
+    for host, volumes in _volumes(ctx, apps).items():
+        specs.setdefault(host, dict(base))["volumes"] = volumes
+    return specs
+
+
+def _run_backup(session: Session, action: str, per_host: dict[str, Any], ui: UI) -> dict[str, Any]:
+    run_dir = new_run_dir(session.tree, action)
+    result = run_playbook(
+        "backup.yml",
+        session.tree,
+        run_dir,
+        session.connection,
+        session.hosts,
+        {"spbe_run": {"action": action, "per_host": per_host}},
+        on_event=ui.event,
+    )
+    if not result.ok:
+        _raise_failure(result)
+    return {
+        host: json.loads(res["stdout"]) for host, res in result.results(action).items() if res.get("stdout")
+    }
+
+
+def take_backup(session: Session, apps: list[str] | None, reason: str, ui: UI) -> str:
+    ident = backup_id(reason)
+    chosen = _apps(session.ctx, apps)
+    _run_backup(session, "backup", backup_specs(session.ctx, ident, reason, chosen), ui)
+    return ident
+
+
+def backup(profile: Path, catalog: Path | None, options: Options, ui: UI, apps: list[str] | None) -> str:
+    return take_backup(open_session(profile, catalog, options, ui), apps, "manual", ui)
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    id: str
+    reason: str
+    created: str
+    versions: dict[str, str]
+    files: dict[str, dict[str, Any]]
+
+    @property
+    def size(self) -> int:
+        return sum(int(f["size"]) for f in self.files.values())
+
+
+def list_backups(session: Session, ui: UI) -> tuple[list[BackupInfo], list[dict[str, Any]]]:
+    raw = _run_backup(session, "list", {host: {} for host in session.hosts}, ui)
+    merged: dict[str, BackupInfo] = {}
+    drills: list[dict[str, Any]] = []
+    for host, data in sorted(raw.items()):
+        for record in data.get("backups", []):
+            known = merged.get(record["id"])
+            files = {f"{host}:{name}": info for name, info in record["files"].items()}
+            if known:
+                files = {**known.files, **files}
+            merged[record["id"]] = BackupInfo(
+                record["id"], record["reason"], record["created"], record.get("versions", {}), files
+            )
+        drills.extend({**entry, "host": host} for entry in data.get("verified", []))
+    return sorted(merged.values(), key=lambda b: b.id), drills
+
+
+def backups(
+    profile: Path, catalog: Path | None, options: Options, ui: UI
+) -> tuple[list[BackupInfo], list[dict[str, Any]]]:
+    return list_backups(open_session(profile, catalog, options, ui), ui)
+
+
+def restore_backup(session: Session, ident: str, apps: list[str], ui: UI) -> None:
+    ctx = session.ctx
+    per_host = {ctx.postgres.host: {"id": ident, "databases": _databases(ctx, apps)}}
+    volumes = {host: {"id": ident, "volumes": v} for host, v in _volumes(ctx, apps).items()}
+    run_dir = new_run_dir(session.tree, "restore")
+    result = run_playbook(
+        "restore.yml",
+        session.tree,
+        run_dir,
+        session.connection,
+        session.hosts,
+        {"spbe_run": {"id": ident, "apps": apps, "per_host": per_host, "volumes": volumes}},
+        on_event=ui.event,
+    )
+    if not result.ok:
+        _raise_failure(result)
+
+
+def restore(
+    profile: Path, catalog: Path | None, options: Options, ui: UI, ident: str, apps: list[str] | None
+) -> list[str]:
+    session = open_session(profile, catalog, options, ui)
+    chosen = _apps(session.ctx, apps)
+    known, _ = list_backups(session, ui)
+    record = next((b for b in known if b.id == ident), None)
+    if record is None:
+        raise InvalidInput(
+            [
+                Diagnostic(
+                    "backup-unknown",
+                    Location(ident),
+                    (),
+                    {"id": ident, "available": ", ".join(b.id for b in known[-5:]) or "none"},
+                )
+            ]
+        )
+    missing = [a for a in chosen if not any(f.endswith(f":{a}.dump") for f in record.files)]
+    if missing:
+        raise InvalidInput(
+            [Diagnostic("backup-lacks-app", Location(ident), (), {"id": ident, "apps": ", ".join(missing)})]
+        )
+    restore_backup(session, ident, chosen, ui)
+    return chosen
+
+
+def verify(profile: Path, catalog: Path | None, options: Options, ui: UI) -> dict[str, Any]:
+    """The restore drill: latest backup of each app into a throwaway PostgreSQL; compare rows."""
+    session = open_session(profile, catalog, options, ui)
+    ctx = session.ctx
+    spec = {"apps": sorted(ctx.apps), "image": ctx.postgres.image}
+    result = _run_backup(session, "verify", {ctx.postgres.host: spec}, ui)
+    return dict(result[ctx.postgres.host])
+
+
+def release_record(ctx: Context, manifest_sha256: str, image_ids: dict[str, str]) -> dict[str, Any]:
+    return {
+        "manifest_sha256": manifest_sha256,
+        "versions": {a.id: a.version for a in ctx.apps.values()},
+        "image_ids": image_ids,
+        "who": f"{getpass.getuser()}@{socket.gethostname()}",
+        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def failure(code: str, **params: Any) -> OperationFailed:
+    return OperationFailed([Diagnostic(code, Location(code), (), params)])
+
+
+def releases(
+    profile: Path, catalog: Path | None, options: Options, ui: UI
+) -> dict[str, list[dict[str, Any]]]:
+    """The numbered releases recorded on each host, oldest first."""
+    from spbe_kit.deploy import probe
+
+    session = open_session(profile, catalog, options, ui)
+    found = probe(session, new_run_dir(session.tree, "releases"))
+    return {host: data.get("releases", []) for host, data in sorted(found.items())}

@@ -1,0 +1,198 @@
+"""Upgrade without fear: backups before version changes, rollback of code and data when the
+health gate fails, backup / restore, and restore drills (Kabupaten Belitung on this machine)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from e2e.helpers import api, local_profile, spbe_kit
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
+REGION = ("19.02", "Kabupaten Belitung", "belitungkab", "belitung")
+APPS = ("e-simpati", "simpeg", "layanan-publik")
+CANARY = {
+    "e-simpati": {
+        "child_ref": "canary-1",
+        "sex": "P",
+        "age_months": 30,
+        "height_cm": 82.5,
+        "kecamatan_code": "19.02.01",
+    },
+    "simpeg": {"nip": "198503152010012003", "name": "Canary Satu", "unit": "BKPSDM"},
+    "layanan-publik": {"service": "Izin usaha", "applicant_ref": "canary-1"},
+}
+
+
+@pytest.fixture(scope="module")
+def region(images: Path, tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("belitung")
+    profile = local_profile(folder, https_port=19443, http_port=19080, region=REGION)
+    first = spbe_kit("deploy", str(profile), cwd=folder)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    for app in APPS:
+        api(profile, app, "/api/records", CANARY[app])
+    yield profile
+    spbe_kit("destroy", str(profile), "--yes", "--delete-data", cwd=folder)
+
+
+def set_version(profile: Path, app: str, version: str) -> None:
+    data = yaml.safe_load(profile.read_text())
+    data["apps"][app]["version"] = version
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def records(profile: Path, app: str) -> list[dict]:
+    return api(profile, app, "/api/records")["records"]
+
+
+def psql(sql: str, db: str) -> str:
+    out = subprocess.run(
+        [
+            "docker",
+            "exec",
+            "spbe-belitung-postgres-postgres-1",
+            "psql",
+            "-At",
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-c",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def test_upgrade_killed_midway_then_completed_keeps_every_canary_row(region: Path) -> None:
+    for app in APPS:
+        set_version(region, app, "1.1.0")
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "spbe_kit", "deploy", str(region)],
+        cwd=region.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lock = region.parent / "opt" / "belitung" / ".spbe-kit" / "deploy.lock"
+    deadline = time.monotonic() + 120
+    while not lock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(3)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=60)
+    upgraded = spbe_kit("deploy", str(region), cwd=region.parent)
+    assert upgraded.returncode == 0, upgraded.stdout[-3000:] + upgraded.stderr[-3000:]
+    for app in APPS:
+        assert api(region, app, "/healthz")["version"] == "1.1.0"
+        assert any(
+            r.get("child_ref", r.get("applicant_ref", r.get("nip"))) in ("canary-1", "198503152010012003")
+            for r in records(region, app)
+        ), app
+    assert records(region, "e-simpati")[-1]["muac_cm"] is None
+    assert records(region, "layanan-publik")[-1]["channel"] == "loket"
+    assert psql("SELECT count(*) FROM position_history", "simpeg") == "0"
+    listed = json.loads(spbe_kit("backups", str(region), "--json", cwd=region.parent).stdout)
+    assert any(b["reason"] == "pre-upgrade" for b in listed["backups"])
+
+
+def test_failed_upgrade_restores_previous_release_and_data(region: Path, tmp_path: Path) -> None:
+    api(
+        region,
+        "e-simpati",
+        "/api/records",
+        {**CANARY["e-simpati"], "child_ref": "before-attempt", "muac_cm": 13.1},
+    )
+    subprocess.run(
+        [
+            "docker",
+            "build",
+            "-q",
+            "-t",
+            "spbe-kit/e-simpati:1.2.0-broken",
+            "--build-arg",
+            "APP=e-simpati",
+            "--build-arg",
+            "VERSION=1.1.0",
+            "--build-arg",
+            "BROKEN=1",
+            str(ROOT / "images" / "app"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    catalog = yaml.safe_load((ROOT / "catalog.yaml").read_text())
+    catalog["apps"]["e-simpati"]["versions"]["1.2.0-broken"] = {
+        "image": "spbe-kit/e-simpati:1.2.0-broken",
+        "released": "2026-11-25",
+        "schema_generation": 2,
+    }
+    catalog["apps"]["e-simpati"]["health_timeout_s"] = 20
+    broken = tmp_path / "catalog.yaml"
+    broken.write_text(yaml.safe_dump(catalog))
+    set_version(region, "e-simpati", "1.2.0-broken")
+    try:
+        result = spbe_kit("--catalog", str(broken), "deploy", str(region), cwd=region.parent)
+        assert result.returncode == 4, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "e-simpati 1.2.0-broken did not become healthy on local; rolled back to 1.1.0" in result.stderr
+        assert "[upgrade-rolled-back]" in result.stderr
+    finally:
+        set_version(region, "e-simpati", "1.1.0")
+    assert api(region, "e-simpati", "/healthz")["version"] == "1.1.0"
+    refs = {r["child_ref"] for r in records(region, "e-simpati")}
+    assert {"canary-1", "before-attempt"} <= refs
+
+
+def test_backup_delete_restore(region: Path) -> None:
+    made = spbe_kit("backup", str(region), "--app", "e-simpati", cwd=region.parent)
+    assert made.returncode == 0, made.stderr[-2000:]
+    import re
+
+    ident = re.search(r"^backup (\S+) written", made.stdout, re.M).group(1)
+    psql("DELETE FROM measurements WHERE child_ref = 'canary-1'", "e_simpati")
+    assert "canary-1" not in {r["child_ref"] for r in records(region, "e-simpati")}
+    refused = spbe_kit("restore", str(region), "--backup", ident, cwd=region.parent)
+    assert refused.returncode == 2 and "restore needs --yes" in refused.stderr
+    restored = spbe_kit(
+        "restore", str(region), "--backup", ident, "--app", "e-simpati", "--yes", cwd=region.parent
+    )
+    assert restored.returncode == 0, restored.stdout[-2000:] + restored.stderr[-2000:]
+    assert "restored e-simpati from backup" in restored.stdout
+    assert {"canary-1", "before-attempt"} <= {r["child_ref"] for r in records(region, "e-simpati")}
+
+
+def test_restore_drill_passes_then_fails_on_a_corrupted_file(region: Path) -> None:
+    assert spbe_kit("backup", str(region), cwd=region.parent).returncode == 0
+    drill = spbe_kit("backup", "verify", str(region), cwd=region.parent)
+    assert drill.returncode == 0, drill.stdout[-2000:] + drill.stderr[-2000:]
+    assert drill.stdout.count("pass  ") == 3
+    latest = sorted((region.parent / "opt" / "belitung" / "backups").glob("*-manual"))[-1]
+    dump = latest / "simpeg.dump"
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dump.write_bytes(bytes(data))
+    failed = spbe_kit("backup", "verify", str(region), cwd=region.parent)
+    assert failed.returncode == 3, failed.stdout[-2000:] + failed.stderr[-2000:]
+    assert "FAIL  simpeg" in failed.stdout and "does not match its checksum" in failed.stdout
+    assert "[verify-failed]" in failed.stderr
+    refused = spbe_kit(
+        "restore", str(region), "--backup", latest.name, "--app", "simpeg", "--yes", cwd=region.parent
+    )
+    assert refused.returncode == 1
+    assert "does not match its checksum" in refused.stderr
+    assert "check the backup" in refused.stdout and "stop apps" not in refused.stdout
+    assert api(region, "simpeg", "/healthz")["status"] == "ok"  # refused before anything stopped
+    log = (region.parent / "opt" / "belitung" / "backups" / "verify-log.jsonl").read_text().splitlines()
+    assert [json.loads(line)["ok"] for line in log][-2:] == [True, False]
