@@ -105,6 +105,7 @@ def run_playbook(
     limit: str | None = None,
     secrets: list[str] | None = None,
     on_event: EventSink | None = None,
+    run_id: str = "",
 ) -> RunResult:
     import ansible_runner
 
@@ -160,6 +161,8 @@ def run_playbook(
                 "ANSIBLE_NOCOLOR": "True",
                 "ANSIBLE_DEPRECATION_WARNINGS": "False",
                 "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
+                # Lets a later deploy find this run's Ansible if the kit itself was killed.
+                "SPBE_KIT_RUN": run_id,
             },
             quiet=True,
             event_handler=handle,

@@ -491,6 +491,35 @@ def releases_command(
     _run(body)
 
 
+@app.command("rollback")
+def rollback_command(
+    profile: ProfileArg,
+    to: Annotated[int | None, typer.Option("--to", help="Release number (default: the previous).")] = None,
+    apps: AppOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm a rollback that restores data.")] = False,
+    private_key: KeyOption = None,
+) -> None:
+    """Go back to an earlier release; data comes back from its backup when the schema changed."""
+
+    def body() -> int:
+        from spbe_kit import lifecycle
+        from spbe_kit.deploy import Options
+        from spbe_kit.ui import ConsoleUI
+
+        plan = lifecycle.rollback(
+            profile, _state["catalog"], Options(private_key=private_key), ConsoleUI(), to, apps, yes
+        )
+        for app, (_, then) in sorted(plan.apps.items()):
+            _out(
+                f"rolled back {app} to {then} (release {plan.target})"
+                + (f", database restored from backup {plan.data_from[app]}" if app in plan.data_from else "")
+            )
+        _out("the profile still names the newer versions: set them to keep this rollback at the next deploy")
+        return 0
+
+    _run(body)
+
+
 images_app = typer.Typer(
     help="Build the catalog's images from Debian packages (donor).", no_args_is_help=True
 )

@@ -137,7 +137,8 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             host: converged_projects(ctx, host, probes.get(host, {}), wanted.get(host, {}), image_ids)
             for host in session.hosts
         }
-        lock_line, takeover = _lock_decision(lock, options.break_lock, ui)
+        run_id = report.run_dir.name
+        lock_line, takeover = _lock_decision(lock, options.break_lock, ui, run_id)
         extravars = {
             "spbe_run": {
                 "lock": lock_line,
@@ -158,7 +159,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
 
             changes = ", ".join(f"{a} {old} -> {ctx.apps[a].version}" for a, old in sorted(upgrading.items()))
             ui.note(f"backing up before the version change ({changes})")
-            pre_backup = take_backup(session, sorted(upgrading), "pre-upgrade", ui)
+            pre_backup = take_backup(session, sorted(upgrading), "pre-upgrade", ui, running=upgrading)
             report.pre_upgrade_backup = pre_backup
         result = run_playbook(
             "deploy.yml",
@@ -171,6 +172,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             check=options.check,
             secrets=secrets.values(),
             on_event=ui.event,
+            run_id=run_id,
         )
         if not result.ok:
             try:
@@ -428,19 +430,22 @@ def rendered_hashes(tree: Path) -> dict[str, dict[str, str]]:
     return hosts
 
 
-def _lock_decision(locks: dict[str, LockInfo], break_lock: bool, ui: UI) -> tuple[str, str]:
+def _lock_decision(locks: dict[str, LockInfo], break_lock: bool, ui: UI, run_id: str) -> tuple[str, str]:
     mine = json.dumps(
         {
             "who": f"{getpass.getuser()}@{socket.gethostname()}",
             "since": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "pid": os.getpid(),
             "controller": socket.gethostname(),
+            "run": run_id,
         },
         sort_keys=True,
     )
     if not locks:
         return mine, ""
     host, lock = next(iter(sorted(locks.items())))
+    if lock_is_stale(lock):
+        _stop_orphans(lock, ui)
     if lock_is_stale(lock) or break_lock:
         why = "its process is gone" if lock_is_stale(lock) else "--break-lock"
         ui.note(f"taking over the lock on {host} left by {lock.who} since {lock.since} ({why})")
@@ -461,6 +466,30 @@ def _lock_decision(locks: dict[str, LockInfo], break_lock: bool, ui: UI) -> tupl
             )
         ]
     )
+
+
+def _stop_orphans(lock: LockInfo, ui: UI) -> None:
+    """A killed deploy's Ansible outlives it and blocks on its dead terminal: stop it first."""
+    import signal
+
+    from spbe_kit.plan import run_processes
+
+    orphans = run_processes(lock.run)
+    if not orphans:
+        return
+    ui.note(f"stopping the interrupted deploy's Ansible (pid {', '.join(map(str, orphans))})")
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in orphans:
+            try:
+                os.killpg(os.getpgid(pid), sig)
+            except ProcessLookupError:
+                continue
+        deadline = time.monotonic() + 10
+        while run_processes(lock.run) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        orphans = run_processes(lock.run)
+        if not orphans:
+            return
 
 
 def _release(session: Session, run_dir: Path, extravars: dict[str, Any], secrets: list[str]) -> None:

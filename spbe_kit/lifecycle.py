@@ -66,9 +66,13 @@ def _databases(ctx: Context, apps: list[str]) -> list[dict[str, str]]:
     ]
 
 
-def backup_specs(ctx: Context, ident: str, reason: str, apps: list[str]) -> dict[str, dict[str, Any]]:
+def backup_specs(
+    ctx: Context, ident: str, reason: str, apps: list[str], running: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``running``: the versions the data belongs to, when they differ from the profile's."""
     keep = ctx.profile.backup.keep
-    base = {"id": ident, "reason": reason, "keep": keep, "versions": {a: ctx.apps[a].version for a in apps}}
+    versions = {a: (running or {}).get(a, ctx.apps[a].version) for a in apps}
+    base = {"id": ident, "reason": reason, "keep": keep, "versions": versions}
     specs: dict[str, dict[str, Any]] = {ctx.postgres.host: {**base, "databases": _databases(ctx, apps)}}
     for host, volumes in _volumes(ctx, apps).items():
         specs.setdefault(host, dict(base))["volumes"] = volumes
@@ -93,10 +97,12 @@ def _run_backup(session: Session, action: str, per_host: dict[str, Any], ui: UI)
     }
 
 
-def take_backup(session: Session, apps: list[str] | None, reason: str, ui: UI) -> str:
+def take_backup(
+    session: Session, apps: list[str] | None, reason: str, ui: UI, running: dict[str, str] | None = None
+) -> str:
     ident = backup_id(reason)
     chosen = _apps(session.ctx, apps)
-    _run_backup(session, "backup", backup_specs(session.ctx, ident, reason, chosen), ui)
+    _run_backup(session, "backup", backup_specs(session.ctx, ident, reason, chosen, running), ui)
     return ident
 
 
@@ -217,3 +223,129 @@ def releases(
     session = open_session(profile, catalog, options, ui)
     found = probe(session, new_run_dir(session.tree, "releases"))
     return {host: data.get("releases", []) for host, data in sorted(found.items())}
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    target: int
+    apps: dict[str, tuple[str, str]]  # app -> (current version, target version)
+    data_from: dict[str, str]  # app -> backup id, for apps whose schema would go back
+    backup_created: dict[str, str]
+
+    def describe(self) -> list[str]:
+        lines = []
+        for app, (now, then) in sorted(self.apps.items()):
+            line = f"{app}: {now} -> {then} (release {self.target})"
+            if app in self.data_from:
+                ident = self.data_from[app]
+                line += (
+                    f"; its database goes back to backup {ident} taken {self.backup_created[ident]}: "
+                    "changes made since then are lost"
+                )
+            lines.append(line)
+        return lines
+
+
+def plan_rollback(
+    ctx: Context,
+    history: dict[str, list[dict[str, Any]]],
+    to: int | None,
+    apps: list[str] | None,
+    backups: list[BackupInfo],
+) -> RollbackPlan:
+    """Which apps go back to release ``to`` (default: the previous one) and where data comes from."""
+    releases = sorted({r["number"]: r for items in history.values() for r in items}.items())
+    if len(releases) < 2 and to is None:
+        raise failure("rollback-nothing", detail="fewer than two releases are recorded")
+    target_number = to if to is not None else releases[-2][0]
+    target = dict(releases).get(target_number)
+    if target is None:
+        raise failure(
+            "rollback-nothing", detail=f"release {target_number} is not kept; see `spbe-kit releases`"
+        )
+    current = releases[-1][1]
+    chosen = _apps(ctx, apps) if apps else sorted(target["versions"])
+    moving = {
+        a: (current["versions"].get(a, "?"), target["versions"][a])
+        for a in chosen
+        if a in target["versions"] and current["versions"].get(a) != target["versions"][a]
+    }
+    if not moving:
+        raise failure("rollback-nothing", detail=f"release {target_number} runs the same versions")
+    data_from: dict[str, str] = {}
+    created: dict[str, str] = {}
+    for app, (now, then) in moving.items():
+        spec = ctx.catalog.apps[app]
+        if spec.versions[then].schema_generation < spec.versions[now].schema_generation:
+            # The last state of the data while the app still ran the version we go back to.
+            source = next(
+                (
+                    b
+                    for b in reversed(backups)
+                    if b.versions.get(app) == then and any(name.endswith(f":{app}.dump") for name in b.files)
+                ),
+                None,
+            )
+            if source is None:
+                raise failure("rollback-no-backup", app=app, release=target_number)
+            data_from[app] = source.id
+            created[source.id] = source.created
+    return RollbackPlan(target_number, moving, data_from, created)
+
+
+def rollback(
+    profile: Path,
+    catalog: Path | None,
+    options: Options,
+    ui: UI,
+    to: int | None,
+    apps: list[str] | None,
+    confirmed: bool,
+) -> RollbackPlan:
+    from spbe_kit.deploy import probe
+
+    session = open_session(profile, catalog, options, ui)
+    found = probe(session, new_run_dir(session.tree, "rollback"))
+    history = {host: data.get("releases", []) for host, data in found.items()}
+    known, _ = list_backups(session, ui)
+    plan = plan_rollback(session.ctx, history, to, apps, known)
+    for line in plan.describe():
+        ui.note(line)
+    if plan.data_from and not confirmed:
+        raise InvalidInput(
+            [
+                Diagnostic(
+                    "confirm-required",
+                    Location(str(profile)),
+                    (),
+                    {
+                        "action": "a rollback that restores data",
+                        "hint": "read what would be lost above, then add --yes",
+                        "hint_id": "baca data yang akan hilang di atas, lalu tambahkan --yes",
+                    },
+                )
+            ]
+        )
+    ctx = session.ctx
+    per_host: dict[str, dict[str, Any]] = {}
+    for app, ident in sorted(plan.data_from.items()):
+        entry = per_host.setdefault(ctx.postgres.host, {"id": ident, "databases": []})
+        entry["databases"].extend({**db, "id": ident} for db in _databases(ctx, [app]))
+    spbe_run = {
+        "apps": sorted(plan.apps),
+        "release": {host: plan.target for host in session.hosts},
+        "per_host": per_host,
+        "volumes": {},
+    }
+    result = run_playbook(
+        "rollback.yml",
+        session.tree,
+        new_run_dir(session.tree, "rollback"),
+        session.connection,
+        session.hosts,
+        {"spbe_run": spbe_run},
+        on_event=ui.event,
+    )
+    if not result.ok:
+        _raise_failure(result)
+    return plan

@@ -449,6 +449,18 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "the previous release serves again; fix the new release before retrying",
         "rilis sebelumnya kembali melayani; perbaiki rilis baru sebelum mencoba lagi",
     ),
+    "rollback-nothing": (
+        "nothing to roll back: {detail}",
+        "tidak ada yang dikembalikan: {detail}",
+        "see `spbe-kit releases`",
+        "lihat `spbe-kit releases`",
+    ),
+    "rollback-no-backup": (
+        "{app} would go back to an older database schema, but no backup was taken after release {release}",
+        "{app} akan kembali ke skema basis data lama, tetapi tidak ada cadangan setelah rilis {release}",
+        "restore a backup by hand with `spbe-kit restore`",
+        "pulihkan cadangan secara manual dengan `spbe-kit restore`",
+    ),
     "template-error": (
         "template {template}: {problem}",
         "templat {template}: {problem}",

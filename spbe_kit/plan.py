@@ -158,6 +158,7 @@ class LockInfo:
     since: str
     pid: int
     controller: str
+    run: str = ""
 
 
 def parse_lock(raw: str | None) -> LockInfo | None:
@@ -165,7 +166,14 @@ def parse_lock(raw: str | None) -> LockInfo | None:
         return None
     try:
         data = json.loads(raw)
-        return LockInfo(raw, str(data["who"]), str(data["since"]), int(data["pid"]), str(data["controller"]))
+        return LockInfo(
+            raw,
+            str(data["who"]),
+            str(data["since"]),
+            int(data["pid"]),
+            str(data["controller"]),
+            str(data.get("run", "")),
+        )
     except (ValueError, KeyError, TypeError):
         return LockInfo(raw, "unknown", "unknown", 0, "unknown")
 
@@ -234,3 +242,25 @@ def converged_projects(
         if same_files and running:
             done.append(project)
     return sorted(done)
+
+
+RUN_ENV = "SPBE_KIT_RUN"
+
+
+def run_processes(run: str) -> list[int]:
+    """Processes of this controller still working for deploy ``run`` (a killed kit's Ansible
+    outlives it: it runs in its own terminal session)."""
+    if not run:
+        return []
+    marker = f"{RUN_ENV}={run}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                if marker in handle.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return sorted(found)

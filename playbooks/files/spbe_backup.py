@@ -162,7 +162,8 @@ def checked(root, backup_id, names):
 def restore(root, spec):
     done = []
     for app in spec.get("databases", []):
-        folder, _ = checked(root, spec["id"], [f"{app['app']}.dump"])
+        # Each database may come from its own backup (apps upgraded at different times).
+        folder, _ = checked(root, app.get("id", spec["id"]), [f"{app['app']}.dump"])
         db, owner = app["db"], app["user"]
         psql(root, f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'")
         psql(root, f'DROP DATABASE IF EXISTS "{db}"')

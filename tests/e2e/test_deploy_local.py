@@ -348,8 +348,9 @@ def test_unhealthy_release_exits_4_naming_app_host_and_logs(region, tmp_path: Pa
     try:
         result = spbe_kit("--catalog", str(broken_catalog), "deploy", str(profile), cwd=profile.parent)
         assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
-        assert "local: e-simpati on local did not become healthy; last log lines:" in result.stderr
-        assert "[health-gate]" in result.stderr
+        # A version change that fails the gate is rolled back to the running release.
+        assert "e-simpati 1.0.1-broken did not become healthy on local; rolled back to 1.0.0" in result.stderr
+        assert "[upgrade-rolled-back]" in result.stderr
         assert "/healthz" in result.stderr
     finally:
         profile.write_text(original)

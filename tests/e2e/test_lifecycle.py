@@ -196,3 +196,35 @@ def test_restore_drill_passes_then_fails_on_a_corrupted_file(region: Path) -> No
     assert api(region, "simpeg", "/healthz")["status"] == "ok"  # refused before anything stopped
     log = (region.parent / "opt" / "belitung" / "backups" / "verify-log.jsonl").read_text().splitlines()
     assert [json.loads(line)["ok"] for line in log][-2:] == [True, False]
+
+
+def test_rollback_to_the_first_release_restores_schema_and_data(region: Path) -> None:
+    history = json.loads(spbe_kit("releases", str(region), "--json", cwd=region.parent).stdout)["local"]
+    assert [r["versions"]["e-simpati"] for r in history][:1] == ["1.0.0"]
+    assert history[-1]["versions"] == {"e-simpati": "1.1.0", "layanan-publik": "1.1.0", "simpeg": "1.1.0"}
+    unconfirmed = spbe_kit(
+        "rollback", str(region), "--to", str(history[0]["number"]), "--app", "simpeg", cwd=region.parent
+    )
+    assert unconfirmed.returncode == 2
+    assert "simpeg: 1.1.0 -> 1.0.0 (release 1); its database goes back to backup" in unconfirmed.stdout
+    assert "changes made since then are lost" in unconfirmed.stdout
+    done = spbe_kit(
+        "rollback",
+        str(region),
+        "--to",
+        str(history[0]["number"]),
+        "--app",
+        "simpeg",
+        "--yes",
+        cwd=region.parent,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "rolled back simpeg to 1.0.0 (release 1), database restored from backup" in done.stdout
+    assert api(region, "simpeg", "/healthz") == {
+        "status": "ok",
+        "app": "simpeg",
+        "version": "1.0.0",
+        "schema_generation": 1,
+    }
+    assert {r["nip"] for r in records(region, "simpeg")} >= {"198503152010012003"}
+    assert api(region, "e-simpati", "/healthz")["version"] == "1.1.0"

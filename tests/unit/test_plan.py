@@ -121,3 +121,17 @@ def test_converged_projects_need_same_files_and_a_healthy_container_on_the_right
     assert converged_projects(ctx, "local", probe, wanted, images) == []
     probe["containers"] = [container("simpeg", "sha256:aa", "unhealthy")]
     assert converged_projects(ctx, "local", probe, wanted, images) == []
+
+
+def test_a_killed_deploys_surviving_processes_are_found() -> None:
+    from spbe_kit.plan import RUN_ENV, run_processes
+
+    child = subprocess.Popen(["sleep", "30"], env={**os.environ, RUN_ENV: "run-xyz"})
+    try:
+        assert run_processes("run-xyz") == [child.pid]
+        assert run_processes("run-other") == []
+        assert run_processes("") == []
+    finally:
+        child.kill()
+        child.wait()
+    assert run_processes("run-xyz") == []
