@@ -14,25 +14,13 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scratch import scratch_region, spbe
+
 PROJECTS = ("postgres", "e-simpati", "layanan-publik", "simpeg", "proxy")
-
-
-def spbe(*args: str, cwd: Path) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "spbe_kit", *args], cwd=cwd, capture_output=True, text=True
-    )
-    took = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(
-            f"spbe-kit {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-        )
-    return took
 
 
 def compose(root: Path, *args: str) -> float:
@@ -43,42 +31,26 @@ def compose(root: Path, *args: str) -> float:
 
 
 def main() -> None:
-    scratch = Path(tempfile.mkdtemp(prefix="spbe-bench-deploy-"))
-    text = (ROOT / "examples" / "profiles" / "demo.yaml").read_text()
-    text = text.replace("http_port: 8080", "http_port: 28080").replace(
-        "https_port: 8443", "https_port: 28443"
-    )
-    text = text.replace("install_dir: /opt/spbe-kit", f"install_dir: {scratch / 'opt'}")
-    text = text.replace('"32.08"', '"35.22"').replace("Kabupaten Kuningan", "Kabupaten Bojonegoro")
-    text = text.replace("kuningankab", "bojonegorokab")
-    profile = scratch / "demo.yaml"
-    profile.write_text(text)
-    root = scratch / "opt" / "bojonegoro"
-    try:
-        fresh = spbe("deploy", str(profile), cwd=scratch)
-        noop = [spbe("deploy", str(profile), cwd=scratch) for _ in range(3)]
+    with scratch_region() as profile:
+        scratch = profile.parent
+        root = scratch / "opt" / "bojonegoro"
+        fresh = spbe("deploy", str(profile), cwd=scratch)[0]
+        noop = [spbe("deploy", str(profile), cwd=scratch)[0] for _ in range(3)]
         plain_noop = [compose(root, "up", "-d", "--wait") for _ in range(3)]
         spbe("destroy", str(profile), "--yes", cwd=scratch)
-        cold = spbe("deploy", str(profile), cwd=scratch)
+        cold = spbe("deploy", str(profile), cwd=scratch)[0]
         compose(root, "down")
         plain_cold = compose(root, "up", "-d", "--wait")
-        ours_noop, theirs_noop = statistics.median(noop), statistics.median(plain_noop)
-        print(f"fresh deploy (secrets, CA, database init): {fresh:.1f} s")
-        print(
-            f"cold deploy, images and data present: {cold:.1f} s; plain compose {plain_cold:.1f} s; "
-            f"ratio {cold / plain_cold:.2f} (goal <= 2)"
-        )
-        print(
-            f"no-op redeploy: median {ours_noop:.1f} s of {len(noop)} (goal < 15 s); plain compose "
-            f"{theirs_noop:.1f} s; ratio {ours_noop / theirs_noop:.2f} (goal <= 3)"
-        )
-    finally:
-        subprocess.run(
-            [sys.executable, "-m", "spbe_kit", "destroy", str(profile), "--yes", "--delete-data"],
-            cwd=scratch,
-            capture_output=True,
-        )
-        subprocess.run(["rm", "-rf", str(scratch)])
+    ours_noop, theirs_noop = statistics.median(noop), statistics.median(plain_noop)
+    print(f"fresh deploy (secrets, CA, database init): {fresh:.1f} s")
+    print(
+        f"cold deploy, images and data present: {cold:.1f} s; plain compose {plain_cold:.1f} s; "
+        f"ratio {cold / plain_cold:.2f} (goal <= 2)"
+    )
+    print(
+        f"no-op redeploy: median {ours_noop:.1f} s of {len(noop)} (goal < 15 s); plain compose "
+        f"{theirs_noop:.1f} s; ratio {ours_noop / theirs_noop:.2f} (goal <= 3)"
+    )
 
 
 if __name__ == "__main__":

@@ -349,7 +349,7 @@ def _roll_back(
     ui: UI,
 ) -> None:
     """Previous release files and pre-upgrade data for the apps that failed the health gate."""
-    from spbe_kit.lifecycle import _databases, _volumes
+    from spbe_kit.lifecycle import _databases, _volumes, run_rollback
 
     ctx = session.ctx
     apps = sorted({app for app, _, _ in failed})
@@ -363,17 +363,7 @@ def _roll_back(
         "per_host": {ctx.postgres.host: {"id": backup, "databases": _databases(ctx, apps)}},
         "volumes": {h: {"id": backup, "volumes": v} for h, v in _volumes(ctx, apps).items()},
     }
-    result = run_playbook(
-        "rollback.yml",
-        session.tree,
-        run_dir / "rollback",
-        session.connection,
-        session.hosts,
-        {"spbe_run": spbe_run},
-        on_event=ui.event,
-    )
-    if not result.ok:
-        _raise_failure(result)
+    run_rollback(session, run_dir / "rollback", spbe_run, ui)
     raise HealthGateFailed(
         [
             Diagnostic(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,3 +123,53 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"fuzz: {total} generated profiles ({stats['accepted']} accepted, {stats['rejected']} rejected)"
         )
+
+
+def nginx_accepts(proxy: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    """``nginx -t`` on a rendered proxy folder: copied to ``work``, its container paths pointed
+    there, and a throwaway certificate made for every virtual host."""
+    import shutil
+
+    nginx = require_tool("nginx")
+    require_tool("openssl")
+    shutil.copytree(proxy, work)
+    (work / "tls").mkdir()
+    for conf in [work / "nginx.conf", *sorted((work / "conf.d").glob("*.conf"))]:
+        conf.write_text(conf.read_text().replace("/etc/spbe-proxy", str(work)))
+    for conf in (work / "conf.d").glob("*.conf"):
+        for line in conf.read_text().splitlines():
+            if line.strip().startswith("ssl_certificate ") and "tls/" in line:
+                name = line.split("tls/")[1].rstrip(";").removesuffix(".crt")
+                if not (work / "tls" / f"{name}.crt").exists():
+                    subprocess.run(
+                        [
+                            "openssl",
+                            "req",
+                            "-x509",
+                            "-newkey",
+                            "ec",
+                            "-pkeyopt",
+                            "ec_paramgen_curve:P-256",
+                            "-nodes",
+                            "-subj",
+                            f"/CN={name}",
+                            "-days",
+                            "2",
+                            "-keyout",
+                            str(work / "tls" / f"{name}.key"),
+                            "-out",
+                            str(work / "tls" / f"{name}.crt"),
+                        ],
+                        check=True,
+                        capture_output=True,
+                    )
+    return subprocess.run([nginx, "-t", "-c", str(work / "nginx.conf")], capture_output=True, text=True)
+
+
+def compose_accepts(compose: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", "compose", "-f", str(compose), "config", "-q"],
+        cwd=compose.parent,
+        capture_output=True,
+        text=True,
+    )

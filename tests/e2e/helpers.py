@@ -108,3 +108,37 @@ def spbe_kit(
         timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
+
+
+def broken_release_catalog(folder: Path, app: str, version: str, like: str) -> Path:
+    """A catalog with ``app`` at ``version``: an image of ``like`` whose /healthz always fails,
+    and a 20 s health timeout, for health-gate tests."""
+    import yaml
+
+    image = f"spbe-kit/{app}:{version}"
+    subprocess.run(
+        [
+            "docker",
+            "build",
+            "-q",
+            "-t",
+            image,
+            "--build-arg",
+            f"APP={app}",
+            "--build-arg",
+            f"VERSION={like}",
+            "--build-arg",
+            "BROKEN=1",
+            str(ROOT / "images" / "app"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    catalog = yaml.safe_load((ROOT / "catalog.yaml").read_text())
+    spec = catalog["apps"][app]
+    generation = spec["versions"][like].get("schema_generation", 1)
+    spec["versions"][version] = {"image": image, "released": "2026-11-25", "schema_generation": generation}
+    spec["health_timeout_s"] = 20
+    path = folder / "catalog.yaml"
+    path.write_text(yaml.safe_dump(catalog))
+    return path

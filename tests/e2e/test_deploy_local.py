@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import ROOT
 from e2e import helpers
-from e2e.helpers import https_health, local_profile, region_containers, start_times
+from e2e.helpers import broken_release_catalog, https_health, local_profile, region_containers, start_times
 from spbe_kit import vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
@@ -316,31 +313,7 @@ def test_concurrent_deploy_is_refused(region) -> None:
 
 def test_unhealthy_release_exits_4_naming_app_host_and_logs(region, tmp_path: Path) -> None:
     profile, _ = region
-    subprocess.run(
-        [
-            "docker",
-            "build",
-            "-q",
-            "-t",
-            "spbe-kit/e-simpati:1.0.1-broken",
-            "--build-arg",
-            "APP=e-simpati",
-            "--build-arg",
-            "VERSION=1.0.0",
-            "--build-arg",
-            "BROKEN=1",
-            str(ROOT / "images" / "app"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    catalog = yaml.safe_load((ROOT / "catalog.yaml").read_text())
-    app = catalog["apps"]["e-simpati"]
-    app["versions"]["1.0.1-broken"] = {"image": "spbe-kit/e-simpati:1.0.1-broken", "released": "2026-11-20"}
-    app["health_timeout_s"] = 20
-    broken_catalog = tmp_path / "catalog.yaml"
-    broken_catalog.write_text(yaml.safe_dump(catalog))
-    shutil.copy(ROOT / "schemas" / "catalog.schema.json", tmp_path / "catalog.schema.json")
+    broken_catalog = broken_release_catalog(tmp_path, "e-simpati", "1.0.1-broken", like="1.0.0")
     original = profile.read_text()
     profile.write_text(
         original.replace('  e-simpati:\n    version: "1.0.0"', '  e-simpati:\n    version: "1.0.1-broken"')

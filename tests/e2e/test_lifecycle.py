@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
-from e2e.helpers import api, local_profile, spbe_kit
+from e2e.helpers import api, broken_release_catalog, local_profile, spbe_kit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
 REGION = ("19.02", "Kabupaten Belitung", "belitungkab", "belitung")
@@ -115,33 +114,7 @@ def test_failed_upgrade_restores_previous_release_and_data(region: Path, tmp_pat
         "/api/records",
         {**CANARY["e-simpati"], "child_ref": "before-attempt", "muac_cm": 13.1},
     )
-    subprocess.run(
-        [
-            "docker",
-            "build",
-            "-q",
-            "-t",
-            "spbe-kit/e-simpati:1.2.0-broken",
-            "--build-arg",
-            "APP=e-simpati",
-            "--build-arg",
-            "VERSION=1.1.0",
-            "--build-arg",
-            "BROKEN=1",
-            str(ROOT / "images" / "app"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    catalog = yaml.safe_load((ROOT / "catalog.yaml").read_text())
-    catalog["apps"]["e-simpati"]["versions"]["1.2.0-broken"] = {
-        "image": "spbe-kit/e-simpati:1.2.0-broken",
-        "released": "2026-11-25",
-        "schema_generation": 2,
-    }
-    catalog["apps"]["e-simpati"]["health_timeout_s"] = 20
-    broken = tmp_path / "catalog.yaml"
-    broken.write_text(yaml.safe_dump(catalog))
+    broken = broken_release_catalog(tmp_path, "e-simpati", "1.2.0-broken", like="1.1.0")
     set_version(region, "e-simpati", "1.2.0-broken")
     try:
         result = spbe_kit("--catalog", str(broken), "deploy", str(region), cwd=region.parent)

@@ -9,7 +9,6 @@ semantic problems); every accepted profile renders, and a sample of those passes
 from __future__ import annotations
 
 import copy
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLES, require_tool
+from conftest import EXAMPLES, compose_accepts, nginx_accepts
 from spbe_kit import wilayah
 from spbe_kit.errors import InvalidInput
 from spbe_kit.load import parse_yaml
@@ -219,52 +218,14 @@ def test_zz_fuzz_totals_and_tool_sample(tmp_path: Path) -> None:
     )
     assert total >= 10_000
     assert STATS["accepted"] >= 1000 and STATS["rejected"] >= 1000
-    require_tool("nginx")
     for index, files in enumerate(SAMPLES):
         root = tmp_path / str(index)
         for rel, content in files.items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(content)
         for compose in root.glob("hosts/*/*/compose.yaml"):
-            result = subprocess.run(
-                ["docker", "compose", "-f", str(compose), "config", "-q"],
-                cwd=compose.parent,
-                capture_output=True,
-                text=True,
-            )
+            result = compose_accepts(compose)
             assert result.returncode == 0, result.stderr
-        proxy = next(root.glob("hosts/*/proxy"))
-        (proxy / "tls").mkdir()
-        for conf in [proxy / "nginx.conf", *proxy.glob("conf.d/*.conf")]:
-            conf.write_text(conf.read_text().replace("/etc/spbe-proxy", str(proxy)))
-        for conf in proxy.glob("conf.d/*.conf"):
-            for line in conf.read_text().splitlines():
-                if line.strip().startswith("ssl_certificate ") and "tls/" in line:
-                    name = line.split("tls/")[1].rstrip(";").removesuffix(".crt")
-                    subprocess.run(
-                        [
-                            "openssl",
-                            "req",
-                            "-x509",
-                            "-newkey",
-                            "ec",
-                            "-pkeyopt",
-                            "ec_paramgen_curve:P-256",
-                            "-nodes",
-                            "-subj",
-                            "/CN=x",
-                            "-days",
-                            "1",
-                            "-keyout",
-                            str(proxy / "tls" / f"{name}.key"),
-                            "-out",
-                            str(proxy / "tls" / f"{name}.crt"),
-                        ],
-                        check=True,
-                        capture_output=True,
-                    )
-        result = subprocess.run(
-            ["nginx", "-t", "-c", str(proxy / "nginx.conf")], capture_output=True, text=True
-        )
+        result = nginx_accepts(next(root.glob("hosts/*/proxy")), tmp_path / f"nginx-{index}")
         assert result.returncode == 0, result.stderr
     assert SAMPLES

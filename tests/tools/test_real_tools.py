@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, require, require_tool
+from conftest import EXAMPLES, compose_accepts, nginx_accepts, require, require_tool
 from spbe_kit import pipeline
 
 pytestmark = pytest.mark.tools
@@ -39,58 +39,13 @@ def test_compose_config(profile: str, rendered: dict[str, Path]) -> None:
     files = sorted(rendered[profile].glob("hosts/*/*/compose.yaml"))
     assert files
     for compose in files:
-        result = subprocess.run(
-            ["docker", "compose", "-f", str(compose), "config", "-q"],
-            cwd=compose.parent,
-            capture_output=True,
-            text=True,
-        )
+        result = compose_accepts(compose)
         assert result.returncode == 0, f"{compose}: {result.stderr}"
-
-
-def _self_signed(folder: Path, name: str) -> None:
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            f"/CN={name}",
-            "-days",
-            "2",
-            "-keyout",
-            str(folder / f"{name}.key"),
-            "-out",
-            str(folder / f"{name}.crt"),
-        ],
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.mark.parametrize("profile", [p.stem for p in ALL])
 def test_nginx_accepts_proxy_config(profile: str, rendered: dict[str, Path], tmp_path: Path) -> None:
-    nginx = require_tool("nginx")
-    require_tool("openssl")
-    proxy = next(rendered[profile].glob("hosts/*/proxy"))
-    work = tmp_path / "proxy"
-    shutil.copytree(proxy, work)
-    (work / "tls").mkdir()
-    # The container mounts these at /etc/spbe-proxy; here they live in a scratch folder.
-    for conf in [work / "nginx.conf", *sorted((work / "conf.d").glob("*.conf"))]:
-        conf.write_text(conf.read_text().replace("/etc/spbe-proxy", str(work)))
-    for conf in (work / "conf.d").glob("*.conf"):
-        for line in conf.read_text().splitlines():
-            if line.strip().startswith("ssl_certificate ") and "tls/" in line:
-                name = line.split("tls/")[1].rstrip(";").removesuffix(".crt")
-                if not (work / "tls" / f"{name}.crt").exists():
-                    _self_signed(work / "tls", name)
-    result = subprocess.run([nginx, "-t", "-c", str(work / "nginx.conf")], capture_output=True, text=True)
+    result = nginx_accepts(next(rendered[profile].glob("hosts/*/proxy")), tmp_path / "proxy")
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
 
