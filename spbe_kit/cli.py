@@ -233,18 +233,16 @@ def status(
     """Per host and app: version, image, health, URL, uptime. Exit 3 if anything is unhealthy."""
 
     def body() -> int:
-        import json
 
         from spbe_kit.deploy import Options
         from spbe_kit.deploy import status as run_status
-        from spbe_kit.ui import ConsoleUI
 
-        ui = ConsoleUI(_quiet_console() if as_json else None)
+        ui = _server_ui(as_json)
         rows = run_status(profile, _state["catalog"], Options(private_key=private_key), ui)
         healthy = all(r.healthy for r in rows)
         if as_json:
             data = {"healthy": healthy, "components": [{**r.__dict__, "healthy": r.healthy} for r in rows]}
-            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+            _emit_json(data)
         else:
             from rich.table import Table
 
@@ -305,10 +303,19 @@ def destroy(
     _run(body)
 
 
-def _quiet_console() -> Any:
+def _server_ui(as_json: bool) -> Any:
+    """Progress for people; silent when the output is JSON for a program."""
     from rich.console import Console
 
-    return Console(stderr=True, quiet=True)
+    from spbe_kit.ui import ConsoleUI
+
+    return ConsoleUI(Console(stderr=True, quiet=True) if as_json else None)
+
+
+def _emit_json(data: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 AppOption = Annotated[list[str] | None, typer.Option("--app", help="Only this app (repeatable).")]
@@ -376,17 +383,15 @@ def backups(
 
     def body() -> int:
         import datetime
-        import json
 
         from spbe_kit import lifecycle
         from spbe_kit.deploy import Options
-        from spbe_kit.ui import ConsoleUI
 
-        ui = ConsoleUI(_quiet_console() if as_json else None)
+        ui = _server_ui(as_json)
         found, drills = lifecycle.backups(profile, _state["catalog"], Options(private_key=private_key), ui)
         if as_json:
             data = {"backups": [{**b.__dict__, "size": b.size} for b in found], "restore_drills": drills}
-            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+            _emit_json(data)
             return 0
         from rich.table import Table
 
@@ -459,16 +464,14 @@ def releases_command(
     """Numbered releases recorded on each host: versions, manifest, who and when."""
 
     def body() -> int:
-        import json
 
         from spbe_kit import lifecycle
         from spbe_kit.deploy import Options
-        from spbe_kit.ui import ConsoleUI
 
-        ui = ConsoleUI(_quiet_console() if as_json else None)
+        ui = _server_ui(as_json)
         found = lifecycle.releases(profile, _state["catalog"], Options(private_key=private_key), ui)
         if as_json:
-            sys.stdout.write(json.dumps(found, indent=2, sort_keys=True) + "\n")
+            _emit_json(found)
             return 0
         from rich.table import Table
 

@@ -212,8 +212,15 @@ def release_record(ctx: Context, manifest_sha256: str, image_ids: dict[str, str]
 
 def run_rollback(session: Session, run_dir: Path, spbe_run: dict[str, Any], ui: UI) -> None:
     """Put ``spbe_run['apps']`` back on a release, restoring data where ``per_host`` says."""
-    result = run_playbook("rollback.yml", session.tree, run_dir, session.connection, session.hosts,
-                          {"spbe_run": spbe_run}, on_event=ui.event)
+    result = run_playbook(
+        "rollback.yml",
+        session.tree,
+        run_dir,
+        session.connection,
+        session.hosts,
+        {"spbe_run": spbe_run},
+        on_event=ui.event,
+    )
     if not result.ok:
         _raise_failure(result)
 
