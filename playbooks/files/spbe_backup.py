@@ -44,12 +44,15 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def psql(root, sql, db="postgres"):
-    out = run(
-        ["docker", "compose", "exec", "-T", "postgres", "psql", "-At", "-U", "postgres", "-d", db, "-c", sql],
-        cwd=os.path.join(root, "postgres"),
+def in_postgres(root, *argv, **kwargs):
+    """Run a PostgreSQL client tool inside the region's postgres container, as the superuser."""
+    return run(
+        ["docker", "compose", "exec", "-T", "postgres", *argv], cwd=os.path.join(root, "postgres"), **kwargs
     )
-    return out.stdout.decode().strip()
+
+
+def psql(root, sql, db="postgres"):
+    return in_postgres(root, "psql", "-At", "-U", "postgres", "-d", db, "-c", sql).stdout.decode().strip()
 
 
 def backup(root, spec):
@@ -59,23 +62,7 @@ def backup(root, spec):
     for app in spec.get("databases", []):
         dump = os.path.join(folder, f"{app['app']}.dump")
         with open(dump, "wb") as handle:
-            run(
-                [
-                    "docker",
-                    "compose",
-                    "exec",
-                    "-T",
-                    "postgres",
-                    "pg_dump",
-                    "-U",
-                    "postgres",
-                    "-Fc",
-                    "-d",
-                    app["db"],
-                ],
-                stdout=handle,
-                cwd=os.path.join(root, "postgres"),
-            )
+            in_postgres(root, "pg_dump", "-U", "postgres", "-Fc", "-d", app["db"], stdout=handle)
         rows = json.loads(psql(root, ROWS_SQL, app["db"]))
         with open(os.path.join(folder, f"{app['app']}.rows.json"), "w") as handle:
             json.dump(rows, handle, sort_keys=True)
@@ -169,24 +156,17 @@ def restore(root, spec):
         psql(root, f'DROP DATABASE IF EXISTS "{db}"')
         psql(root, f'CREATE DATABASE "{db}" OWNER "{owner}"')
         with open(os.path.join(folder, f"{app['app']}.dump"), "rb") as handle:
-            run(
-                [
-                    "docker",
-                    "compose",
-                    "exec",
-                    "-T",
-                    "postgres",
-                    "pg_restore",
-                    "-U",
-                    "postgres",
-                    "-d",
-                    db,
-                    "--no-owner",
-                    f"--role={owner}",
-                    "--exit-on-error",
-                ],
+            in_postgres(
+                root,
+                "pg_restore",
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "--no-owner",
+                f"--role={owner}",
+                "--exit-on-error",
                 stdin=handle,
-                cwd=os.path.join(root, "postgres"),
             )
         done.append(app["app"])
     for volume in spec.get("volumes", []):
