@@ -54,6 +54,15 @@ class RunResult:
     def failed(self) -> list[TaskResult]:
         return [t for t in self.tasks if t.status in ("failed", "unreachable")]
 
+    def error_text(self) -> str:
+        """Ansible's own error when no task failed (a playbook that does not parse, say)."""
+        for stdout in sorted(self.run_dir.glob("artifacts/*/stdout")):
+            lines = stdout.read_text(errors="replace").splitlines()
+            starts = [i for i, line in enumerate(lines) if line.startswith("[ERROR]")]
+            if starts:
+                return " ".join(line.strip() for line in lines[starts[-1] : starts[-1] + 4] if line.strip())
+        return ""
+
     def results(self, task: str) -> dict[str, dict[str, Any]]:
         return {t.host: t.result for t in self.tasks if t.task == task and t.status != "skipped"}
 

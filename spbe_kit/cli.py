@@ -388,9 +388,14 @@ def backups(
         from spbe_kit.deploy import Options
 
         ui = _server_ui(as_json)
-        found, drills = lifecycle.backups(profile, _state["catalog"], Options(private_key=private_key), ui)
+        listing = lifecycle.backups(profile, _state["catalog"], Options(private_key=private_key), ui)
+        found, drills = listing.backups, listing.drills
         if as_json:
-            data = {"backups": [{**b.__dict__, "size": b.size} for b in found], "restore_drills": drills}
+            data = {
+                "backups": [{**b.__dict__, "size": b.size} for b in found],
+                "restore_drills": drills,
+                "schedulers": listing.schedulers,
+            }
             _emit_json(data)
             return 0
         from rich.table import Table
@@ -407,6 +412,14 @@ def backups(
         ui.console.print(table)
         for drill in drills[-3:]:
             _out(f"restore drill {drill['when']}: {'pass' if drill['ok'] else 'FAIL'}")
+        for host, status in sorted(listing.schedulers.items()):
+            last = status.get("runs", [])[-1:] or [{}]
+            outcome = {True: "ok", False: f"FAILED ({last[0].get('error', '')})"}
+            result = outcome.get(last[0].get("ok"), "none yet")
+            _out(
+                f"schedule on {host}: '{status['schedule']}' ({status['timezone']}), "
+                f"next {status.get('next', '?')}, last run {last[0].get('due', '-')}: {result}"
+            )
         return 0
 
     _run(body)

@@ -233,7 +233,8 @@ def _controller_images(ctx: Context, registry: str) -> dict[str, str]:
     """The image ID of every image the region runs, from the controller's engine."""
     from spbe_kit.images import docker_client
 
-    wanted = sorted({a.image for a in ctx.apps.values()} | {ctx.postgres.image, ctx.proxy.image})
+    services = {ctx.postgres.image, ctx.proxy.image} | ({ctx.backup.image} if ctx.schedulers else set())
+    wanted = sorted({a.image for a in ctx.apps.values()} | services)
     client = docker_client()
     found: dict[str, str] = {}
     missing = []
@@ -561,7 +562,12 @@ def _raise_failure(result: RunResult) -> None:
                 "task-failed",
                 Location(str(result.run_dir)),
                 (),
-                {"host": "?", "play": "?", "task": "?", "problem": f"ansible-runner status {result.status}"},
+                {
+                    "host": "-",
+                    "play": "-",
+                    "task": "-",
+                    "problem": result.error_text() or f"ansible-runner status {result.status}",
+                },
             )
         ]
     )

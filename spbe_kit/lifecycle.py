@@ -123,10 +123,18 @@ class BackupInfo:
         return sum(int(f["size"]) for f in self.files.values())
 
 
-def list_backups(session: Session, ui: UI) -> tuple[list[BackupInfo], list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class Listing:
+    backups: list[BackupInfo]
+    drills: list[dict[str, Any]]
+    schedulers: dict[str, dict[str, Any]]  # per host: schedule, next run, recent runs
+
+
+def list_backups(session: Session, ui: UI) -> Listing:
     raw = _run_backup(session, "list", {host: {} for host in session.hosts}, ui)
     merged: dict[str, BackupInfo] = {}
     drills: list[dict[str, Any]] = []
+    schedulers: dict[str, dict[str, Any]] = {}
     for host, data in sorted(raw.items()):
         for record in data.get("backups", []):
             known = merged.get(record["id"])
@@ -137,12 +145,12 @@ def list_backups(session: Session, ui: UI) -> tuple[list[BackupInfo], list[dict[
                 record["id"], record["reason"], record["created"], record.get("versions", {}), files
             )
         drills.extend({**entry, "host": host} for entry in data.get("verified", []))
-    return sorted(merged.values(), key=lambda b: b.id), drills
+        if "scheduler" in data:
+            schedulers[host] = data["scheduler"]
+    return Listing(sorted(merged.values(), key=lambda b: b.id), drills, schedulers)
 
 
-def backups(
-    profile: Path, catalog: Path | None, options: Options, ui: UI
-) -> tuple[list[BackupInfo], list[dict[str, Any]]]:
+def backups(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Listing:
     return list_backups(open_session(profile, catalog, options, ui), ui)
 
 
@@ -169,7 +177,7 @@ def restore(
 ) -> list[str]:
     session = open_session(profile, catalog, options, ui)
     chosen = _apps(session.ctx, apps)
-    known, _ = list_backups(session, ui)
+    known = list_backups(session, ui).backups
     record = next((b for b in known if b.id == ident), None)
     if record is None:
         raise InvalidInput(
@@ -322,7 +330,7 @@ def rollback(
     session = open_session(profile, catalog, options, ui)
     found = probe(session, new_run_dir(session.tree, "rollback"))
     history = {host: data.get("releases", []) for host, data in found.items()}
-    known, _ = list_backups(session, ui)
+    known = list_backups(session, ui).backups
     plan = plan_rollback(session.ctx, history, to, apps, known)
     for line in plan.describe():
         ui.note(line)

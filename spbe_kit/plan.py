@@ -47,6 +47,8 @@ def components_on(ctx: Context, host: str) -> list[tuple[str, Component]]:
         found.append(("postgres", ctx.postgres.spec))
     if ctx.proxy.host == host:
         found.append(("proxy", ctx.proxy.spec))
+    if host in ctx.schedulers:
+        found.append(("backup", ctx.backup.spec))
     return found
 
 
@@ -227,6 +229,7 @@ def converged_projects(
     images = {a.id: a.image for a in ctx.apps.values()} | {
         "postgres": ctx.postgres.image,
         "proxy": ctx.proxy.image,
+        "backup": ctx.backup.image,
     }
     done = []
     for project, _ in components_on(ctx, host):

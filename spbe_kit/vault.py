@@ -161,11 +161,13 @@ def ensure(
             if name not in mine:
                 mine[name] = _generate(name)
                 result.generated.append(f"{app_id}.{name}")
-    postgres = data.setdefault("postgres", {})
-    for name in ctx.postgres.secrets:
-        if name not in postgres:
-            postgres[name] = _generate(name)
-            result.generated.append(f"postgres.{name}")
+    for service in (ctx.postgres, ctx.backup):
+        kind = "postgres" if service is ctx.postgres else "backup"
+        mine = data.setdefault(kind, {})
+        for name in service.secrets:
+            if name not in mine:
+                mine[name] = _generate(name)
+                result.generated.append(f"{kind}.{name}")
     if ctx.profile.tls.mode == "self-signed":
         _ensure_tls(data.setdefault("tls", {}), sorted(a.hostname for a in ctx.apps.values()), ctx, result)
     if result.generated:

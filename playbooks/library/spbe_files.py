@@ -15,7 +15,7 @@ module: spbe_files
 short_description: Ensure folders and secret files with owner and mode, idempotently
 options:
   directories:
-    description: Folders to create, each with path and mode (octal string).
+    description: Folders to create, each with path, mode (octal string) and optionally uid and gid.
     type: list
     elements: dict
     default: []
@@ -79,6 +79,13 @@ def main():
             changed.append(path)
             if not module.check_mode:
                 os.chmod(path, mode)
+        if "uid" in folder and os.path.isdir(path):
+            uid, gid = int(folder["uid"]), int(folder["gid"])
+            status = os.stat(path)
+            if (status.st_uid, status.st_gid) != (uid, gid):
+                changed.append(path)
+                if not module.check_mode:
+                    os.chown(path, uid, gid)
     for spec in module.params["files"]:
         path = spec["path"]
         content = str(spec["content"]).encode()

@@ -52,7 +52,7 @@ class Component(Strict):
     title: Text
     maintainer: str
     versions: dict[str, Version]
-    port: int = Field(ge=1, le=65535)
+    port: int | None = Field(default=None, ge=1, le=65535, description="None: listens nowhere.")
     user: str = Field(pattern=r"^[0-9]+:[0-9]+$")
     health: str = "/healthz"
     health_timeout_s: int = Field(default=90, ge=5, le=1800)
@@ -66,6 +66,7 @@ class Component(Strict):
 
 
 class App(Component):
+    port: int = Field(ge=1, le=65535)
     family: Literal["stunting", "kepegawaian", "layanan-publik"]
     subdomain: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
     host_port: int = Field(ge=1024, le=65535)
@@ -77,6 +78,7 @@ class App(Component):
 class Services(Strict):
     postgres: Component
     proxy: Component
+    backup: Component
 
 
 class Donor(Strict):

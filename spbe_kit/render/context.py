@@ -64,6 +64,19 @@ class HostContext:
 
 
 @dataclass(frozen=True)
+class SchedulerContext:
+    """The backup scheduler on one host: what it backs up there (``databases``, ``volumes``
+    as (app, volume) pairs), whether it pulls a second copy of the databases from the database
+    host (``remote``), and the host folder receiving packed copies (``copies``)."""
+
+    host: str
+    databases: bool
+    volumes: list[tuple[str, str]]
+    remote: bool
+    copies: str | None
+
+
+@dataclass(frozen=True)
 class RegionContext:
     code: str
     name: str
@@ -82,6 +95,8 @@ class Context:
     apps: dict[str, AppContext]
     postgres: ServiceContext
     proxy: ServiceContext
+    backup: ServiceContext
+    schedulers: dict[str, SchedulerContext]
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -105,13 +120,45 @@ def published_ports(profile: Profile, catalog: Catalog) -> dict[str, list[tuple[
             (profile.proxy.http_port, "proxy (http)", ("proxy", "http_port")),
             (profile.proxy.https_port, "proxy (https)", ("proxy", "https_port")),
         ]
-    if where.database and any(h != where.database for h in where.apps.values()):
+    if where.database and database_published(profile):
         ports[where.database].append((POSTGRES_PORT, "postgres", ("hosts", where.database)))
     for app_id, host in where.apps.items():
         app = catalog.apps.get(app_id)
         if app and host in ports and host != where.proxy:
             ports[host].append((app.host_port, app_id, ("apps", app_id)))
     return ports
+
+
+def database_published(profile: Profile) -> bool:
+    """Other hosts reach the database: apps elsewhere, or a backup copy host pulling dumps."""
+    where = placement(profile)
+    copy_host = profile.backup.copy_to if profile.backup.copy_to in profile.hosts else None
+    return any(h != where.database for h in where.apps.values()) or copy_host not in (None, where.database)
+
+
+def schedulers(
+    profile: Profile, catalog: Catalog, where: Placement, root: str
+) -> dict[str, SchedulerContext]:
+    """Which hosts run a backup scheduler, and what each one does."""
+    copy_to = profile.backup.copy_to
+    copy_host = copy_to if copy_to in profile.hosts and copy_to != where.database else None
+    copy_path = copy_to if copy_to and copy_to.startswith("/") else None
+    found = {}
+    for name in profile.hosts:
+        volumes = [
+            (app_id, volume)
+            for app_id, host in sorted(where.apps.items())
+            if host == name and app_id in catalog.apps
+            for volume, spec in sorted(catalog.apps[app_id].volumes.items())
+            if spec.backup
+        ]
+        databases = name == where.database
+        remote = name == copy_host
+        if databases or volumes or remote:
+            local = databases or bool(volumes)
+            copies = f"{root}/backup-copies" if remote else (copy_path if local else None)
+            found[name] = SchedulerContext(name, databases, volumes, remote, copies)
+    return found
 
 
 def _latest(component: Component) -> tuple[str, Version]:
@@ -155,7 +202,27 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
         {s: f"{root}/secrets/postgres.{s}" for s in sorted(catalog.services.postgres.secrets)},
     )
     proxy = ServiceContext(catalog.services.proxy, proxy_version, _image(proxy_release), where.proxy, {})
-    return Context(region, profile, catalog, root, f"spbe-{slug}", hosts, apps, postgres, proxy)
+    backup_version, backup_release = _latest(catalog.services.backup)
+    backup = ServiceContext(
+        catalog.services.backup,
+        backup_version,
+        _image(backup_release),
+        where.database,
+        {s: f"{root}/secrets/backup.{s}" for s in sorted(catalog.services.backup.secrets)},
+    )
+    return Context(
+        region,
+        profile,
+        catalog,
+        root,
+        f"spbe-{slug}",
+        hosts,
+        apps,
+        postgres,
+        proxy,
+        backup,
+        schedulers(profile, catalog, where, root),
+    )
 
 
 def _app_context(

@@ -20,10 +20,12 @@ from spbe_kit.render.context import (
     AppContext,
     Context,
     HostContext,
+    SchedulerContext,
     build_context,
+    database_published,
 )
 from spbe_kit.render.environment import UnsafeValue, make_environment
-from spbe_kit.resources import templates_dir
+from spbe_kit.resources import playbooks_dir, templates_dir
 from spbe_kit.validate import Validated
 
 MANIFEST = "manifest.json"
@@ -52,7 +54,13 @@ def inputs_stamp(validated: Validated, templates: Path) -> dict[str, Any]:
             "sha256": data.sha256,
         },
         "profile": {"file": validated.profile_path.name, "sha256": validated.profile_doc.sha256},
+        "backup_script": {"sha256": hashlib.sha256(backup_script()).hexdigest()},
     }
+
+
+def backup_script() -> bytes:
+    """The host-side backup tool, installed beside each scheduler's schedule."""
+    return (playbooks_dir() / "files" / "spbe_backup.py").read_bytes()
 
 
 class _Renderer:
@@ -102,12 +110,26 @@ class _Renderer:
         files: dict[str, bytes] = {}
         slug = self.ctx.region.slug
         if host.runs_database:
-            publish = any(a.host != host.name for a in self.ctx.apps.values())
             files[f"{base}/postgres/compose.yaml"] = self.render(
                 "compose/postgres.yaml.j2",
                 host=host,
                 project=f"spbe-{slug}-postgres",
-                publish_database=publish,
+                publish_database=database_published(self.ctx.profile),
+            )
+        scheduler = self.ctx.schedulers.get(host.name)
+        if scheduler:
+            schedule = self.render("backup/schedule.json.j2", schedule=self.schedule(scheduler))
+            files[f"{base}/backup/schedule.json"] = schedule
+            files[f"{base}/backup/spbe_backup.py"] = backup_script()
+            files[f"{base}/backup/compose.yaml"] = self.render(
+                "compose/backup.yaml.j2",
+                host=host,
+                scheduler=scheduler,
+                backup=self.ctx.backup,
+                project=f"spbe-{slug}-backup",
+                database_host="postgres" if scheduler.databases else host_address(self.ctx),
+                schedule_timezone=wilayah.timezone_of(self.ctx.region.code),
+                config_sha256=hashlib.sha256(schedule + files[f"{base}/backup/spbe_backup.py"]).hexdigest(),
             )
         for app_id in host.apps:
             app = self.ctx.apps[app_id]
@@ -133,6 +155,30 @@ class _Renderer:
             )
             files.update(proxy)
         return files
+
+    def schedule(self, scheduler: SchedulerContext) -> dict[str, Any]:
+        """What the scheduler on one host does (read by spbe_backup.py's ``schedule``)."""
+        ctx = self.ctx
+        databases = [{"app": a.id, "db": a.database["name"]} for a in ctx.apps.values()]
+        volumes = [
+            {"app": app, "volume": volume, "mount": f"/volumes/{app}.{volume}"}
+            for app, volume in scheduler.volumes
+        ]
+        local = scheduler.databases or bool(volumes)
+        return {
+            "region": ctx.region.slug,
+            "host": scheduler.host,
+            "schedule": ctx.profile.backup.schedule,
+            "timezone": wilayah.timezone_of(ctx.region.code),
+            "keep": ctx.profile.backup.keep,
+            "local": {"databases": databases if scheduler.databases else [], "volumes": volumes}
+            if local
+            else None,
+            "remote": {"databases": databases} if scheduler.remote else None,
+            "copies": "/copy" if scheduler.copies else None,
+            "encrypt_to": ctx.profile.backup.encrypt_to,
+            "versions": {a.id: a.version for a in ctx.apps.values()},
+        }
 
     def app_config(self, app: AppContext) -> dict[str, Any]:
         ctx = self.ctx
@@ -188,6 +234,10 @@ class _Renderer:
         if host.runs_database:
             for name, path in ctx.postgres.secrets.items():
                 add(path, ctx.postgres.spec.user, "0400", f"postgres/{name}")
+        scheduler = ctx.schedulers.get(host.name)
+        if scheduler and (scheduler.databases or scheduler.remote):
+            for name, path in ctx.backup.secrets.items():
+                add(path, ctx.backup.spec.user, "0400", f"backup/{name}")
         if host.runs_proxy:
             source = "tls/certs" if ctx.profile.tls.mode == "self-signed" else "provided_tls"
             for app in ctx.apps.values():
@@ -216,6 +266,11 @@ class _Renderer:
                 "user": ctx.postgres.spec.user,
                 "secrets": ctx.postgres.secrets,
             },
+            "spbe_backup": {
+                "image": ctx.backup.image,
+                "user": ctx.backup.spec.user,
+                "hosts": sorted(ctx.schedulers),
+            },
             "spbe_apps": {
                 app.id: {
                     "host": app.host,
@@ -236,12 +291,19 @@ class _Renderer:
                     "apps": host.apps,
                     "proxy": host.runs_proxy,
                     "database": host.runs_database,
+                    "backup": host.name in ctx.schedulers,
+                    "backup_copies": getattr(ctx.schedulers.get(host.name), "copies", None),
                     "internal_address": host.internal_address,
                     "secret_files": self.secret_files(host),
                 }
                 for name, host in ctx.hosts.items()
             },
         }
+
+
+def host_address(ctx: Context) -> str:
+    """Where a second host reaches the database: its host's internal address."""
+    return ctx.hosts[ctx.postgres.host].internal_address
 
 
 def render_files(validated: Validated, templates: Path | None = None) -> dict[str, bytes]:
