@@ -160,9 +160,9 @@ def init(
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="profile or catalog")] = "profile",
+    kind: Annotated[str, typer.Argument(help="profile, catalog, audit or handover")] = "profile",
 ) -> None:
-    """Print the JSON Schema of the profile (or catalog) for editors."""
+    """Print the JSON Schema of the profile, the catalog, or a report (audit, handover)."""
 
     def body() -> int:
         from spbe_kit.schema import json_schema
@@ -319,6 +319,130 @@ def _emit_json(data: Any) -> None:
 
 
 AppOption = Annotated[list[str] | None, typer.Option("--app", help="Only this app (repeatable).")]
+
+
+FailOn = Annotated[
+    str,
+    typer.Option(
+        "--fail-on",
+        help="Exit 3 when a check at or above this severity fails: critical, high, medium, low, info.",
+    ),
+]
+
+
+@app.command()
+def audit(
+    profile: ProfileArg,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="html, json or md (default: from -o, else md).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the report here.")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Also check the running hosts.")] = False,
+    fail_on: FailOn = "high",
+    tree: Annotated[Path | None, typer.Option("--tree", help="Default: build/<region>/.")] = None,
+    vault_password_file: VaultOption = None,
+    private_key: KeyOption = None,
+) -> None:
+    """Check the rendered tree (and with --live the running hosts) against national controls."""
+
+    def body() -> int:
+        from spbe_kit import audit as checks
+        from spbe_kit import pipeline, report, vault
+        from spbe_kit.deploy import Options, connect
+        from spbe_kit.render.context import build_context
+
+        chosen = _report_format(fmt, output)
+        severity = _severity(fail_on)
+        validated = pipeline.validate(profile, _state["catalog"])
+        target = tree or pipeline.default_output(validated)
+        if not (target / "manifest.json").is_file():
+            pipeline.render(validated, target)
+            _err(f"rendered {target}")
+        ctx = build_context(validated.profile, validated.catalog)
+        facts = None
+        if live:
+            session = connect(validated, target, Options(private_key=private_key))
+            facts = checks.observe(session, _server_ui(False))
+        secrets = vault.existing_values(profile, vault_password_file)
+        results = checks.audit_tree(ctx, target, str(profile), validated.profile_doc, secrets, facts)
+        data = checks.build_report(ctx, results, target, _live_ref(facts, ctx) if facts else None)
+        payload = report.write("audit", data, chosen)
+        if output:
+            _write_file(output, payload)
+        else:
+            sys.stdout.write(payload.decode())
+        summary = data["summary"]
+        failing = [r for r in data["results"] if r["status"] == "fail"]
+        lines = [f"{r['id']} {r['severity']}: {r['title']['en']}" for r in failing]
+        _err(
+            f"{summary['checks']} checks: {summary['passed']} passed, {summary['failed']} failed, "
+            f"{summary['not_applicable']} not applicable" + (f"; report: {output}" if output else "")
+        )
+        for line in lines:
+            _err("  " + line)
+        return int(ExitCode.DIFFERENCES) if checks.worst_failure(data, severity) else 0
+
+    _run(body)
+
+
+def _report_format(fmt: str | None, output: Path | None) -> str:
+    from spbe_kit.report import FORMATS
+
+    chosen = fmt or (output.suffix.lstrip(".") if output and output.suffix else "md")
+    if chosen not in FORMATS:
+        _bad_choice("--format", chosen, FORMATS)
+    return chosen
+
+
+def _severity(value: str) -> Any:
+    from spbe_kit.audit import SEVERITIES
+
+    if value not in SEVERITIES:
+        _bad_choice("--fail-on", value, SEVERITIES)
+    return value
+
+
+def _bad_choice(option: str, found: str, allowed: tuple[str, ...]) -> None:
+    from spbe_kit.errors import Diagnostic, InvalidInput, Location
+
+    raise InvalidInput(
+        [
+            Diagnostic(
+                "profile-invalid-value",
+                Location(option),
+                (),
+                {
+                    "problem": "expected one of: " + ", ".join(allowed),
+                    "problem_id": "harus salah satu dari: " + ", ".join(allowed),
+                    "found": found,
+                },
+            )
+        ]
+    )
+
+
+def _live_ref(facts: Any, ctx: Any) -> dict[str, Any]:
+    import datetime
+
+    when = datetime.datetime.fromtimestamp(facts.checked_at, datetime.UTC).isoformat(timespec="seconds")
+    return {"checked_at": when, "hosts": sorted(ctx.hosts)}
+
+
+def _write_file(path: Path, payload: bytes) -> None:
+    """Whole or not at all: a reader never sees half a report."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @app.command("backup")

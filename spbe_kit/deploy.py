@@ -78,10 +78,15 @@ def open_session(profile: Path, catalog: Path | None, options: Options, ui: UI) 
     rendered = pipeline.render(validated, options.output)
     if rendered.changed:
         ui.note(f"rendered {rendered.out} ({rendered.files} files)")
+    return connect(validated, rendered.out, options)
+
+
+def connect(validated: Validated, tree: Path, options: Options) -> Session:
+    """A session on ``tree`` as it is (read-only commands that must not re-render it)."""
     ctx = build_context(validated.profile, validated.catalog)
     local = [name for name, host in ctx.hosts.items() if host.spec.connection == "local"]
-    known_hosts = profile.with_name(profile.stem + ".known_hosts")
-    return Session(validated, ctx, rendered.out, Connection(known_hosts, options.private_key, local))
+    known_hosts = validated.profile_path.with_name(validated.profile_path.stem + ".known_hosts")
+    return Session(validated, ctx, tree, Connection(known_hosts, options.private_key, local))
 
 
 def ca_path(profile: Path) -> Path:
@@ -396,7 +401,11 @@ def _record_release(
     if all(r and r.get("manifest_sha256") == manifest for r in latest.values()):
         return None
     numbers = {h: (r["number"] if r else 0) + 1 for h, r in latest.items()}
-    record = {**release_record(session.ctx, manifest, image_ids), "backup_before": backup}
+    record = {
+        **release_record(session.ctx, manifest, image_ids),
+        "backup_before": backup,
+        "files": rendered_hashes(session.tree),
+    }
     result = run_playbook(
         "release.yml",
         session.tree,
@@ -639,6 +648,8 @@ def _expected(ctx: Context, host: str) -> list[tuple[str, str]]:
         found.append(("postgres", "service"))
     if ctx.proxy.host == host:
         found.append(("proxy", "service"))
+    if host in ctx.schedulers:
+        found.append(("backup", "service"))
     return found
 
 

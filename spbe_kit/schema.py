@@ -1,4 +1,4 @@
-"""JSON Schemas of the profile and the catalog, as committed under ``schemas/``."""
+"""JSON Schemas of the profile, the catalog and the reports, as committed under ``schemas/``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ def json_schema(kind: str) -> str:
 
     from spbe_kit.models.catalog import Catalog
     from spbe_kit.models.profile import Profile
+    from spbe_kit.models.report import AuditReport, HandoverRecord
 
-    models: dict[str, type[BaseModel]] = {"profile": Profile, "catalog": Catalog}
+    models: dict[str, type[BaseModel]] = {
+        "profile": Profile,
+        "catalog": Catalog,
+        "audit": AuditReport,
+        "handover": HandoverRecord,
+    }
     if kind not in models:
         raise InvalidInput(
             [
@@ -22,8 +28,8 @@ def json_schema(kind: str) -> str:
                     Location(kind),
                     (),
                     {
-                        "problem": "expected 'profile' or 'catalog'",
-                        "problem_id": "harus 'profile' atau 'catalog'",
+                        "problem": "expected one of: " + ", ".join(models),
+                        "problem_id": "harus salah satu dari: " + ", ".join(models),
                         "found": kind,
                     },
                 )

@@ -71,6 +71,16 @@ def password_source(
     return PasswordSource(beside, created=True)
 
 
+def existing_values(profile: Path, explicit: Path | None) -> list[str] | None:
+    """The region's secret values when its vault and password are already here (for checks
+    that compare, never print); None otherwise. Never prompts, never creates anything."""
+    chosen = explicit or (Path(os.environ[ENV_PASSWORD_FILE]) if os.environ.get(ENV_PASSWORD_FILE) else None)
+    password = chosen or default_password_file(profile)
+    if not (password.is_file() and vault_path(profile).is_file()):
+        return None
+    return Secrets(load(vault_path(profile), password)).values()
+
+
 def _private_temp_file(content: str) -> Path:
     fd, name = tempfile.mkstemp(prefix="spbe-kit-vault-")
     with os.fdopen(fd, "w") as handle:

@@ -24,6 +24,8 @@ class Probe:
     ok: bool
     detail: str
     hsts: bool = False
+    tls: str = ""  # negotiated protocol, e.g. TLSv1.3
+    expires: float | None = None  # certificate notAfter, seconds since the epoch
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -70,10 +72,15 @@ def check_app(ctx: Context, app_id: str, ca_pem: str | None, timeout: float = 5.
         response = connection.getresponse()
         body = response.read(4096)
         hsts = bool(response.getheader("Strict-Transport-Security"))
+        tls, expires = "", None
+        if isinstance(connection.sock, ssl.SSLSocket):
+            tls = connection.sock.version() or ""
+            not_after = (connection.sock.getpeercert() or {}).get("notAfter")
+            expires = ssl.cert_time_to_seconds(str(not_after)) if not_after else None
         if response.status != 200:
-            return Probe(app_id, url, False, f"HTTP {response.status}", hsts)
+            return Probe(app_id, url, False, f"HTTP {response.status}", hsts, tls, expires)
         status = json.loads(body).get("status", "?")
-        return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts)
+        return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts, tls, expires)
     except (OSError, ssl.SSLError, http.client.HTTPException, ValueError) as exc:
         return Probe(app_id, url, False, f"{type(exc).__name__}: {exc}"[:160])
     finally:

@@ -28,6 +28,7 @@ CANARIES: dict[str, dict[str, str]] = {
         for app in ("e-simpati", "layanan-publik", "simpeg")
     },
     "postgres": {"superuser_password": f"canary-postgres-{os.urandom(6).hex()}"},
+    "backup": {"db_password": f"canary-backup-{os.urandom(6).hex()}"},
 }
 
 

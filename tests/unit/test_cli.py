@@ -21,7 +21,7 @@ def test_exit_codes_are_stable() -> None:
 
 
 def test_committed_schemas_match_the_models() -> None:
-    for kind in ("profile", "catalog"):
+    for kind in ("profile", "catalog", "audit", "handover"):
         committed = (ROOT / "schemas" / f"{kind}.schema.json").read_text()
         assert committed == json_schema(kind), f"run: spbe-kit schema {kind} > schemas/{kind}.schema.json"
 

@@ -1,0 +1,168 @@
+"""The offline audit: every example yields HTML, JSON (valid against its published schema)
+and Markdown; each hand modification of a rendered tree yields its finding and exit 3."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from e2e.helpers import spbe_kit
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples" / "profiles").glob("*.yaml"))
+SCHEMA = json.loads((ROOT / "schemas" / "audit.schema.json").read_text())
+
+
+@pytest.mark.parametrize("profile", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_audits_in_three_formats(profile: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    for fmt in ("json", "md", "html"):
+        done = spbe_kit("audit", str(profile), "--tree", str(tree), "-o", str(tmp_path / f"audit.{fmt}"))
+        assert done.returncode in (0, 3), done.stderr
+    report = json.loads((tmp_path / "audit.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["summary"]["checks"] == len(report["results"]) >= 30
+    assert all(r["controls"] for r in report["results"])
+    assert {r["id"] for r in report["results"]} >= {"NET-02", "CTR-09", "SEC-01", "IMG-01", "LOC-01"}
+    markdown = (tmp_path / "audit.md").read_text()
+    assert markdown.startswith("# Laporan audit SPBE / SPBE audit report")
+    html = (tmp_path / "audit.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and 'lang="id"' in html
+
+
+@pytest.fixture()
+def clean(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A demo profile with every declaration an auditor asks for and a catalog with digests,
+    so its audit passes at every severity; returns (profile, catalog, tree)."""
+    key = "age1ytduxg3yewxsxzkv0epez8zxqyhp7x3lpeerdfd9j2jm9fqm9s6qwcwx7e"
+    data = yaml.safe_load((ROOT / "examples" / "profiles" / "demo.yaml").read_text())
+    data["backup"].update(copy_to="/srv/cadangan", encrypt_to=key)
+    data["security"] = {"last_audit": (datetime.date.today() - datetime.timedelta(days=100)).isoformat()}
+    profile = tmp_path / "demo.yaml"
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    catalog = tmp_path / "catalog.yaml"
+    text = (ROOT / "catalog.yaml").read_text()
+    counter = iter(range(1000))
+    text = re.sub(
+        r"(\n( +)image: (\S+)\n)",
+        lambda m: f"{m.group(1)}{m.group(2)}digest: sha256:{next(counter):064x}\n",
+        text,
+    )
+    catalog.write_text(text)
+    tree = tmp_path / "tree"
+    done = spbe_kit(
+        "--catalog", str(catalog), "audit", str(profile), "--tree", str(tree), "--fail-on", "info"
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    return profile, catalog, tree
+
+
+def audit(clean: tuple[Path, Path, Path], tmp_path: Path) -> tuple[int, dict]:
+    profile, catalog, tree = clean
+    out = tmp_path / "report.json"
+    done = spbe_kit(
+        "--catalog",
+        str(catalog),
+        "audit",
+        str(profile),
+        "--tree",
+        str(tree),
+        "-o",
+        str(out),
+        "--fail-on",
+        "medium",
+    )
+    return done.returncode, json.loads(out.read_text())
+
+
+def failing(report: dict) -> dict[str, list[dict]]:
+    return {r["id"]: r["evidence"] for r in report["results"] if r["status"] == "fail"}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_a_published_database_port(clean, tmp_path: Path) -> None:
+    compose = clean[2] / "hosts/local/postgres/compose.yaml"
+    edit(compose, "    networks:\n", '    ports:\n      - "5432:5432"\n    networks:\n')
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    found = failing(report)
+    assert found["NET-02"][0]["file"] == "hosts/local/postgres/compose.yaml"
+    assert found["NET-02"][0]["line"] > 1 and "5432 on 0.0.0.0" in found["NET-02"][0]["detail"]
+    assert "INT-01" in found  # the file no longer matches the manifest
+
+
+def test_a_privileged_container(clean, tmp_path: Path) -> None:
+    compose = clean[2] / "hosts/local/simpeg/compose.yaml"
+    edit(compose, "    read_only: true\n", "    read_only: true\n    privileged: true\n")
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    evidence = failing(report)["CTR-09"][0]
+    assert evidence["file"] == "hosts/local/simpeg/compose.yaml" and "privileged" in evidence["detail"]
+
+
+def test_a_secret_value_pasted_into_an_env_file(clean, tmp_path: Path) -> None:
+    from spbe_kit import pipeline, vault
+    from spbe_kit.render.context import build_context
+
+    profile, catalog, tree = clean
+    validated = pipeline.validate(profile, catalog)
+    password = tmp_path / "demo.vault-password"
+    password.write_text("correct horse battery staple\n")
+    vault.ensure(build_context(validated.profile, validated.catalog), profile, password)
+    secret = vault.Secrets(vault.load(vault.vault_path(profile), password)).data["postgres"][
+        "superuser_password"
+    ]
+    compose = tree / "hosts/local/postgres/compose.yaml"
+    edit(compose, '      PGDATA: "', f'      POSTGRES_PASSWORD: "{secret}"\n      PGDATA: "')
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    evidence = failing(report)["SEC-01"]
+    assert evidence[0]["file"] == "hosts/local/postgres/compose.yaml"
+    assert secret not in json.dumps(report)  # the report points at it, never repeats it
+
+
+def test_a_high_entropy_string_without_the_vault(clean, tmp_path: Path) -> None:
+    compose = clean[2] / "hosts/local/e-simpati/compose.yaml"
+    edit(
+        compose,
+        "    read_only: true\n",
+        '    read_only: true\n    environment:\n      API_KEY: "q8Zr2LmX9vTb4NcW7yHs1KdP3fGj6RtE"\n',
+    )
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    assert failing(report)["SEC-02"][0]["file"] == "hosts/local/e-simpati/compose.yaml"
+
+
+def test_an_image_without_a_digest(clean, tmp_path: Path) -> None:
+    compose = clean[2] / "hosts/local/layanan-publik/compose.yaml"
+    text = compose.read_text()
+    compose.write_text(re.sub(r"(image: \"?spbe-kit/layanan-publik:1\.0\.0)@sha256:[0-9a-f]+", r"\1", text))
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    evidence = failing(report)["IMG-01"]
+    assert [e["file"] for e in evidence] == ["hosts/local/layanan-publik/compose.yaml"]
+
+
+def test_a_weakened_password_policy(clean, tmp_path: Path) -> None:
+    config = clean[2] / "hosts/local/simpeg/config.json"
+    edit(config, '"password_min_length": 12', '"password_min_length": 8')
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    evidence = failing(report)["AUTH-01"][0]
+    assert (
+        evidence["file"] == "hosts/local/simpeg/config.json"
+        and "password_min_length = 8" in evidence["detail"]
+    )
+    passed = {r["id"]: r for r in report["results"]}["LOC-01"]
+    assert passed["status"] == "pass" and passed["evidence"][0]["file"].endswith("demo.yaml")
