@@ -550,6 +550,7 @@ class LiveFacts:
     probes: list[Any]  # verify.Probe per app
     drills: list[dict[str, Any]]
     schedulers: dict[str, dict[str, Any]]
+    backups: list[Any] = field(default_factory=list)  # lifecycle.BackupInfo
 
 
 def _check_live(live: LiveFacts, out: _Results) -> None:
@@ -693,7 +694,7 @@ def observe(session: Any, ui: Any) -> LiveFacts:
     ca = ca_path(session.profile).read_text() if ca_path(session.profile).exists() else None
     probes = [check_app(ctx, app_id, ca) for app_id in sorted(ctx.apps)]
     listing = list_backups(session, ui)
-    return LiveFacts(time.time(), ctx.proxy.host, probes, listing.drills, listing.schedulers)
+    return LiveFacts(time.time(), ctx.proxy.host, probes, listing.drills, listing.schedulers, listing.backups)
 
 
 def worst_failure(report: dict[str, Any], threshold: Severity) -> bool:

@@ -321,6 +321,113 @@ def _emit_json(data: Any) -> None:
 AppOption = Annotated[list[str] | None, typer.Option("--app", help="Only this app (repeatable).")]
 
 
+@app.command()
+def verify(
+    profile: ProfileArg,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    private_key: KeyOption = None,
+) -> None:
+    """Compare the live hosts with the deployed release (files, services, images, ports); exit 3
+    on drift."""
+
+    def body() -> int:
+        from spbe_kit import drift
+        from spbe_kit.deploy import Options
+
+        hosts = drift.verify(
+            profile, _state["catalog"], Options(private_key=private_key), _server_ui(as_json)
+        )
+        drifted = [d for h in hosts for d in h.differences]
+        if as_json:
+            _emit_json(
+                {
+                    "ok": not drifted,
+                    "hosts": {
+                        h.host: {"release": h.release, "differences": [d.as_dict() for d in h.differences]}
+                        for h in hosts
+                    },
+                }
+            )
+        else:
+            from rich.table import Table
+
+            for h in hosts:
+                _out(
+                    f"{h.host}: release {h.release if h.release is not None else '-'}, "
+                    f"{len(h.differences) or 'no'} difference(s)"
+                )
+            if drifted:
+                table = Table("host", "what", "item", "expected", "found", box=None)
+                for d in drifted:
+                    table.add_row(d.host, d.kind, d.item, d.expected, d.found)
+                _server_ui(False).console.print(table)
+                _err("drift: the hosts differ from the deployed release; `spbe-kit deploy` puts them back")
+        return int(ExitCode.DIFFERENCES) if drifted else 0
+
+    _run(body)
+
+
+@app.command()
+def handover(
+    profile: ProfileArg,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="FILE.html or FILE.json (default: HTML to stdout).")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="html or json.")] = None,
+    private_key: KeyOption = None,
+) -> None:
+    """The grant handover record (Berita Acara Serah Terima) from what is deployed."""
+
+    def body() -> int:
+        from spbe_kit import report
+        from spbe_kit.deploy import Options
+        from spbe_kit.handover import handover as build
+
+        chosen = fmt or (output.suffix.lstrip(".") if output and output.suffix else "html")
+        if chosen not in ("html", "json"):
+            _bad_choice("--format", chosen, ("html", "json"))
+        data = build(profile, _state["catalog"], Options(private_key=private_key), _server_ui(output is None))
+        payload = report.write("handover", data, chosen)
+        if output:
+            _write_file(output, payload)
+            _out(f"handover record written: {output}")
+        else:
+            sys.stdout.write(payload.decode())
+        return 0
+
+    _run(body)
+
+
+@app.command()
+def evidence(
+    profile: ProfileArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The zip to write.")],
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Only the rendered tree and its audit; no host is contacted.")
+    ] = False,
+    images_dir: Annotated[Path, typer.Option("--images", help="Where the images' package lists are.")] = Path(
+        "build/images"
+    ),
+    vault_password_file: VaultOption = None,
+    private_key: KeyOption = None,
+) -> None:
+    """Write a deterministic, redacted evidence pack for auditors (check it with sha256sum -c)."""
+
+    def body() -> int:
+        from spbe_kit.deploy import Options
+        from spbe_kit.evidence import evidence as pack
+
+        options = Options(private_key=private_key, vault_password_file=vault_password_file)
+        done = pack(profile, _state["catalog"], options, _server_ui(False), output, offline, images_dir)
+        _out(
+            f"evidence pack written: {done.path} ({done.members} files, {done.size / 1e3:.0f} kB, "
+            f"{done.redacted} secret value(s) replaced by fingerprints)"
+        )
+        return 0
+
+    _run(body)
+
+
 FailOn = Annotated[
     str,
     typer.Option(
@@ -701,3 +808,142 @@ def images_build(
 
 def main() -> None:
     app()
+
+
+bundle_app = typer.Typer(
+    help="The signed offline grant bundle: keygen and export (donor), verify and import (recipient).",
+    no_args_is_help=True,
+)
+app.add_typer(bundle_app, name="bundle")
+
+
+class _Bars:
+    """Progress bars on stderr (one per task name); quiet when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(name, total=total)
+        self.progress.update(self.tasks[name], completed=done, total=total)
+
+    def __enter__(self) -> _Bars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.progress.stop()
+
+
+KeyArg = Annotated[Path, typer.Option("--key", help="The donor's key: PREFIX to sign, PREFIX.pub to verify.")]
+
+
+@bundle_app.command("keygen")
+def bundle_keygen(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Writes PREFIX (private) and PREFIX.pub.")],
+) -> None:
+    """Create the donor's ed25519 signing key pair."""
+
+    def body() -> int:
+        from spbe_kit.bundle import keygen
+
+        public = keygen(output)
+        _out(f"signing key: {output} (keep it private); public key for recipients: {public}")
+        return 0
+
+    _run(body)
+
+
+@bundle_app.command("export")
+def bundle_export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The bundle file to write.")],
+    key: KeyArg,
+    apps: Annotated[
+        list[str] | None, typer.Option("--apps", help="Only these apps (repeat; default: all).")
+    ] = None,
+    images_dir: Annotated[Path, typer.Option("--images", help="Package lists from `images build`.")] = Path(
+        "build/images"
+    ),
+) -> None:
+    """Package and sign the grant: catalog, templates, playbooks, the kit and its dependencies as
+    wheels, the Ansible collection, the images (shared layers once) and their package lists."""
+
+    def body() -> int:
+        from spbe_kit.bundle import export
+        from spbe_kit.resources import default_catalog
+
+        with _Bars() as bars:
+            done = export(output, key, _state["catalog"] or default_catalog(), apps, bars, images_dir)
+        _out(
+            f"bundle written: {done.path}: {done.size / 1e6:.0f} MB, {done.members} members, "
+            f"{len(done.images)} images ({done.image_bytes / 1e6:.0f} MB as separate images), "
+            f"signed with {key}; {done.seconds:.1f} s"
+        )
+        _out("  " + ", ".join(f"{k} {v:.1f} s" for k, v in done.steps.items()), "dim")
+        return 0
+
+    _run(body)
+
+
+@bundle_app.command("verify")
+def bundle_verify(
+    bundle: Annotated[Path, typer.Argument(help="The bundle file.")],
+    key: KeyArg,
+) -> None:
+    """Check the donor's signature and every member's checksum; exit 3 naming what changed."""
+
+    def body() -> int:
+        from spbe_kit.bundle import verify
+
+        with _Bars() as bars:
+            done = verify(bundle, key, bars)
+        manifest = done.manifest
+        apps = ", ".join(f"{a} {'/'.join(v)}" for a, v in manifest["apps"].items())
+        _out(
+            f"bundle verified: signed by the holder of {key}; {len(manifest['members'])} members match "
+            f"({done.size / 1e6:.0f} MB in {done.seconds:.1f} s)"
+        )
+        _out(f"  donor {manifest['donor']['name']}, catalog {manifest['catalog']['version']}, apps: {apps}")
+        return 0
+
+    _run(body)
+
+
+@bundle_app.command("import")
+def bundle_import(
+    bundle: Annotated[Path, typer.Argument(help="The bundle file.")],
+    key: KeyArg,
+    into: Annotated[Path, typer.Option("--into", help="An empty folder for the kit and the bundle.")] = Path(
+        "spbe-kit-offline"
+    ),
+) -> None:
+    """Verify, then install the kit offline (its own venv) and load the images for `deploy`."""
+
+    def body() -> int:
+        from spbe_kit.bundle import import_bundle
+
+        with _Bars() as bars:
+            done = import_bundle(bundle, key, into, bars)
+        _out(
+            f"bundle imported into {done.folder}: {done.size / 1e6:.0f} MB, "
+            f"{len(done.images)} images loaded, {done.seconds:.1f} s"
+        )
+        _out("  " + ", ".join(f"{k} {v:.1f} s" for k, v in done.steps.items()), "dim")
+        _out(f"next: {done.kit} deploy PROFILE   (no registry, no internet needed)")
+        return 0
+
+    _run(body)

@@ -20,7 +20,8 @@ def _md(value: Any) -> str:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("spbe_kit", "reports"),
-        autoescape=jinja2.select_autoescape(["html"]),
+        # Profile values reach these pages: every HTML template escapes (names end .html.j2).
+        autoescape=lambda name: name is not None and ".html" in name,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -126,7 +126,7 @@ def test_status_json_all_healthy(region) -> None:
     data = json.loads(result.stdout)
     assert data["healthy"] is True
     by_name = {c["component"]: c for c in data["components"]}
-    assert set(by_name) == {"e-simpati", "simpeg", "layanan-publik", "postgres", "proxy"}
+    assert set(by_name) == {"e-simpati", "simpeg", "layanan-publik", "postgres", "proxy", "backup"}
     assert by_name["simpeg"]["url"] == "https://simpeg.banjarkota.localhost:18443/"
     assert by_name["simpeg"]["https"] == "ok" and by_name["simpeg"]["uptime_s"] >= 0
     assert by_name["postgres"]["image"] == "spbe-kit/postgres:15"
@@ -184,7 +184,7 @@ def test_secret_canaries_appear_only_in_the_hosts_secret_files(region) -> None:
 
 def test_containers_are_hardened(region) -> None:
     containers = region_containers(CODE)
-    assert len(containers) == 5
+    assert len(containers) == 6  # three apps, postgres, proxy, backup scheduler
     for c in containers:
         host, config, name = c["HostConfig"], c["Config"], c["Name"]
         assert config["User"] and not config["User"].startswith(("0", "root")), name
@@ -333,12 +333,109 @@ def test_unhealthy_release_exits_4_naming_app_host_and_logs(region, tmp_path: Pa
     assert https_health(profile)["e-simpati"]
 
 
+def test_verify_names_a_hand_edited_config_file_and_a_redeploy_clears_it(region) -> None:
+    profile, _ = region
+    clean = spbe_kit("verify", str(profile), cwd=profile.parent)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    config = profile.parent / "opt" / "kota-banjar" / "simpeg" / "config.json"
+    config.write_text(
+        config.read_text().replace('"session_timeout_minutes": 15', '"session_timeout_minutes": 600')
+    )
+    drifted = spbe_kit("verify", str(profile), "--json", cwd=profile.parent)
+    assert drifted.returncode == 3
+    differences = json.loads(drifted.stdout)["hosts"]["local"]["differences"]
+    assert [(d["kind"], d["item"]) for d in differences] == [("file", "simpeg/config.json")]
+    shown = spbe_kit("verify", str(profile), cwd=profile.parent)
+    assert shown.returncode == 3 and "simpeg/config.json" in shown.stdout
+    assert spbe_kit("deploy", str(profile), cwd=profile.parent).returncode == 0
+    again = spbe_kit("verify", str(profile), cwd=profile.parent)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_live_audit_and_handover_record_what_runs(region, tmp_path: Path) -> None:
+    import jsonschema
+
+    profile, _ = region
+    schemas = Path(__file__).resolve().parents[2] / "schemas"
+    audited = spbe_kit(
+        "audit", str(profile), "--live", "-o", str(tmp_path / "audit.json"), cwd=profile.parent
+    )
+    assert audited.returncode == 0, audited.stderr[-2000:]
+    report = json.loads((tmp_path / "audit.json").read_text())
+    jsonschema.validate(report, json.loads((schemas / "audit.schema.json").read_text()))
+    results = {r["id"]: r for r in report["results"]}
+    assert (
+        results["TLS-04"]["status"] == "pass" and "expires in" in results["TLS-04"]["evidence"][0]["detail"]
+    )
+    assert results["TLS-02"]["status"] == "pass"
+    assert "negotiated TLSv1.3" in json.dumps(results["TLS-02"]["evidence"])
+    assert results["BAK-04"]["status"] == "fail"  # no restore drill yet on this region
+    assert report["live"]["hosts"] == ["local"]
+    done = spbe_kit("handover", str(profile), "-o", str(tmp_path / "bast.json"), cwd=profile.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads((tmp_path / "bast.json").read_text())
+    jsonschema.validate(record, json.loads((schemas / "handover.schema.json").read_text()))
+    running = {
+        c["Config"]["Labels"]["org.spbe-kit.app"]: c["Image"]
+        for c in region_containers(CODE)
+        if "org.spbe-kit.app" in c["Config"]["Labels"]
+    }
+    assert {a["id"]: a["image_id"] for a in record["apps"]} == running
+    assert record["title"]["id"] == "Berita Acara Serah Terima Hibah Aplikasi SPBE"
+    assert record["hosts"][0]["release"] >= 1 and record["deployed_by"]
+    assert (
+        spbe_kit("handover", str(profile), "-o", str(tmp_path / "bast.html"), cwd=profile.parent).returncode
+        == 0
+    )
+    for text in ((tmp_path / "bast.json").read_text(), (tmp_path / "bast.html").read_text()):
+        assert not any(value in text for value in canary_values())
+
+
+def test_evidence_pack_has_no_secret_and_every_hash_checks(region, tmp_path: Path) -> None:
+    import zipfile
+
+    profile, _ = region
+    pack = tmp_path / "evidence.zip"
+    done = spbe_kit("evidence", str(profile), "-o", str(pack), cwd=profile.parent)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    unpacked = tmp_path / "pack"
+    with zipfile.ZipFile(pack) as archive:
+        names = archive.namelist()
+        archive.extractall(unpacked)
+    assert {"SHA256SUMS", "manifest.json", "audit/audit.html", "audit/audit.json", "audit/audit.md"} <= set(
+        names
+    )
+    assert "backups/restore-drills.json" in names and "hosts/local/releases.json" in names
+    assert any(n.startswith("logs/") and n.endswith("-deploy/run.log") for n in names)
+    for path in unpacked.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode(errors="replace")
+            assert not any(value in text for value in canary_values()), f"a canary secret in {path.name}"
+    checked = subprocess.run(
+        ["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=unpacked, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count(": OK") == len(names) - 1
+    tree = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=unpacked / "tree", capture_output=True, text=True
+    )
+    assert tree.returncode == 0, tree.stdout + tree.stderr
+
+
+def test_the_evidence_pack_is_deterministic_offline(region, tmp_path: Path) -> None:
+    profile, _ = region
+    for name in ("a.zip", "b.zip"):
+        done = spbe_kit("evidence", str(profile), "--offline", "-o", str(tmp_path / name), cwd=profile.parent)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
 def test_destroy_needs_yes_and_keeps_data(region) -> None:
     profile, _ = region
     refused = spbe_kit("destroy", str(profile), cwd=profile.parent)
     assert refused.returncode == 2
     assert "destroy needs --yes [confirm-required]" in refused.stderr
-    assert len(region_containers(CODE)) == 5
+    assert len(region_containers(CODE)) == 6
     done = spbe_kit("destroy", str(profile), "--yes", cwd=profile.parent)
     assert done.returncode == 0, done.stderr[-2000:]
     assert region_containers(CODE) == []

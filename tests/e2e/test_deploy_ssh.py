@@ -48,8 +48,24 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     apps = servers.ssh(app_server, "docker ps --format '{{.Names}}'").stdout.decode().split()
     assert sorted(apps) == sorted(
         f"spbe-karawang-{n}"
-        for n in ("e-simpati-app-1", "layanan-publik-app-1", "proxy-proxy-1", "simpeg-app-1")
+        for n in (
+            "e-simpati-app-1",
+            "layanan-publik-app-1",
+            "proxy-proxy-1",
+            "simpeg-app-1",
+            "backup-backup-1",
+        )
     )
+    # Backups: the database host backs up its databases; the apps host (the profile's copy_to)
+    # backs up its volumes and pulls a second copy of the dumps over the internal network.
+    db_side = servers.ssh(db_server, "docker ps --format '{{.Names}}'").stdout.decode().split()
+    assert "spbe-karawang-backup-backup-1" in db_side
+    pulled = servers.ssh(
+        app_server,
+        "docker exec spbe-karawang-backup-backup-1 sh -c "
+        "'PGPASSWORD=$(cat $PGPASSWORD_FILE) psql -At -d simpeg -c \"SELECT count(*) FROM spbe_schema\"'",
+    )
+    assert pulled.stdout.decode().strip().isdigit()
 
     again = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]

@@ -1,0 +1,563 @@
+"""The signed offline grant bundle: everything a recipient needs, in one file, with no
+registry and no internet.
+
+A bundle is an uncompressed tar. Its first member, ``bundle.json``, names the grant (donor,
+catalog, apps and versions) and lists every other member with its sha256, size and, for the
+image archive, the sha256 of each layer inside it; the second, ``bundle.json.sig``, is an
+``ssh-keygen -Y sign`` signature of the first by the donor's ed25519 key. Verification checks
+the signature before it reads anything else, then streams every member through sha256;
+import extracts into a staging folder while verifying and acts (installs the kit, loads the
+images) only when everything matched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from spbe_kit import __version__
+from spbe_kit.errors import Diagnostic, DifferencesFound, InvalidInput, Location, OperationFailed
+from spbe_kit.resources import shipped_root
+
+SCHEMA = "spbe-kit/bundle/v1"
+NAMESPACE = "spbe-kit-bundle"
+MANIFEST = "bundle.json"
+SIGNATURE = "bundle.json.sig"
+IMAGES = "images/images.tar"
+CHUNK = 1 << 20
+FIXED_MTIME = 315532800  # 1980-01-01: the bundle's bytes do not depend on when files were copied
+KIT_FILES = ("catalog.yaml", "templates", "playbooks", "schemas")
+
+# Reports progress: (task name, bytes or steps done, total or None).
+Progress = Callable[[str, int, int | None], None]
+
+
+def _quiet(_task: str, _done: int, _total: int | None) -> None:
+    return None
+
+
+def _fail(code: str, where: str, **params: Any) -> OperationFailed:
+    return OperationFailed([Diagnostic(code, Location(where), (), params)])
+
+
+def _run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise _fail("bundle-step-failed", argv[0], step=" ".join(argv[:4]), problem=result.stderr[-600:])
+    return result
+
+
+# ------------------------------------------------------------------------------ keys
+
+
+def keygen(prefix: Path) -> Path:
+    """An ed25519 key pair for signing bundles: ``prefix`` (private, 0600) and ``prefix.pub``."""
+    if prefix.exists() or prefix.with_name(prefix.name + ".pub").exists():
+        raise InvalidInput(
+            [Diagnostic("bundle-key-exists", Location(str(prefix)), (), {"path": str(prefix)})]
+        )
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    _run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "spbe-kit donor signing key", "-f", str(prefix)]
+    )
+    return prefix.with_name(prefix.name + ".pub")
+
+
+def sign(manifest: Path, key: Path) -> bytes:
+    if not key.is_file():
+        raise InvalidInput([Diagnostic("bundle-key-missing", Location(str(key)), (), {"path": str(key)})])
+    _run(["ssh-keygen", "-q", "-Y", "sign", "-f", str(key), "-n", NAMESPACE, str(manifest)])
+    signature = manifest.with_name(manifest.name + ".sig")
+    data = signature.read_bytes()
+    signature.unlink()
+    return data
+
+
+def signature_valid(manifest: bytes, signature: bytes, public_key: Path) -> bool:
+    if not public_key.is_file():
+        raise InvalidInput(
+            [Diagnostic("bundle-key-missing", Location(str(public_key)), (), {"path": str(public_key)})]
+        )
+    with tempfile.TemporaryDirectory(prefix="spbe-bundle-") as tmp:
+        signers = Path(tmp) / "allowed_signers"
+        key = public_key.read_text().split()
+        signers.write_text(f"donor {key[0]} {key[1]}\n")
+        sig = Path(tmp) / "bundle.json.sig"
+        sig.write_bytes(signature)
+        result = subprocess.run(
+            [
+                "ssh-keygen",
+                "-Y",
+                "verify",
+                "-f",
+                str(signers),
+                "-I",
+                "donor",
+                "-n",
+                NAMESPACE,
+                "-s",
+                str(sig),
+            ],
+            input=manifest,
+            capture_output=True,
+        )
+    return result.returncode == 0
+
+
+# ------------------------------------------------------------------------------ export
+
+
+@dataclass
+class Exported:
+    path: Path
+    size: int
+    members: int
+    images: dict[str, str]
+    image_bytes: int  # sum of the images' own sizes (what separate archives would hold)
+    seconds: float
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+def _hash_file(path: Path, progress: Progress, task: str) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = path.stat().st_size
+    done = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+            done += len(block)
+            progress(task, done, size)
+    return digest.hexdigest(), size
+
+
+def _inner_hashes(fileobj: IO[bytes]) -> dict[str, str]:
+    """sha256 of each file inside a ``docker save`` archive (layers, configs, manifests)."""
+    found: dict[str, str] = {}
+    with tarfile.open(fileobj=fileobj, mode="r|") as inner:
+        for member in inner:
+            if member.isfile():
+                handle = inner.extractfile(member)
+                assert handle is not None
+                digest = hashlib.sha256()
+                for block in iter(lambda h=handle: h.read(CHUNK), b""):  # type: ignore[misc]
+                    digest.update(block)
+                found[member.name] = digest.hexdigest()
+    return found
+
+
+def catalog_images(catalog: Any, apps: list[str] | None) -> list[str]:
+    """Every image the chosen apps (all their versions) and the shared services need."""
+    chosen = apps or sorted(catalog.apps)
+    unknown = [a for a in chosen if a not in catalog.apps]
+    if unknown:
+        raise InvalidInput(
+            [
+                Diagnostic("app-unknown", Location(a), (), {"app": a, "available": ", ".join(catalog.apps)})
+                for a in unknown
+            ]
+        )
+    tags = {v.image for a in chosen for v in catalog.apps[a].versions.values()}
+    for service in (catalog.services.postgres, catalog.services.proxy, catalog.services.backup):
+        tags |= {v.image for v in service.versions.values()}
+    return sorted(tags)
+
+
+def _package_list(tag: str, image_id: str, images_dir: Path) -> bytes:
+    from spbe_kit.images import read_lock, sbom_name
+
+    lock = read_lock(images_dir).get(tag, {})
+    sbom = images_dir / sbom_name(tag)
+    if lock.get("id") == image_id and sbom.is_file():
+        return sbom.read_bytes()
+    listed = _run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "dpkg-query",
+            tag,
+            "-W",
+            "-f",
+            "${Package} ${Version}\\n",
+        ]
+    )
+    return listed.stdout.encode()
+
+
+def _add_tree(staging: Path, source: Path, target: str) -> None:
+    if source.is_dir():
+        for path in sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            dest = staging / target / path.relative_to(source)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+    else:
+        (staging / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, staging / target)
+
+
+def _collection_tar(staging: Path) -> tuple[str, str]:
+    """The community.docker collection the playbooks use, as installed with the kit."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("ansible_collections.community.docker")
+    if spec is None or not spec.submodule_search_locations:
+        raise _fail(
+            "bundle-step-failed", "community.docker", step="find community.docker", problem="not installed"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    version = json.loads((folder / "MANIFEST.json").read_text())["collection_info"]["version"]
+    name = f"collections/community.docker-{version}.tar"
+    target = staging / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            info = tarfile.TarInfo(
+                f"ansible_collections/community/docker/{path.relative_to(folder).as_posix()}"
+            )
+            info.size, info.mtime, info.mode = path.stat().st_size, FIXED_MTIME, 0o644
+            with path.open("rb") as handle:
+                archive.addfile(info, handle)
+    return name, version
+
+
+def export(
+    out: Path,
+    key: Path,
+    catalog_path: Path,
+    apps: list[str] | None,
+    progress: Progress = _quiet,
+    images_dir: Path = Path("build/images"),
+) -> Exported:
+    from spbe_kit.images import docker_client
+    from spbe_kit.validate import load_catalog
+
+    started = time.monotonic()
+    steps: dict[str, float] = {}
+    catalog, _ = load_catalog(catalog_path)
+    tags = catalog_images(catalog, apps)
+    if not key.is_file():
+        raise InvalidInput([Diagnostic("bundle-key-missing", Location(str(key)), (), {"path": str(key)})])
+    source = shipped_root()
+    if not (source / "pyproject.toml").is_file():
+        raise _fail("bundle-needs-source", str(source), path=str(source))
+    client = docker_client()
+    ids: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    for tag in tags:
+        try:
+            image = client.images.get(tag)
+        except Exception:  # docker.errors.ImageNotFound and API errors alike
+            raise _fail("bundle-image-missing", tag, image=tag) from None
+        ids[tag], sizes[tag] = image.id, int(image.attrs.get("Size", 0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".spbe-bundle-", dir=out.parent) as tmp:
+        staging = Path(tmp)
+        mark = time.monotonic()
+        progress("wheels: the kit", 0, 2)
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "--no-deps",
+                "-w",
+                str(staging / "wheels"),
+                str(source),
+            ]
+        )
+        kit_wheel = next((staging / "wheels").glob("spbe_kit-*.whl"))
+        progress("wheels: dependencies (PyPI)", 1, 2)
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--only-binary=:all:",
+                "-d",
+                str(staging / "wheels"),
+                str(kit_wheel),
+            ]
+        )
+        progress("wheels: dependencies (PyPI)", 2, 2)
+        steps["wheels"] = time.monotonic() - mark
+        collection, collection_version = _collection_tar(staging)
+        for name in KIT_FILES:
+            _add_tree(staging, source / name, f"kit/{name}")
+        mark = time.monotonic()
+        progress("docker save", 0, None)
+        (staging / "images").mkdir()
+        _run(["docker", "save", "-o", str(staging / IMAGES), *tags])
+        steps["docker save"] = time.monotonic() - mark
+        for tag in tags:
+            (staging / "images" / f"{tag.replace('/', '_').replace(':', '_')}.packages.txt").write_bytes(
+                _package_list(tag, ids[tag], images_dir)
+            )
+        mark = time.monotonic()
+        members: dict[str, dict[str, Any]] = {}
+        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+            rel = path.relative_to(staging).as_posix()
+            digest, size = _hash_file(path, progress, f"sha256 {rel}" if rel == IMAGES else "sha256")
+            members[rel] = {"sha256": digest, "size": size}
+        with (staging / IMAGES).open("rb") as handle:
+            members[IMAGES]["inner"] = _inner_hashes(handle)
+        steps["hash"] = time.monotonic() - mark
+        manifest = {
+            "schema": SCHEMA,
+            "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "donor": catalog.donor.model_dump(),
+            "catalog": {"version": catalog.version},
+            "kit": {
+                "version": __version__,
+                "wheel": kit_wheel.name,
+                "python": f"cp{sys.version_info[0]}{sys.version_info[1]}",
+            },
+            "apps": {a: sorted(catalog.apps[a].versions) for a in (apps or sorted(catalog.apps))},
+            "images": ids,
+            "collections": {"community.docker": {"version": collection_version, "file": collection}},
+            "members": members,
+        }
+        manifest_path = staging / MANIFEST
+        manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        signature = sign(manifest_path, key)
+        mark = time.monotonic()
+        part = out.with_name(f".{out.name}.part")
+        total = sum(m["size"] for m in members.values())
+        written = 0
+        try:
+            with tarfile.open(part, "w", format=tarfile.PAX_FORMAT) as archive:
+                _add_bytes(archive, MANIFEST, manifest_path.read_bytes())
+                _add_bytes(archive, SIGNATURE, signature)
+                for rel in sorted(members):
+                    info = _info(rel, members[rel]["size"])
+                    with (staging / rel).open("rb") as handle:
+                        archive.addfile(info, handle)
+                    written += members[rel]["size"]
+                    progress("write bundle", written, total)
+            part.replace(out)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        steps["write"] = time.monotonic() - mark
+    return Exported(
+        out, out.stat().st_size, len(members) + 2, ids, sum(sizes.values()), time.monotonic() - started, steps
+    )
+
+
+def _info(name: str, size: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode, info.uid, info.gid = size, FIXED_MTIME, 0o644, 0, 0
+    info.uname = info.gname = ""
+    return info
+
+
+def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    archive.addfile(_info(name, len(data)), io.BytesIO(data))
+
+
+# ------------------------------------------------------------------------------ verify / import
+
+
+@dataclass
+class Verified:
+    manifest: dict[str, Any]
+    size: int
+    seconds: float
+
+
+def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    try:
+        yield from archive
+    except tarfile.TarError as exc:
+        raise DifferencesFound(
+            [
+                Diagnostic(
+                    "bundle-member-changed", Location("(tar header)"), (), {"member": f"tar structure: {exc}"}
+                )
+            ]
+        ) from None
+
+
+def verify(
+    bundle: Path, public_key: Path, progress: Progress = _quiet, extract_to: Path | None = None
+) -> Verified:
+    """Check the signature, then every member's sha256; exit 3 naming what changed. With
+    ``extract_to``, members are written there as they are checked (use a staging folder)."""
+    started = time.monotonic()
+    if not bundle.is_file():
+        raise InvalidInput([Diagnostic("bundle-missing", Location(str(bundle)), (), {"path": str(bundle)})])
+    total = bundle.stat().st_size
+    changed: list[str] = []
+    with bundle.open("rb") as raw, tarfile.open(fileobj=raw, mode="r|") as archive:
+        members = _members(archive)
+        head: list[bytes] = []
+        for wanted in (MANIFEST, SIGNATURE):  # read each as it streams past
+            member = next(members, None)
+            handle = archive.extractfile(member) if member and member.name == wanted else None
+            if handle is None:
+                raise _unsigned(bundle)
+            head.append(handle.read())
+        manifest_bytes, signature = head
+        if not signature_valid(manifest_bytes, signature, public_key):
+            raise DifferencesFound(
+                [Diagnostic("bundle-signature-invalid", Location(str(bundle)), (), {"key": str(public_key)})]
+            )
+        manifest = json.loads(manifest_bytes)
+        expected: dict[str, dict[str, Any]] = manifest["members"]
+        seen: set[str] = set()
+        for member in members:
+            name = member.name
+            entry = expected.get(name)
+            if entry is None or not member.isfile() or ".." in Path(name).parts or name.startswith("/"):
+                changed.append(f"{name} (not in the signed manifest)")
+                continue
+            seen.add(name)
+            digest = hashlib.sha256()
+            handle = archive.extractfile(member)
+            assert handle is not None
+            target = None
+            if extract_to is not None:
+                path = extract_to / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                target = path.open("wb")
+            try:
+                for block in iter(lambda h=handle: h.read(CHUNK), b""):  # type: ignore[misc]
+                    digest.update(block)
+                    if target:
+                        target.write(block)
+                    progress("verify", raw.tell(), total)
+            finally:
+                if target:
+                    target.close()
+            if digest.hexdigest() != entry["sha256"] or member.size != entry["size"]:
+                changed.append(name)
+            elif (member.mode, member.mtime) != (0o644, FIXED_MTIME):
+                changed.append(f"{name} (tar header)")
+        changed += [f"{name} (missing)" for name in sorted(set(expected) - seen)]
+    if changed:
+        changed = [_name_layer(bundle, manifest, c) if c == IMAGES else c for c in changed]
+        raise DifferencesFound(
+            [Diagnostic("bundle-member-changed", Location(str(bundle)), (), {"member": c}) for c in changed]
+        )
+    progress("verify", total, total)
+    return Verified(manifest, total, time.monotonic() - started)
+
+
+def _unsigned(bundle: Path) -> DifferencesFound:
+    return DifferencesFound(
+        [
+            Diagnostic(
+                "bundle-signature-invalid", Location(str(bundle)), (), {"key": "(no signed manifest first)"}
+            )
+        ]
+    )
+
+
+def _name_layer(bundle: Path, manifest: dict[str, Any], name: str) -> str:
+    """Which file inside the image archive changed (a layer, a config)."""
+    recorded: dict[str, str] = manifest["members"][name].get("inner", {})
+    try:
+        with tarfile.open(bundle) as archive:
+            handle = archive.extractfile(name)
+            assert handle is not None
+            found = _inner_hashes(handle)
+    except (tarfile.TarError, KeyError, AssertionError) as exc:
+        return f"{name} (unreadable: {exc})"
+    differing = sorted(n for n in set(recorded) | set(found) if recorded.get(n) != found.get(n))
+    return f"{name} ({', '.join(differing[:3]) or 'tar padding'})"
+
+
+@dataclass
+class Imported:
+    folder: Path
+    manifest: dict[str, Any]
+    kit: Path
+    images: list[str]
+    size: int
+    seconds: float
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+def import_bundle(
+    bundle: Path, public_key: Path, dest: Path, progress: Progress = _quiet, load_images: bool = True
+) -> Imported:
+    """Verify while extracting into a staging folder; only a bundle that verified is used:
+    the kit is installed into ``dest/venv`` from its wheels alone (pip --no-index), the
+    collection is unpacked into ``dest/collections`` and the images are loaded into the local
+    Docker engine, from where ``deploy`` transfers them to the hosts that need them."""
+    started = time.monotonic()
+    steps: dict[str, float] = {}
+    if dest.exists() and any(dest.iterdir()):
+        raise InvalidInput(
+            [Diagnostic("bundle-destination-used", Location(str(dest)), (), {"path": str(dest)})]
+        )
+    staging = dest.with_name(f".{dest.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True, mode=0o700)
+    try:
+        checked = verify(bundle, public_key, progress, extract_to=staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    steps["verify and extract"] = checked.seconds
+    if dest.exists():
+        dest.rmdir()
+    staging.rename(dest)
+    manifest = checked.manifest
+    mark = time.monotonic()
+    progress("install the kit (pip --no-index)", 0, 1)
+    _run([sys.executable, "-m", "venv", str(dest / "venv")])
+    _run(
+        [
+            str(dest / "venv" / "bin" / "pip"),
+            "install",
+            "-q",
+            "--no-index",
+            "--find-links",
+            str(dest / "wheels"),
+            str(dest / "wheels" / manifest["kit"]["wheel"]),
+        ],
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    progress("install the kit (pip --no-index)", 1, 1)
+    steps["install kit"] = time.monotonic() - mark
+    for info in manifest.get("collections", {}).values():
+        with tarfile.open(dest / info["file"]) as archive:
+            archive.extractall(dest / "collections", filter="data")
+    loaded: list[str] = []
+    if load_images:
+        mark = time.monotonic()
+        progress("docker load", 0, None)
+        out = _run(["docker", "load", "-i", str(dest / IMAGES)])
+        loaded = sorted(
+            line.split(": ", 1)[1] for line in out.stdout.splitlines() if line.startswith("Loaded image:")
+        )
+        steps["docker load"] = time.monotonic() - mark
+    return Imported(
+        dest,
+        manifest,
+        dest / "venv" / "bin" / "spbe-kit",
+        loaded,
+        checked.size,
+        time.monotonic() - started,
+        steps,
+    )

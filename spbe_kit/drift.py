@@ -1,0 +1,102 @@
+"""Drift: the live hosts compared with the release deployed on them.
+
+For each host, the latest release recorded there (``spbe-kit releases``) says which files were
+installed (with their sha256), which compose projects run and on which image IDs; the region's
+profile says which ports are published. Anything else on the host is drift: a config file
+edited by hand, a stopped or extra service, a container on another image, a port opened.
+Read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from spbe_kit.apply import new_run_dir
+from spbe_kit.deploy import UI, Options, Session, connect, probe, rendered_hashes
+from spbe_kit.render.context import published_ports
+
+
+@dataclass(frozen=True)
+class Difference:
+    host: str
+    kind: str  # release, file, service, image, port
+    item: str
+    expected: str
+    found: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class HostDrift:
+    host: str
+    release: int | None
+    differences: list[Difference]
+
+
+def _short(digest: str | None) -> str:
+    return digest.removeprefix("sha256:")[:12] if digest else "absent"
+
+
+def compare_host(session: Session, host: str, found: dict[str, Any]) -> HostDrift:
+    ctx = session.ctx
+    releases = found.get("releases", [])
+    release = releases[-1] if releases else None
+    diffs: list[Difference] = []
+    if release is None:
+        diffs.append(Difference(host, "release", "-", "a deployed release", "none recorded"))
+    files: dict[str, str] = (release or {}).get("files", {}).get(host) or rendered_hashes(session.tree).get(
+        host, {}
+    )
+    installed: dict[str, str] = found.get("files", {})
+    for path, digest in sorted(files.items()):
+        if installed.get(path) != digest:
+            diffs.append(Difference(host, "file", path, _short(digest), _short(installed.get(path))))
+    for path in sorted(set(installed) - set(files)):
+        diffs.append(Difference(host, "file", path, "absent", _short(installed[path])))
+    projects = sorted({p.split("/")[0] for p in files if p.endswith("/compose.yaml")})
+    prefix = f"spbe-{ctx.region.slug}-"
+    containers = found.get("containers", [])
+    image_ids: dict[str, str] = (release or {}).get("image_ids", {})
+    for project in projects:
+        mine = [c for c in containers if c.get("project") == prefix + project]
+        running = [c for c in mine if c["status"] == "running"]
+        if not running:
+            state = ", ".join(sorted({c["status"] for c in mine})) or "no container"
+            diffs.append(Difference(host, "service", project, "running", state))
+        for container in running:
+            wanted = image_ids.get(container["image"])
+            if wanted and container["image_id"] != wanted:
+                diffs.append(
+                    Difference(
+                        host,
+                        "image",
+                        f"{project} ({container['image']})",
+                        _short(wanted),
+                        _short(container["image_id"]),
+                    )
+                )
+    for container in containers:
+        if not any(container.get("project") == prefix + p for p in projects):
+            diffs.append(Difference(host, "service", container["name"], "absent", container["status"]))
+    expected_ports = {port for port, _, _ in published_ports(ctx.profile, ctx.catalog).get(host, [])}
+    open_ports = {port for c in containers if c["status"] == "running" for port in c.get("ports", [])}
+    for port in sorted(expected_ports - open_ports):
+        diffs.append(Difference(host, "port", str(port), "published", "not published"))
+    for port in sorted(open_ports - expected_ports):
+        diffs.append(Difference(host, "port", str(port), "not published", "published"))
+    return HostDrift(host, release["number"] if release else None, diffs)
+
+
+def verify(profile: Path, catalog: Path | None, options: Options, ui: UI) -> list[HostDrift]:
+    from spbe_kit import pipeline
+
+    validated = pipeline.validate(profile, catalog)
+    session = connect(validated, options.output or pipeline.default_output(validated), options)
+    if not (session.tree / "manifest.json").is_file():
+        pipeline.render(validated, session.tree)
+    found = probe(session, new_run_dir(session.tree, "verify"))
+    return [compare_host(session, host, found.get(host, {})) for host in session.hosts]

@@ -1,0 +1,188 @@
+"""The evidence pack: one deterministic zip an auditor can check without live secrets.
+
+Holds the rendered tree with every secret value replaced by its fingerprint, the tree's
+manifest, the audit report in JSON, Markdown and HTML, and (unless offline) what the hosts
+recorded: releases, backups and restore drills, plus the deploy logs (redacted the same way)
+and the package list of every image the region runs. ``SHA256SUMS`` at the top lists every
+member: ``unzip pack.zip -d pack && cd pack && sha256sum -c SHA256SUMS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spbe_kit import audit, report
+from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.images import sbom_name
+
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+README = """Paket bukti spbe-kit / spbe-kit evidence pack
+Wilayah / region: {region}
+Perjanjian / agreement: {agreement}
+
+Periksa keutuhan setiap berkas / check every file:
+    unzip PACK.zip -d pack && cd pack && sha256sum -c SHA256SUMS
+Berkas hasil render ada di tree/ dengan manifest-nya / the rendered files are in tree/ with
+their own manifest: cd tree && sha256sum -c SHA256SUMS
+Nilai rahasia diganti sidik jarinya / secret values are replaced by their fingerprint:
+    [secret sha256:<16 hex>]  ({redacted} replacement(s) in this pack)
+"""
+
+
+def fingerprint(value: str) -> str:
+    return f"[secret sha256:{hashlib.sha256(value.encode()).hexdigest()[:16]}]"
+
+
+class Redactor:
+    def __init__(self, secrets: list[str]) -> None:
+        self.values = sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True)
+        self.count = 0
+
+    def __call__(self, data: bytes) -> bytes:
+        text = data.decode("utf-8", errors="replace") if self.values else ""
+        for value in self.values:
+            if value in text:
+                self.count += text.count(value)
+                text = text.replace(value, fingerprint(value))
+        return text.encode() if self.values else data
+
+
+@dataclass(frozen=True)
+class Packed:
+    path: Path
+    members: int
+    size: int
+    redacted: int
+
+
+def _secrets(profile: Path, password_file: Path | None) -> list[str]:
+    from spbe_kit import vault
+
+    values = vault.existing_values(profile, password_file)
+    if values is None and vault.vault_path(profile).is_file():
+        raise InvalidInput(
+            [
+                Diagnostic(
+                    "vault-password-missing",
+                    Location(str(vault.vault_path(profile))),
+                    (),
+                    {"path": str(vault.default_password_file(profile))},
+                )
+            ]
+        )
+    return values or []
+
+
+# Runs that changed something; read-only runs (status, verify, evidence...) are not evidence.
+LOGGED_ACTIONS = ("deploy", "rollback", "restore", "backup", "destroy")
+
+
+def members(
+    session: Any,
+    facts: audit.LiveFacts | None,
+    found: dict[str, Any] | None,
+    images_dir: Path | None,
+    redact: Redactor,
+) -> dict[str, bytes]:
+    ctx, tree = session.ctx, session.tree
+    files: dict[str, bytes] = {}
+    for path in sorted(p for p in tree.rglob("*") if p.is_file()):
+        rel = path.relative_to(tree).as_posix()
+        if rel.startswith(("runs/", "state/")):
+            continue
+        files[f"tree/{rel}"] = redact(path.read_bytes())
+    files["manifest.json"] = files["tree/manifest.json"]
+    results = audit.audit_tree(
+        ctx, tree, session.profile.name, session.validated.profile_doc, redact.values, facts
+    )
+    live = None
+    if facts:
+        import datetime
+
+        when = datetime.datetime.fromtimestamp(facts.checked_at, datetime.UTC).isoformat(timespec="seconds")
+        live = {"checked_at": when, "hosts": sorted(ctx.hosts)}
+    data = audit.build_report(ctx, results, tree, live)
+    for fmt in report.FORMATS:
+        files[f"audit/audit.{fmt}"] = redact(report.write("audit", data, fmt))
+    if found is not None and facts is not None:
+        for host, probe in sorted(found.items()):
+            files[f"hosts/{host}/releases.json"] = redact(
+                report.as_json({"releases": probe.get("releases", [])})
+            )
+        files["backups/backups.json"] = redact(
+            report.as_json({"backups": [b.__dict__ for b in facts.backups], "schedulers": facts.schedulers})
+        )
+        files["backups/restore-drills.json"] = redact(report.as_json({"restore_drills": facts.drills}))
+    runs = sorted((tree / "runs").glob("*-*")) if (tree / "runs").is_dir() else []
+    for run in (r for r in runs if r.name.rsplit("-", 1)[-1] in LOGGED_ACTIONS):
+        for stdout in sorted(run.glob("**/artifacts/*/stdout")):
+            rel = (
+                stdout.relative_to(run).parts[0] if stdout.relative_to(run).parts[0] != "artifacts" else "run"
+            )
+            files[f"logs/{run.name}/{rel}.log"] = redact(stdout.read_bytes())
+    if images_dir and images_dir.is_dir():
+        used = {c.image.split("@")[0] for c in (ctx.postgres, ctx.proxy, ctx.backup)} | {
+            a.image.split("@")[0] for a in ctx.apps.values()
+        }
+        for tag in sorted(used):
+            sbom = images_dir / sbom_name(tag)
+            if sbom.is_file():
+                files[f"images/{sbom.name}"] = sbom.read_bytes()
+    return files
+
+
+def write_zip(target: Path, files: dict[str, bytes], readme: str) -> Packed:
+    files = {**files, "README.txt": readme.encode()}
+    sums = "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
+    files["SHA256SUMS"] = sums.encode()
+    tmp = target.with_name(f".{target.name}.part")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for name in sorted(files):
+                info = zipfile.ZipInfo(name, FIXED_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, files[name])
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Packed(target, len(files), target.stat().st_size, 0)
+
+
+def evidence(
+    profile: Path,
+    catalog: Path | None,
+    options: Any,
+    ui: Any,
+    output: Path,
+    offline: bool,
+    images_dir: Path | None,
+) -> Packed:
+    from spbe_kit import pipeline
+    from spbe_kit.apply import new_run_dir
+    from spbe_kit.deploy import connect, probe
+
+    redact = Redactor(_secrets(profile, options.vault_password_file))
+    validated = pipeline.validate(profile, catalog)
+    session = connect(validated, options.output or pipeline.default_output(validated), options)
+    if not (session.tree / "manifest.json").is_file():
+        pipeline.render(validated, session.tree)
+    facts = found = None
+    if not offline:
+        found = probe(session, new_run_dir(session.tree, "evidence"))
+        facts = audit.observe(session, ui)
+    files = members(session, facts, found, images_dir, redact)
+    readme = README.format(
+        region=f"{session.ctx.region.name} ({session.ctx.region.code})",
+        agreement=session.ctx.profile.grant.agreement,
+        name=output.name,
+        redacted=redact.count,
+    )
+    packed = write_zip(output, files, readme)
+    return Packed(packed.path, packed.members, packed.size, redact.count)

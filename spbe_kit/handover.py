@@ -1,0 +1,156 @@
+"""The grant handover record (Berita Acara Serah Terima, BAST) from what was actually deployed:
+the running containers and their image IDs and the release recorded on each host, not the
+profile alone. Bahasa Indonesia first, English beside it. Never contains a secret value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from spbe_kit import wilayah
+from spbe_kit.apply import new_run_dir
+from spbe_kit.deploy import UI, Options, Session, connect, probe
+from spbe_kit.models.report import HandoverRecord
+from spbe_kit.plan import components_on
+from spbe_kit.vault import vault_path
+from spbe_kit.verify import app_url
+
+DOCUMENTS = [
+    (
+        "Katalog hibah (catalog.yaml) dan manifest hasil render dengan sha256 setiap berkas",
+        "The grant catalog (catalog.yaml) and the rendered manifest with every file's sha256",
+    ),
+    (
+        "Profil wilayah dan hasil render lengkap (docker compose, nginx, inventaris Ansible)",
+        "The region profile and the complete rendered tree (docker compose, nginx, Ansible inventory)",
+    ),
+    (
+        "Laporan audit (spbe-kit audit) dan paket bukti (spbe-kit evidence)",
+        "The audit report (spbe-kit audit) and the evidence pack (spbe-kit evidence)",
+    ),
+    (
+        "Panduan operasi spbe-kit: deploy, pencadangan, pemulihan, rollback (README)",
+        "The spbe-kit operations guide: deploy, backup, restore, rollback (README)",
+    ),
+]
+
+
+def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    ctx = session.ctx
+    profile = ctx.profile
+    donor = wilayah.dataset().get(profile.grant.donor)
+    releases = {h: (found.get(h, {}).get("releases") or [None])[-1] for h in session.hosts}
+    latest = max((r for r in releases.values() if r), key=lambda r: r.get("when", ""), default=None)
+    apps = []
+    for app in ctx.apps.values():
+        containers = found.get(app.host, {}).get("containers", [])
+        running = next((c for c in containers if c["labels"].get("org.spbe-kit.app") == app.id), None)
+        apps.append(
+            {
+                "id": app.id,
+                "title": app.spec.title.model_dump(),
+                "version": running["labels"].get("org.spbe-kit.version", app.version)
+                if running
+                else app.version,
+                "host": app.host,
+                "url": app_url(ctx, app.id),
+                "image": running["image"] if running else app.image,
+                "image_id": running["image_id"] if running else None,
+                "status": f"{running['status']} ({running['health']})" if running else "not running",
+                "data_classes": list(app.spec.data_classes),
+            }
+        )
+    hosts = [
+        {
+            "name": name,
+            "address": host.spec.address,
+            "roles": list(host.spec.roles),
+            "release": releases[name]["number"] if releases[name] else None,
+            "components": [project for project, _ in components_on(ctx, name)],
+        }
+        for name, host in ctx.hosts.items()
+    ]
+    accounts = [
+        {
+            "name": app.database["user"],
+            "kind": {"id": "Peran basis data aplikasi (PostgreSQL)", "en": "App database role (PostgreSQL)"},
+            "where": f"{ctx.postgres.host}: postgres/{app.database['name']}",
+        }
+        for app in ctx.apps.values()
+    ]
+    accounts.append(
+        {
+            "name": "spbe_backup",
+            "kind": {"id": "Peran baca-saja untuk pencadangan", "en": "Read-only backup role"},
+            "where": f"{ctx.postgres.host}: postgres",
+        }
+    )
+    accounts.append(
+        {
+            "name": "postgres",
+            "kind": {
+                "id": "Superuser PostgreSQL (hanya dari host)",
+                "en": "PostgreSQL superuser (host only)",
+            },
+            "where": f"{ctx.postgres.host}: postgres",
+        }
+    )
+    for name, host in ctx.hosts.items():
+        if host.spec.connection == "ssh":
+            accounts.append(
+                {
+                    "name": host.spec.user,
+                    "kind": {"id": "Akun SSH untuk deploy", "en": "SSH account used to deploy"},
+                    "where": f"{name} ({host.spec.address})",
+                }
+            )
+    admin = profile.contacts.admin
+    vault_name = vault_path(session.profile).name
+    holder = (
+        f"{admin.name} <{admin.email}>, Diskominfo {ctx.region.name}: vault {vault_name} "
+        "(Ansible Vault, AES256) and its password file"
+    )
+    record = {
+        "schema": "spbe-kit/handover/v1",
+        "title": {
+            "id": "Berita Acara Serah Terima Hibah Aplikasi SPBE",
+            "en": "SPBE application grant handover record",
+        },
+        "agreement": profile.grant.agreement,
+        "agreement_date": profile.grant.date.isoformat(),
+        "deployed_at": latest.get("when") if latest else None,
+        "deployed_by": latest.get("who") if latest else None,
+        "manifest_sha256": latest.get("manifest_sha256") if latest else None,
+        "parties": [
+            {
+                "role": {"id": "Pihak Pertama (pemberi hibah)", "en": "First party (donor)"},
+                "code": profile.grant.donor,
+                "name": donor.name if donor else ctx.catalog.donor.name,
+                "unit": ctx.catalog.donor.team,
+                "contact": None,
+            },
+            {
+                "role": {"id": "Pihak Kedua (penerima hibah)", "en": "Second party (recipient)"},
+                "code": ctx.region.code,
+                "name": ctx.region.name,
+                "unit": f"Diskominfo {ctx.region.name}",
+                "contact": f"{admin.name} <{admin.email}>",
+            },
+        ],
+        "apps": apps,
+        "hosts": hosts,
+        "accounts": accounts,
+        "secrets_held_by": {"id": f"Dipegang oleh {holder}", "en": f"Held by {holder}"},
+        "documents": [{"id": i, "en": e} for i, e in DOCUMENTS],
+    }
+    return HandoverRecord.model_validate(record).model_dump(mode="json", by_alias=True)
+
+
+def handover(profile: Path, catalog: Path | None, options: Options, ui: UI) -> dict[str, Any]:
+    from spbe_kit import pipeline
+
+    validated = pipeline.validate(profile, catalog)
+    session = connect(validated, options.output or pipeline.default_output(validated), options)
+    if not (session.tree / "manifest.json").is_file():
+        pipeline.render(validated, session.tree)
+    return build(session, probe(session, new_run_dir(session.tree, "handover")))
