@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from spbe_kit import __version__
-from spbe_kit.errors import Diagnostic, DifferencesFound, InvalidInput, Location, OperationFailed
+from spbe_kit.errors import (
+    Diagnostic,
+    DifferencesFound,
+    InvalidInput,
+    Location,
+    OperationFailed,
+    unknown_apps,
+)
 from spbe_kit.resources import shipped_root
 
 SCHEMA = "spbe-kit/bundle/v1"
@@ -161,14 +168,7 @@ def _inner_hashes(fileobj: IO[bytes]) -> dict[str, str]:
 def catalog_images(catalog: Any, apps: list[str] | None) -> list[str]:
     """Every image the chosen apps (all their versions) and the shared services need."""
     chosen = apps or sorted(catalog.apps)
-    unknown = [a for a in chosen if a not in catalog.apps]
-    if unknown:
-        raise InvalidInput(
-            [
-                Diagnostic("app-unknown", Location(a), (), {"app": a, "available": ", ".join(catalog.apps)})
-                for a in unknown
-            ]
-        )
+    unknown_apps(chosen, list(catalog.apps))
     tags = {v.image for a in chosen for v in catalog.apps[a].versions.values()}
     for service in (catalog.services.postgres, catalog.services.proxy, catalog.services.backup):
         tags |= {v.image for v in service.versions.values()}

@@ -510,22 +510,9 @@ def _severity(value: str) -> Any:
 
 
 def _bad_choice(option: str, found: str, allowed: tuple[str, ...]) -> None:
-    from spbe_kit.errors import Diagnostic, InvalidInput, Location
+    from spbe_kit.errors import invalid_choice
 
-    raise InvalidInput(
-        [
-            Diagnostic(
-                "profile-invalid-value",
-                Location(option),
-                (),
-                {
-                    "problem": "expected one of: " + ", ".join(allowed),
-                    "problem_id": "harus salah satu dari: " + ", ".join(allowed),
-                    "found": found,
-                },
-            )
-        ]
-    )
+    raise invalid_choice(option, found, allowed)
 
 
 def _live_ref(facts: Any, ctx: Any) -> dict[str, Any]:

@@ -94,3 +94,33 @@ def raise_if_any(diagnostics: Iterable[Diagnostic]) -> None:
     found = list(diagnostics)
     if found:
         raise InvalidInput(found)
+
+
+def invalid_choice(where: str, found: str, allowed: Sequence[str]) -> InvalidInput:
+    """A value outside a fixed set (a command-line option, a report kind)."""
+    return InvalidInput(
+        [
+            Diagnostic(
+                "profile-invalid-value",
+                Location(where),
+                (),
+                {
+                    "problem": "expected one of: " + ", ".join(allowed),
+                    "problem_id": "harus salah satu dari: " + ", ".join(allowed),
+                    "found": found,
+                },
+            )
+        ]
+    )
+
+
+def unknown_apps(chosen: Sequence[str], available: Sequence[str]) -> None:
+    """Raise when ``chosen`` names an app that is not among ``available``."""
+    unknown = [a for a in chosen if a not in available]
+    if unknown:
+        raise InvalidInput(
+            [
+                Diagnostic("app-unknown", Location(a), (), {"app": a, "available": ", ".join(available)})
+                for a in unknown
+            ]
+        )

@@ -19,7 +19,7 @@ from typing import Any
 
 from spbe_kit.apply import new_run_dir, run_playbook
 from spbe_kit.deploy import UI, Options, Session, _raise_failure, open_session
-from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed
+from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed, unknown_apps
 from spbe_kit.render.context import Context
 
 KEEP_RELEASES = 10
@@ -31,14 +31,7 @@ def backup_id(reason: str) -> str:
 
 def _apps(ctx: Context, apps: list[str] | None) -> list[str]:
     chosen = apps or sorted(ctx.apps)
-    unknown = [a for a in chosen if a not in ctx.apps]
-    if unknown:
-        raise InvalidInput(
-            [
-                Diagnostic("app-unknown", Location(a), (), {"app": a, "available": ", ".join(ctx.apps)})
-                for a in unknown
-            ]
-        )
+    unknown_apps(chosen, list(ctx.apps))
     return chosen
 
 

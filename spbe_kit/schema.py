@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.errors import invalid_choice
 
 
 def json_schema(kind: str) -> str:
@@ -21,20 +21,7 @@ def json_schema(kind: str) -> str:
         "handover": HandoverRecord,
     }
     if kind not in models:
-        raise InvalidInput(
-            [
-                Diagnostic(
-                    "profile-invalid-value",
-                    Location(kind),
-                    (),
-                    {
-                        "problem": "expected one of: " + ", ".join(models),
-                        "problem_id": "harus salah satu dari: " + ", ".join(models),
-                        "found": kind,
-                    },
-                )
-            ]
-        )
+        raise invalid_choice(kind, kind, list(models))
     schema = models[kind].model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"https://spbe-kit.invalid/schemas/{kind}.schema.json"

@@ -14,14 +14,19 @@ import pytest
 
 from conftest import EXAMPLES
 from spbe_kit import pipeline
-from spbe_kit.render.tree import render_files
+from spbe_kit.render.tree import backup_script, render_files
 
 GOLDEN = Path(__file__).parent / "golden"
+# Copied verbatim from playbooks/files into every host that runs a backup scheduler: checked
+# against its source here instead of being stored again per example and host.
+VERBATIM = "/backup/spbe_backup.py"
 
 
 @pytest.mark.parametrize("profile", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_golden_tree(profile: Path, request: pytest.FixtureRequest) -> None:
     files = render_files(pipeline.validate(profile))
+    for rel in [r for r in files if r.endswith(VERBATIM)]:
+        assert files.pop(rel) == backup_script()
     folder = GOLDEN / profile.stem
     if request.config.getoption("--update-golden"):
         shutil.rmtree(folder, ignore_errors=True)

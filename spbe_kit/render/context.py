@@ -192,24 +192,16 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
         app_id: _app_context(profile, catalog, app_id, where, db_host, hosts, root)
         for app_id in sorted(profile.apps)
     }
-    pg_version, pg_release = _latest(catalog.services.postgres)
-    proxy_version, proxy_release = _latest(catalog.services.proxy)
-    postgres = ServiceContext(
-        catalog.services.postgres,
-        pg_version,
-        _image(pg_release),
-        where.database,
-        {s: f"{root}/secrets/postgres.{s}" for s in sorted(catalog.services.postgres.secrets)},
-    )
-    proxy = ServiceContext(catalog.services.proxy, proxy_version, _image(proxy_release), where.proxy, {})
-    backup_version, backup_release = _latest(catalog.services.backup)
-    backup = ServiceContext(
-        catalog.services.backup,
-        backup_version,
-        _image(backup_release),
-        where.database,
-        {s: f"{root}/secrets/backup.{s}" for s in sorted(catalog.services.backup.secrets)},
-    )
+
+    def service(name: str, host: str) -> ServiceContext:
+        spec: Component = getattr(catalog.services, name)
+        version, release = _latest(spec)
+        secrets = {s: f"{root}/secrets/{name}.{s}" for s in sorted(spec.secrets)}
+        return ServiceContext(spec, version, _image(release), host, secrets)
+
+    postgres = service("postgres", where.database)
+    proxy = service("proxy", where.proxy)
+    backup = service("backup", where.database)
     return Context(
         region,
         profile,
