@@ -255,7 +255,7 @@ class _Results:
             if check in self.failed:
                 found.append(Result(check, "fail", self.failed[check]))
             elif check in self.passed:
-                found.append(Result(check, "pass", self.passed[check][:3]))
+                found.append(Result(check, "pass", self.passed[check][:12]))
             elif check in self.skipped:
                 found.append(Result(check, "not-applicable", [Evidence(detail=self.skipped[check])]))
         return found

@@ -154,6 +154,11 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 "registry": options.registry,
                 "local_hosts": session.connection.local_hosts,
                 "converged": converged,
+                # Installed files that differ from the tree (edited by hand, say): unpack the
+                # tree again even when the archive itself did not change.
+                "unpack": {
+                    h: any(c.host == h and c.change != "removed" for c in report.files) for h in session.hosts
+                },
             }
         }
         (state / "images").mkdir(parents=True, exist_ok=True)
