@@ -9,6 +9,7 @@ edited by hand after rendering is audited as it is; the profile supplies the dec
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import math
@@ -386,15 +387,10 @@ def _check_nginx(tree: Path, out: _Results) -> None:
         else:
             out.fail("TLS-01", Evidence(rel, at("listen"), detail="no TLS listener or no redirect to HTTPS"))
         # The virtual host's own ssl_protocols wins over the http block's in nginx.conf.
+        source, where = text, rel
         main = path.parent.parent / "nginx.conf"
-        source, where = (
-            (text, rel)
-            if "ssl_protocols" in text
-            else (
-                main.read_text(encoding="utf-8") if main.is_file() else "",
-                main.relative_to(tree).as_posix(),
-            )
-        )
+        if "ssl_protocols" not in text and main.is_file():
+            source, where = main.read_text(encoding="utf-8"), main.relative_to(tree).as_posix()
         protocols = re.search(r"ssl_protocols\s+([^;]+);", source)
         weak = (
             {"SSLv2", "SSLv3", "TLSv1", "TLSv1.1"} & set(protocols.group(1).split()) if protocols else set()
@@ -528,17 +524,11 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
     if last is None:
         out.fail("AUD-01", ev("security", detail="security.last_audit not declared"))
     else:
-        age = (ctx.extra.get("today") or _today()) - last
+        age = datetime.date.today() - last
         (out.ok if age.days <= 730 else out.fail)(
             "AUD-01",
             ev("security", "last_audit", detail=f"last audit {last.isoformat()} ({age.days} days ago)"),
         )
-
-
-def _today() -> Any:
-    import datetime
-
-    return datetime.date.today()
 
 
 @dataclass(frozen=True)
@@ -554,8 +544,6 @@ class LiveFacts:
 
 
 def _check_live(live: LiveFacts, out: _Results) -> None:
-    import datetime
-
     for probe in live.probes:
         host, command = live.proxy_host, f"GET {probe.url}"
         if not probe.tls:
@@ -635,9 +623,7 @@ def audit_tree(
 # ---------------------------------------------------------------- the report
 
 
-def build_report(
-    ctx: Context, results: list[Result], tree: Path, live: dict[str, Any] | None
-) -> dict[str, Any]:
+def build_report(ctx: Context, results: list[Result], tree: Path, live: LiveFacts | None) -> dict[str, Any]:
     from spbe_kit.models.report import AuditReport
 
     manifest = tree / MANIFEST
@@ -654,7 +640,14 @@ def build_report(
             if manifest.is_file()
             else None,
         },
-        "live": live,
+        "live": {
+            "checked_at": datetime.datetime.fromtimestamp(live.checked_at, datetime.UTC).isoformat(
+                timespec="seconds"
+            ),
+            "hosts": sorted(ctx.hosts),
+        }
+        if live
+        else None,
         "summary": {
             "checks": len(results),
             "passed": sum(r.status == "pass" for r in results),

@@ -16,7 +16,6 @@ import datetime
 import hashlib
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from spbe_kit.errors import (
     unknown_apps,
 )
 from spbe_kit.resources import shipped_root
+from spbe_kit.runner import Runner
 
 SCHEMA = "spbe-kit/bundle/v1"
 NAMESPACE = "spbe-kit-bundle"
@@ -60,11 +60,8 @@ def _fail(code: str, where: str, **params: Any) -> OperationFailed:
     return OperationFailed([Diagnostic(code, Location(where), (), params)])
 
 
-def _run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
-    if result.returncode != 0:
-        raise _fail("bundle-step-failed", argv[0], step=" ".join(argv[:4]), problem=result.stderr[-600:])
-    return result
+def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
+    return Runner().run(argv)
 
 
 # ------------------------------------------------------------------------------ keys
@@ -104,23 +101,20 @@ def signature_valid(manifest: bytes, signature: bytes, public_key: Path) -> bool
         signers.write_text(f"donor {key[0]} {key[1]}\n")
         sig = Path(tmp) / "bundle.json.sig"
         sig.write_bytes(signature)
-        result = subprocess.run(
-            [
-                "ssh-keygen",
-                "-Y",
-                "verify",
-                "-f",
-                str(signers),
-                "-I",
-                "donor",
-                "-n",
-                NAMESPACE,
-                "-s",
-                str(sig),
-            ],
-            input=manifest,
-            capture_output=True,
-        )
+        argv = [
+            "ssh-keygen",
+            "-Y",
+            "verify",
+            "-f",
+            str(signers),
+            "-I",
+            "donor",
+            "-n",
+            NAMESPACE,
+            "-s",
+            str(sig),
+        ]
+        result = Runner().run(argv, input=manifest, check=False)
     return result.returncode == 0
 
 
@@ -197,7 +191,7 @@ def _package_list(tag: str, image_id: str, images_dir: Path) -> bytes:
             "${Package} ${Version}\\n",
         ]
     )
-    return listed.stdout.encode()
+    return listed.stdout
 
 
 def _add_tree(staging: Path, source: Path, target: str) -> None:
@@ -531,12 +525,12 @@ def import_bundle(
             str(dest / "venv" / "bin" / "pip"),
             "install",
             "-q",
+            "--disable-pip-version-check",
             "--no-index",
             "--find-links",
             str(dest / "wheels"),
             str(dest / "wheels" / manifest["kit"]["wheel"]),
         ],
-        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     progress("install the kit (pip --no-index)", 1, 1)
     steps["install kit"] = time.monotonic() - mark
@@ -548,9 +542,8 @@ def import_bundle(
         mark = time.monotonic()
         progress("docker load", 0, None)
         out = _run(["docker", "load", "-i", str(dest / IMAGES)])
-        loaded = sorted(
-            line.split(": ", 1)[1] for line in out.stdout.splitlines() if line.startswith("Loaded image:")
-        )
+        lines = out.stdout.decode().splitlines()
+        loaded = sorted(line.split(": ", 1)[1] for line in lines if line.startswith("Loaded image:"))
         steps["docker load"] = time.monotonic() - mark
     return Imported(
         dest,

@@ -177,6 +177,7 @@ VaultOption = Annotated[
     Path | None,
     typer.Option("--vault-password-file", help="Vault password file (or $SPBE_KIT_VAULT_PASSWORD_FILE)."),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 KeyOption = Annotated[Path | None, typer.Option("--private-key", help="SSH private key for the hosts.")]
 
 
@@ -227,7 +228,7 @@ def deploy(
 @app.command()
 def status(
     profile: ProfileArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
     private_key: KeyOption = None,
 ) -> None:
     """Per host and app: version, image, health, URL, uptime. Exit 3 if anything is unhealthy."""
@@ -324,7 +325,7 @@ AppOption = Annotated[list[str] | None, typer.Option("--app", help="Only this ap
 @app.command()
 def verify(
     profile: ProfileArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
     private_key: KeyOption = None,
 ) -> None:
     """Compare the live hosts with the deployed release (files, services, images, ports); exit 3
@@ -454,25 +455,17 @@ def audit(
 
     def body() -> int:
         from spbe_kit import audit as checks
-        from spbe_kit import pipeline, report, vault
-        from spbe_kit.deploy import Options, connect
-        from spbe_kit.render.context import build_context
+        from spbe_kit import report, vault
+        from spbe_kit.deploy import Options, read_session
 
         chosen = _report_format(fmt, output)
         severity = _severity(fail_on)
-        validated = pipeline.validate(profile, _state["catalog"])
-        target = tree or pipeline.default_output(validated)
-        if not (target / "manifest.json").is_file():
-            pipeline.render(validated, target)
-            _err(f"rendered {target}")
-        ctx = build_context(validated.profile, validated.catalog)
-        facts = None
-        if live:
-            session = connect(validated, target, Options(private_key=private_key))
-            facts = checks.observe(session, _server_ui(False))
+        session = read_session(profile, _state["catalog"], Options(private_key=private_key, output=tree))
+        facts = checks.observe(session, _server_ui(False)) if live else None
         secrets = vault.existing_values(profile, vault_password_file)
-        results = checks.audit_tree(ctx, target, str(profile), validated.profile_doc, secrets, facts)
-        data = checks.build_report(ctx, results, target, _live_ref(facts, ctx) if facts else None)
+        ctx, target = session.ctx, session.tree
+        results = checks.audit_tree(ctx, target, str(profile), session.validated.profile_doc, secrets, facts)
+        data = checks.build_report(ctx, results, target, facts)
         payload = report.write("audit", data, chosen)
         if output:
             _write_file(output, payload)
@@ -513,13 +506,6 @@ def _bad_choice(option: str, found: str, allowed: tuple[str, ...]) -> None:
     from spbe_kit.errors import invalid_choice
 
     raise invalid_choice(option, found, allowed)
-
-
-def _live_ref(facts: Any, ctx: Any) -> dict[str, Any]:
-    import datetime
-
-    when = datetime.datetime.fromtimestamp(facts.checked_at, datetime.UTC).isoformat(timespec="seconds")
-    return {"checked_at": when, "hosts": sorted(ctx.hosts)}
 
 
 def _write_file(path: Path, payload: bytes) -> None:
@@ -594,7 +580,7 @@ def backup_command(
 @app.command()
 def backups(
     profile: ProfileArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
     private_key: KeyOption = None,
 ) -> None:
     """List backups with sizes, checksums and ages, and the restore drills."""
@@ -689,7 +675,7 @@ def restore(
 @app.command("releases")
 def releases_command(
     profile: ProfileArg,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOption = False,
     private_key: KeyOption = None,
 ) -> None:
     """Numbered releases recorded on each host: versions, manifest, who and when."""

@@ -81,6 +81,16 @@ def open_session(profile: Path, catalog: Path | None, options: Options, ui: UI) 
     return connect(validated, rendered.out, options)
 
 
+def read_session(profile: Path, catalog: Path | None, options: Options) -> Session:
+    """For commands that examine (audit, verify, evidence, handover): the tree as it is on
+    disk, rendered only when there is none, so a tree edited by hand is examined, not replaced."""
+    validated = pipeline.validate(profile, catalog)
+    tree = options.output or pipeline.default_output(validated)
+    if not (tree / "manifest.json").is_file():
+        pipeline.render(validated, tree)
+    return connect(validated, tree, options)
+
+
 def connect(validated: Validated, tree: Path, options: Options) -> Session:
     """A session on ``tree`` as it is (read-only commands that must not re-render it)."""
     ctx = build_context(validated.profile, validated.catalog)

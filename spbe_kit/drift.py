@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit.apply import new_run_dir
-from spbe_kit.deploy import UI, Options, Session, connect, probe, rendered_hashes
+from spbe_kit.deploy import UI, Options, Session, probe, read_session, rendered_hashes
 from spbe_kit.render.context import published_ports
 
 
@@ -92,11 +92,6 @@ def compare_host(session: Session, host: str, found: dict[str, Any]) -> HostDrif
 
 
 def verify(profile: Path, catalog: Path | None, options: Options, ui: UI) -> list[HostDrift]:
-    from spbe_kit import pipeline
-
-    validated = pipeline.validate(profile, catalog)
-    session = connect(validated, options.output or pipeline.default_output(validated), options)
-    if not (session.tree / "manifest.json").is_file():
-        pipeline.render(validated, session.tree)
+    session = read_session(profile, catalog, options)
     found = probe(session, new_run_dir(session.tree, "verify"))
     return [compare_host(session, host, found.get(host, {})) for host in session.hosts]

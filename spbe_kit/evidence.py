@@ -99,13 +99,7 @@ def members(
     results = audit.audit_tree(
         ctx, tree, session.profile.name, session.validated.profile_doc, redact.values, facts
     )
-    live = None
-    if facts:
-        import datetime
-
-        when = datetime.datetime.fromtimestamp(facts.checked_at, datetime.UTC).isoformat(timespec="seconds")
-        live = {"checked_at": when, "hosts": sorted(ctx.hosts)}
-    data = audit.build_report(ctx, results, tree, live)
+    data = audit.build_report(ctx, results, tree, facts)
     for fmt in report.FORMATS:
         files[f"audit/audit.{fmt}"] = redact(report.write("audit", data, fmt))
     if found is not None and facts is not None:
@@ -135,7 +129,8 @@ def members(
     return files
 
 
-def write_zip(target: Path, files: dict[str, bytes], readme: str) -> Packed:
+def write_zip(target: Path, files: dict[str, bytes], readme: str) -> int:
+    """Writes the zip whole or not at all; returns how many members it holds."""
     files = {**files, "README.txt": readme.encode()}
     sums = "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files))
     files["SHA256SUMS"] = sums.encode()
@@ -152,7 +147,7 @@ def write_zip(target: Path, files: dict[str, bytes], readme: str) -> Packed:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return Packed(target, len(files), target.stat().st_size, 0)
+    return len(files)
 
 
 def evidence(
@@ -164,15 +159,11 @@ def evidence(
     offline: bool,
     images_dir: Path | None,
 ) -> Packed:
-    from spbe_kit import pipeline
     from spbe_kit.apply import new_run_dir
-    from spbe_kit.deploy import connect, probe
+    from spbe_kit.deploy import probe, read_session
 
     redact = Redactor(_secrets(profile, options.vault_password_file))
-    validated = pipeline.validate(profile, catalog)
-    session = connect(validated, options.output or pipeline.default_output(validated), options)
-    if not (session.tree / "manifest.json").is_file():
-        pipeline.render(validated, session.tree)
+    session = read_session(profile, catalog, options)
     facts = found = None
     if not offline:
         found = probe(session, new_run_dir(session.tree, "evidence"))
@@ -181,8 +172,7 @@ def evidence(
     readme = README.format(
         region=f"{session.ctx.region.name} ({session.ctx.region.code})",
         agreement=session.ctx.profile.grant.agreement,
-        name=output.name,
         redacted=redact.count,
     )
-    packed = write_zip(output, files, readme)
-    return Packed(packed.path, packed.members, packed.size, redact.count)
+    count = write_zip(output, files, readme)
+    return Packed(output, count, output.stat().st_size, redact.count)

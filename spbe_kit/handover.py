@@ -9,7 +9,7 @@ from typing import Any
 
 from spbe_kit import wilayah
 from spbe_kit.apply import new_run_dir
-from spbe_kit.deploy import UI, Options, Session, connect, probe
+from spbe_kit.deploy import UI, Options, Session, probe, read_session
 from spbe_kit.models.report import HandoverRecord
 from spbe_kit.plan import components_on
 from spbe_kit.vault import vault_path
@@ -147,10 +147,5 @@ def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def handover(profile: Path, catalog: Path | None, options: Options, ui: UI) -> dict[str, Any]:
-    from spbe_kit import pipeline
-
-    validated = pipeline.validate(profile, catalog)
-    session = connect(validated, options.output or pipeline.default_output(validated), options)
-    if not (session.tree / "manifest.json").is_file():
-        pipeline.render(validated, session.tree)
+    session = read_session(profile, catalog, options)
     return build(session, probe(session, new_run_dir(session.tree, "handover")))

@@ -171,8 +171,7 @@ def ensure(
             if name not in mine:
                 mine[name] = _generate(name)
                 result.generated.append(f"{app_id}.{name}")
-    for service in (ctx.postgres, ctx.backup):
-        kind = "postgres" if service is ctx.postgres else "backup"
+    for kind, service in (("postgres", ctx.postgres), ("backup", ctx.backup)):
         mine = data.setdefault(kind, {})
         for name in service.secrets:
             if name not in mine:
