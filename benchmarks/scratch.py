@@ -31,7 +31,9 @@ def spbe(*args: str, cwd: Path) -> tuple[float, str]:
 
 @contextmanager
 def scratch_region() -> Iterator[Path]:
-    scratch = Path(tempfile.mkdtemp(prefix="spbe-bench-"))
+    # Below /srv: a profile's install_dir must lie under a folder meant for it.
+    Path("/srv").mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="spbe-bench-", dir="/srv"))
     text = (ROOT / "examples" / "profiles" / "demo.yaml").read_text()
     for old, new in (
         ("http_port: 8080", "http_port: 28080"),

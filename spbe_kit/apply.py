@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from spbe_kit.render.environment import to_ansible_yaml
 from spbe_kit.resources import playbooks_dir
 from spbe_kit.runner import redact
 
@@ -77,7 +78,10 @@ class Connection:
 
     def inventory(self, hosts: list[str]) -> dict[str, Any]:
         ssh_args = (
-            f"-o UserKnownHostsFile={shlex.quote(str(self.known_hosts))} -o StrictHostKeyChecking=accept-new"
+            # Absolute: ansible-runner runs from each run's own folder, where a relative
+            # known_hosts would be a new, empty file every time (no pinning at all).
+            f"-o UserKnownHostsFile={shlex.quote(str(self.known_hosts.resolve()))}"
+            " -o StrictHostKeyChecking=accept-new"
         )
         values: dict[str, Any] = {}
         for host in hosts:
@@ -89,7 +93,7 @@ class Connection:
                     "ansible_ssh_common_args": ssh_args,
                 }
                 if self.private_key:
-                    values[host]["ansible_ssh_private_key_file"] = str(self.private_key)
+                    values[host]["ansible_ssh_private_key_file"] = str(self.private_key.resolve())
         return {"all": {"hosts": values}}
 
 
@@ -124,7 +128,12 @@ def run_playbook(
     runtime = run_dir / "runtime-inventory.yml"
     runtime.write_text(yaml.safe_dump(connection.inventory(hosts), sort_keys=True))
     os.chmod(runtime, 0o600)
-    cmdline: list[str] = []
+    # Extra vars are templates to Ansible; values that came from hosts or profiles must stay
+    # data, so every string goes in as !unsafe through a file of our own (never -e k=v).
+    variables = run_dir / "spbe-extravars.yml"
+    variables.write_text(to_ansible_yaml(extravars) + "\n" if extravars else "{}\n")
+    os.chmod(variables, 0o600)
+    cmdline: list[str] = ["-e", f"@{variables}"]
     if vault:
         vault_file, password_file = vault
         cmdline += ["--vault-password-file", str(password_file.resolve()), "-e", f"@{vault_file.resolve()}"]
@@ -158,7 +167,6 @@ def run_playbook(
             private_data_dir=str(run_dir),
             playbook=str(playbooks_dir() / playbook),
             inventory=[str(tree / "inventory" / "hosts.yml"), str(runtime)],
-            extravars=extravars,
             cmdline=shlex.join(cmdline),
             envvars={
                 # ansible-playbook and its modules come from the kit's own environment.

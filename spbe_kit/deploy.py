@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from spbe_kit import pipeline, vault
+from spbe_kit import hostdata, pipeline, vault
 from spbe_kit.apply import Connection, RunResult, TaskResult, new_run_dir, run_playbook
 from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
 from spbe_kit.plan import (
@@ -302,9 +302,10 @@ def probe(session: Session, run_dir: Path, secrets: list[str] | None = None) -> 
     found: dict[str, dict[str, Any]] = {}
     for host, res in result.results("probe host").items():
         try:
-            found[host] = json.loads(res.get("stdout", ""))
+            data = json.loads(res.get("stdout", ""))
         except ValueError:
             continue
+        found[host] = hostdata.probe(host, data, session.ctx.root)
     unreachable = [t for t in result.tasks if t.status == "unreachable"]
     if unreachable:
         raise OperationFailed([_unreachable(t) for t in unreachable])
@@ -340,7 +341,8 @@ def _preflight(
                 for c in failed
             ]
         )
-    locks = {host: lock for host, p in probes.items() if (lock := parse_lock(p.get("lock")))}
+    root = session.ctx.root
+    locks = {host: lock for host, p in probes.items() if (lock := parse_lock(host, p.get("lock"), root))}
     return checks, locks, probes
 
 
@@ -464,7 +466,7 @@ def _lock_decision(locks: dict[str, LockInfo], break_lock: bool, ui: UI, run_id:
     if lock_is_stale(lock) or break_lock:
         why = "its process is gone" if lock_is_stale(lock) else "--break-lock"
         ui.note(f"taking over the lock on {host} left by {lock.who} since {lock.since} ({why})")
-        return mine, lock.raw
+        return mine, hostdata.lock_hash(lock.raw)
     raise OperationFailed(
         [
             Diagnostic(
@@ -541,7 +543,8 @@ def _raise_failure(result: RunResult) -> None:
         )
     for task in result.failed():
         if task.task == "take the deploy lock":
-            held = parse_lock(str(task.result.get("stdout", "")).removeprefix("SPBE_LOCK_HELD "))
+            reported = str(task.result.get("stdout", "")).removeprefix("SPBE_LOCK_HELD ")
+            held = parse_lock(task.host, reported, "<install_dir>/<region>")
             if held:
                 raise OperationFailed(
                     [

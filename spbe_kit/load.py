@@ -9,7 +9,9 @@ data: models and semantic checks live in ``spbe_kit.models`` and ``spbe_kit.vali
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,21 @@ from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath, Location
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
+MAX_DEPTH = 64
+MAX_DIGITS = 18
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-_STR_TAG = "tag:yaml.org,2002:str"
+_TAG = "tag:yaml.org,2002:"
+_FLOAT_TAG = _TAG + "float"
+_STR_TAG = _TAG + "str"
+# Plain YAML data only: text, whole numbers, true/false, null and dates. Every other tag
+# (!!binary, !!set, !!omap, !!python/..., local tags) can smuggle bytes or types past the
+# checks, so it is refused rather than interpreted.
+_ALLOWED_TAGS = {_TAG + t for t in ("str", "int", "bool", "null", "timestamp", "float", "map", "seq")}
+# YAML 1.1 reads these as numbers, booleans and dates that nobody meant: 016 is 14, 1:30 is
+# 90, `on` is true. Only the YAML 1.2 forms below are taken as typed values.
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_BOOL = {"true", "false", "True", "False", "TRUE", "FALSE"}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass
@@ -56,17 +70,31 @@ class _Walker:
         self.constructor = constructor
         self.nodes = 0
         self.problems: list[Diagnostic] = []
+        # Collections being walked: an alias back to one of them would recurse for ever.
+        self.open: set[int] = set()
 
     def walk(self, node: yaml.Node, path: KeyPath) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise InvalidInput([self.doc.diagnostic("yaml-too-many-nodes", path, limit=MAX_NODES)])
         self.doc.positions.setdefault(path, _position(node))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
+        if node.tag not in _ALLOWED_TAGS:
+            raise InvalidInput([self._at(node, "yaml-tag-refused", path, tag=_short_tag(node.tag))])
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        if id(node) in self.open or len(self.open) >= MAX_DEPTH:
+            code = "yaml-recursive-alias" if id(node) in self.open else "yaml-too-deep"
+            raise InvalidInput([self._at(node, code, path, limit=MAX_DEPTH)])
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
             return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        finally:
+            self.open.discard(id(node))
+
+    def _at(self, node: yaml.Node, code: str, path: KeyPath, **params: Any) -> Diagnostic:
+        return Diagnostic(code, Location(self.doc.file, *_position(node)), path, params)
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -95,14 +123,39 @@ class _Walker:
             result[key] = self.walk(value_node, child)
         return result
 
-    def _scalar(self, node: yaml.Node) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
         # A plain 1.10 or 32.10 would become the float 1.1 or 32.1 and silently lose a digit
         # of a version or a region code; keep the text, models coerce where a number is due.
-        if node.tag == _FLOAT_TAG and _looks_numeric(node.value):
-            return str(node.value)
-        if node.tag == _STR_TAG:
-            return str(node.value)
-        return self.constructor.construct_object(node, deep=True)
+        text = str(node.value)
+        if node.tag == _STR_TAG or (node.tag == _FLOAT_TAG and _looks_numeric(text)):
+            return text
+        problem = _ambiguous(node.tag, text)
+        if problem:
+            raise InvalidInput([self._at(node, problem, path, value=text[:40], limit=MAX_DIGITS)])
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ValueError:  # 2026-02-30
+            raise InvalidInput([self._at(node, "yaml-date-invalid", path, value=text[:40])]) from None
+
+
+def _ambiguous(tag: str, text: str) -> str | None:
+    """The diagnostic code for a plain scalar YAML 1.1 would read as something unintended."""
+    kind = tag.removeprefix(_TAG)
+    if kind == "int":
+        if not _DECIMAL.fullmatch(text):
+            return "yaml-ambiguous-number"
+        return "yaml-number-too-long" if len(text.lstrip("+-")) > MAX_DIGITS else None
+    if kind == "bool":
+        return None if text in _BOOL else "yaml-ambiguous-bool"
+    if kind == "timestamp":
+        return None if _DATE.fullmatch(text) else "yaml-datetime"
+    if kind == "float":  # 1e3, .inf, .nan: no field of a profile or catalog wants them
+        return "yaml-ambiguous-number"
+    return None
+
+
+def _short_tag(tag: str) -> str:
+    return ("!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag)[:40]
 
 
 MISSING = object()
@@ -128,12 +181,7 @@ def _position(node: yaml.Node) -> tuple[int, int]:
 def read_text(path: Path, display: str) -> tuple[str, str]:
     """Read a UTF-8 file (a BOM is allowed) into text and its sha256, within MAX_BYTES."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InvalidInput(
-                [Diagnostic("yaml-too-large", Location(display), (), {"size": size, "limit": MAX_BYTES})]
-            )
-        raw = path.read_bytes()
+        raw = _read_regular(path, display)
     except FileNotFoundError:
         raise InvalidInput([Diagnostic("file-not-found", Location(display))]) from None
     except IsADirectoryError:
@@ -151,6 +199,34 @@ def read_text(path: Path, display: str) -> tuple[str, str]:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InvalidInput([Diagnostic("yaml-nul-byte", Location(display, line, 1))])
     return text, hashlib.sha256(raw).hexdigest()
+
+
+def _read_regular(path: Path, display: str) -> bytes:
+    """The bytes of a regular file. A FIFO would block, a device (/dev/zero behind a symlink)
+    never ends: both are refused after a non-blocking open, before any byte is read."""
+    if path.is_dir():
+        raise IsADirectoryError(display)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(display)
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidInput([Diagnostic("file-not-regular", Location(display))])
+        if info.st_size > MAX_BYTES:
+            raise InvalidInput(
+                [
+                    Diagnostic(
+                        "yaml-too-large", Location(display), (), {"size": info.st_size, "limit": MAX_BYTES}
+                    )
+                ]
+            )
+        raw = handle.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:  # grew after fstat
+        raise InvalidInput(
+            [Diagnostic("yaml-too-large", Location(display), (), {"size": len(raw), "limit": MAX_BYTES})]
+        )
+    return raw
 
 
 def load_yaml(path: Path, display: str | None = None) -> Document:

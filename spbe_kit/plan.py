@@ -7,12 +7,12 @@ lock decision. Changes nothing; ``spbe_kit.deploy`` acts on the result.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from dataclasses import dataclass
 from typing import Any
 
+from spbe_kit import hostdata
 from spbe_kit.models.catalog import Component
 from spbe_kit.render.context import Context, published_ports
 
@@ -163,21 +163,12 @@ class LockInfo:
     run: str = ""
 
 
-def parse_lock(raw: str | None) -> LockInfo | None:
-    if not raw:
+def parse_lock(host: str, raw: str | None, root: str) -> LockInfo | None:
+    """The lock ``host`` reported; a lock not in the kit's own shape stops the command."""
+    found = hostdata.lock(host, raw, root)
+    if found is None or raw is None:
         return None
-    try:
-        data = json.loads(raw)
-        return LockInfo(
-            raw,
-            str(data["who"]),
-            str(data["since"]),
-            int(data["pid"]),
-            str(data["controller"]),
-            str(data.get("run", "")),
-        )
-    except (ValueError, KeyError, TypeError):
-        return LockInfo(raw, "unknown", "unknown", 0, "unknown")
+    return LockInfo(raw, found.who, found.since, found.pid, found.controller, found.run)
 
 
 def lock_is_stale(lock: LockInfo) -> bool:

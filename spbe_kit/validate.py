@@ -27,7 +27,9 @@ USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 AGE_RECIPIENT = re.compile(r"^age1[0-9a-z]{58}$")
 # C0 controls other than tab and newline, DEL, C1 controls, and the bidirectional overrides
 # that can make a value read differently than it is (Trojan Source).
-UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+# The line and paragraph separators end a line in YAML, JSON-in-JS and many editors, so a
+# value carrying one could break out of a comment in a rendered file.
+UNSAFE_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u2028\u2029]")
 MAX_TEXT = 2000
 RETENTION = re.compile(r"^[1-9][0-9]{0,3} ?(tahun|bulan|hari|years?|months?|days?)$")
 ROLES = ("proxy", "apps", "database")
@@ -238,7 +240,10 @@ def _contacts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> 
 
 
 def _hosting(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
-    if profile.hosting.country.upper() != "ID":
+    # 'ıd'.upper() == 'ID' in Python: only ASCII letters count as a country code.
+    if not re.fullmatch(r"[A-Za-z]{2}", profile.hosting.country):
+        yield doc.diagnostic("country-invalid", ("hosting", "country"), value=profile.hosting.country)
+    elif profile.hosting.country.upper() != "ID":
         yield doc.diagnostic(
             "hosting-outside-indonesia", ("hosting", "country"), country=profile.hosting.country
         )
@@ -288,6 +293,11 @@ def _apps(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iter
         hostname = app_hostname(profile, app_id, app)
         if entry.hostname is not None and not is_dns_name(entry.hostname):
             yield doc.diagnostic("dns-name-invalid", (*where, "hostname"), value=entry.hostname)
+        elif entry.hostname is not None and not is_subdomain(entry.hostname, profile.region.domain):
+            domain = profile.region.domain
+            yield doc.diagnostic(
+                "hostname-outside-domain", (*where, "hostname"), value=entry.hostname, domain=domain
+            )
         elif hostname in hostnames:
             yield doc.diagnostic(
                 "hostname-duplicate", (*where, "hostname"), hostname=hostname, other=hostnames[hostname]
@@ -381,9 +391,7 @@ def _ports(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
 
 
 def _proxy(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
-    try:
-        ipaddress.ip_address(profile.proxy.bind)
-    except ValueError:
+    if not is_ip(profile.proxy.bind):
         yield doc.diagnostic("bind-invalid", ("proxy", "bind"), value=profile.proxy.bind)
 
 
@@ -482,8 +490,9 @@ def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> It
         )
     target = profile.backup.copy_to
     if target and target.startswith("/"):
-        if ".." in target.split("/") or not re.fullmatch(r"[A-Za-z0-9/._-]+", target):
-            yield doc.diagnostic("install-dir-invalid", ("backup", "copy_to"), value=target)
+        refused = host_path_problem(target, COPY_ROOTS) or _inside(target, profile.install_dir)
+        if refused:
+            yield _path_refused(doc, ("backup", "copy_to"), target, refused, COPY_ROOTS)
     elif target and target not in profile.hosts:
         yield doc.diagnostic(
             "host-undefined", ("backup", "copy_to"), host=target, available=", ".join(profile.hosts)
@@ -498,11 +507,61 @@ def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> It
 
 def _install_dir(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
     value = profile.install_dir
-    if not value.startswith("/") or ".." in value.split("/") or not re.fullmatch(r"[A-Za-z0-9/._-]+", value):
-        yield doc.diagnostic("install-dir-invalid", ("install_dir",), value=value)
+    problem = host_path_problem(value, INSTALL_ROOTS)
+    if problem:
+        yield _path_refused(doc, ("install_dir",), value, problem, INSTALL_ROOTS)
+
+
+def _path_refused(
+    doc: Document, where: KeyPath, value: str, problem: tuple[str, str], roots: tuple[str, ...]
+) -> Diagnostic:
+    example = f"{roots[0]}/cadangan" if roots is COPY_ROOTS else f"{roots[0]}/spbe-kit"
+    return doc.diagnostic(
+        "host-path-refused",
+        where,
+        value=value,
+        problem=problem[0],
+        problem_id=problem[1],
+        allowed=", ".join(roots),
+        example=example,
+    )
+
+
+# Host folders a profile may name. The kit creates and manages only a folder of its own below
+# them (<install_dir>/<region>, <copy_to>/spbe-<region>) and never changes the owner or mode of
+# a folder it did not create; a profile can still not point it at /, /etc, /root, /usr, /proc,
+# /var/lib/docker or the Docker socket.
+INSTALL_ROOTS = ("/opt", "/srv", "/data", "/var/opt", "/var/lib/spbe-kit")
+COPY_ROOTS = ("/mnt", "/media", "/srv", "/data", "/backup", "/backups", "/var/backups")
+HOST_PATH = re.compile(r"/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+
+
+def host_path_problem(value: str, roots: tuple[str, ...]) -> tuple[str, str] | None:
+    """Why ``value`` may not be used as a host folder (English, Indonesian), or None."""
+    if not HOST_PATH.fullmatch(value) or len(value) > 200:
+        return (
+            "it must be an absolute path of letters, digits, '.', '_' and '-' with no trailing '/'",
+            "harus lokasi absolut dari huruf, angka, '.', '_' dan '-' tanpa '/' di akhir",
+        )
+    if any(part.startswith(".") for part in value.split("/")[1:]):
+        return ("no part may start with '.'", "tidak boleh ada bagian yang diawali '.'")
+    if not any(value == root or value.startswith(root + "/") for root in roots):
+        return ("it is not below a folder meant for it", "tidak di bawah folder yang ditujukan untuk itu")
+    return None
+
+
+def _inside(value: str, install_dir: str) -> tuple[str, str] | None:
+    if value == install_dir or value.startswith(install_dir.rstrip("/") + "/"):
+        return (
+            f"it is inside install_dir ({install_dir}), where the kit keeps its files and secrets",
+            f"berada di dalam install_dir ({install_dir}), tempat kit menyimpan berkas dan rahasianya",
+        )
+    return None
 
 
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+# str.isdigit() is true for '٣' and '²' (int('²') raises): only ASCII digits, and few of them.
+_ASCII_NUMBER = re.compile(r"[0-9]{1,4}")
 
 
 def cron_problem(schedule: str) -> str | None:
@@ -512,12 +571,12 @@ def cron_problem(schedule: str) -> str | None:
     for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
         for part in text.split(","):
             base, _, step = part.partition("/")
-            if step and not step.isdigit():
+            if step and not _ASCII_NUMBER.fullmatch(step):
                 return f"bad step '{part}'"
             if base == "*":
                 continue
             bounds = base.split("-")
-            if len(bounds) > 2 or not all(b.isdigit() for b in bounds):
+            if len(bounds) > 2 or not all(_ASCII_NUMBER.fullmatch(b) for b in bounds):
                 return f"bad field '{text}'"
             if not all(low <= int(b) <= high for b in bounds):
                 return f"'{text}' outside {low}-{high}"
@@ -530,12 +589,24 @@ def is_dns_name(value: str) -> bool:
     return all(DNS_LABEL.match(label) for label in value.split("."))
 
 
-def is_address(value: str) -> bool:
+def is_subdomain(hostname: str, domain: str) -> bool:
+    """A name under ``domain`` (label-wise: x.example.id.evil.example is not under example.id)."""
+    return hostname.lower().endswith("." + domain.lower()) and is_dns_name(hostname)
+
+
+def is_ip(value: str) -> bool:
+    """A plain IPv4 or IPv6 address; a zone id (fe80::1%eth0) would change where SSH connects."""
+    if "%" in value:
+        return False
     try:
         ipaddress.ip_address(value)
-        return True
     except ValueError:
-        return value == "localhost" or is_dns_name(value)
+        return False
+    return True
+
+
+def is_address(value: str) -> bool:
+    return is_ip(value) or value == "localhost" or is_dns_name(value)
 
 
 def app_hostname(profile: Profile, app_id: str, app: App) -> str:

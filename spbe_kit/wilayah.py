@@ -14,7 +14,7 @@ from functools import cache
 from spbe_kit.resources import wilayah_csv
 
 DATASET_BASIS = "Kepmendagri 300.2.2-2138/2025"
-KABKOTA_CODE = re.compile(r"^(\d{2})\.(\d{2})$")
+KABKOTA_CODE = re.compile(r"^([0-9]{2})\.([0-9]{2})$")
 
 
 @dataclass(frozen=True)

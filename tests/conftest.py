@@ -22,6 +22,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="Rewrite tests/golden from the examples.")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A profile may name host folders only below /opt, /srv, /mnt and the like (validate.py's
+    # INSTALL_ROOTS, COPY_ROOTS). The deploy tests keep install_dir and copy_to in pytest's
+    # temporary folders, so those live below /srv, as a region's would.
+    if config.option.basetemp is None and os.geteuid() == 0:
+        Path("/srv/spbe-kit-tests").mkdir(parents=True, exist_ok=True)
+        config.option.basetemp = "/srv/spbe-kit-tests/pytest"
+
+
 def require(condition: bool, what: str) -> None:
     """Skip when a tool is missing on a developer's machine; fail under CI=true."""
     if condition:

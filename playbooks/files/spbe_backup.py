@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -34,6 +35,8 @@ ROWS_SQL = (
     "false, true, '')))[1]::text::bigint AS n FROM information_schema.tables "
     "WHERE table_schema = 'public' AND table_type = 'BASE TABLE') t"
 )
+
+SCHEDULED_IDENT = re.compile(r"[0-9]{8}T[0-9]{6}Z-scheduled")
 
 
 def run(argv, stdin=None, stdout=subprocess.PIPE, cwd=None, check=True):
@@ -425,10 +428,24 @@ def pack(folder, copies, name, recipient, keep):
         if tar.wait() != 0:
             raise SystemExit(f"tar of {folder} failed")
     os.replace(tmp, target)
-    archives = sorted(n for n in os.listdir(copies) if n.endswith((".tar", ".tar.age")))
-    for old in archives[: max(0, len(archives) - keep)]:
-        os.unlink(os.path.join(copies, old))
+    prune_copies(copies, name, keep)
     return {"file": os.path.basename(target), "sha256": sha256(target), "size": os.path.getsize(target)}
+
+
+def archive_pattern(name):
+    """Every archive of the same region, host and kind as ``name``; only the run id varies."""
+    match = SCHEDULED_IDENT.search(name)
+    before, after = name[: match.start()], name[match.end() :]
+    return re.compile(re.escape(before) + SCHEDULED_IDENT.pattern + re.escape(after) + r"\.tar(\.age)?")
+
+
+def prune_copies(copies, name, keep):
+    """Keep the newest ``keep`` of this scheduler's own archives; a file that is not the kit's
+    own (another name) is never touched, and the newest archive always stays."""
+    pattern = archive_pattern(name)
+    archives = sorted(n for n in os.listdir(copies) if pattern.fullmatch(n))
+    for old in archives[: max(0, len(archives) - max(keep, 1))]:
+        os.unlink(os.path.join(copies, old))
 
 
 def scheduled_run(root, spec, when):

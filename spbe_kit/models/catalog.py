@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from spbe_kit.models.base import Strict, Text
+from spbe_kit.models.base import Int, Strict, Text
 
 DataClass = Literal["kesehatan", "anak", "keuangan", "kependudukan", "kepegawaian", "umum"]
 # UU 27/2022 Art. 4(2): health, child and personal financial data are data spesifik.
@@ -19,8 +19,8 @@ class Setting(Strict):
     type: Literal["string", "int", "bool", "choice"]
     default: SettingValue
     description: Text
-    min: int | None = None
-    max: int | None = None
+    min: Int | None = None
+    max: Int | None = None
     choices: list[str] | None = None
     # Which national control this setting implements, for the audit (e.g. bssn-password-length).
     control: str | None = None
@@ -32,15 +32,15 @@ class Version(Strict):
     digest: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
     released: datetime.date
     # Database schema generation; a change between releases means rollback needs a restore.
-    schema_generation: int = Field(default=1, ge=1)
+    schema_generation: Int = Field(default=1, ge=1)
     notes: Text | None = None
 
 
 class Resources(Strict):
     cpus: float = Field(gt=0, le=64)
-    memory_mb: int = Field(gt=0)
-    disk_mb: int = Field(ge=0)
-    pids: int = Field(default=256, gt=0)
+    memory_mb: Int = Field(gt=0)
+    disk_mb: Int = Field(ge=0)
+    pids: Int = Field(default=256, gt=0)
 
 
 class Volume(Strict):
@@ -52,10 +52,10 @@ class Component(Strict):
     title: Text
     maintainer: str
     versions: dict[str, Version]
-    port: int | None = Field(default=None, ge=1, le=65535, description="None: listens nowhere.")
+    port: Int | None = Field(default=None, ge=1, le=65535, description="None: listens nowhere.")
     user: str = Field(pattern=r"^[0-9]+:[0-9]+$")
     health: str = "/healthz"
-    health_timeout_s: int = Field(default=90, ge=5, le=1800)
+    health_timeout_s: Int = Field(default=90, ge=5, le=1800)
     resources: Resources
     volumes: dict[str, Volume] = {}
     secrets: dict[str, Text] = {}
@@ -66,10 +66,10 @@ class Component(Strict):
 
 
 class App(Component):
-    port: int = Field(ge=1, le=65535)
+    port: Int = Field(ge=1, le=65535)
     family: Literal["stunting", "kepegawaian", "layanan-publik"]
     subdomain: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-    host_port: int = Field(ge=1024, le=65535)
+    host_port: Int = Field(ge=1024, le=65535)
     settings: dict[str, Setting] = {}
     data_classes: list[DataClass]
     functions: list[str]

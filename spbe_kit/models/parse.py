@@ -31,6 +31,8 @@ _PROBLEM_ID = {
     "model_attributes_type": "harus berupa pemetaan (kunci: nilai)",
     "list_type": "harus berupa daftar",
     "string_pattern_mismatch": "bentuknya tidak sesuai",
+    # The only custom validator: a number given as a date (base.Date).
+    "value_error": "tanggal ditulis YYYY-MM-DD, bukan angka",
 }
 
 

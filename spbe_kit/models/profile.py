@@ -6,12 +6,11 @@ Structure and types only; checks that need the catalog or the Kemendagri dataset
 
 from __future__ import annotations
 
-import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from spbe_kit.models.base import Strict
+from spbe_kit.models.base import Date, Int, Strict
 from spbe_kit.models.catalog import SettingValue
 
 PROFILE_SCHEMA = "spbe-kit/profile/v1"
@@ -27,7 +26,7 @@ class Region(Strict):
 class Grant(Strict):
     donor: str = Field(default="32.11", description="Kemendagri code of the donor region.")
     agreement: str = Field(min_length=1, description="Grant agreement (NPHD/PKS) number.")
-    date: datetime.date = Field(description="Date the agreement was signed.")
+    date: Date = Field(description="Date the agreement was signed.")
     mou: str | None = Field(default=None, description="MoU number, if any.")
 
 
@@ -52,7 +51,7 @@ class Host(Strict):
     address: str = Field(description="IP address or DNS name the controller reaches.")
     connection: Literal["ssh", "local"] = "ssh"
     user: str = "root"
-    port: int = Field(default=22, ge=1, le=65535)
+    port: Int = Field(default=22, ge=1, le=65535)
     roles: list[Role] = Field(min_length=1)
     internal_address: str | None = Field(
         default=None, description="Address other hosts use to reach this one (default: address)."
@@ -71,8 +70,8 @@ class AppEntry(Strict):
 
 class Proxy(Strict):
     bind: str = "0.0.0.0"
-    http_port: int = Field(default=80, ge=1, le=65535)
-    https_port: int = Field(default=443, ge=1, le=65535)
+    http_port: Int = Field(default=80, ge=1, le=65535)
+    https_port: Int = Field(default=443, ge=1, le=65535)
 
 
 class Tls(Strict):
@@ -84,7 +83,7 @@ class Tls(Strict):
 
 class Backup(Strict):
     schedule: str = Field(default="0 2 * * *", description="cron: minute hour day month weekday")
-    keep: int = Field(default=14, ge=1, le=3650)
+    keep: Int = Field(default=14, ge=1, le=3650)
     copy_to: str | None = Field(default=None, description="A host name or an absolute path.")
     encrypt_to: str | None = Field(default=None, description="age public key (age1...).")
 
@@ -96,7 +95,7 @@ class Privacy(Strict):
 
 
 class Security(Strict):
-    last_audit: datetime.date | None = Field(
+    last_audit: Date | None = Field(
         default=None, description="Last SPBE security audit (Perpres 95/2018 Art. 58)."
     )
 

@@ -136,13 +136,24 @@ def database_published(profile: Profile) -> bool:
     return any(h != where.database for h in where.apps.values()) or copy_host not in (None, where.database)
 
 
+def url_host(address: str) -> str:
+    """An address as the host part of a URL: IPv6 in brackets."""
+    return f"[{address}]" if ":" in address else address
+
+
+def copy_folder(copy_to: str, slug: str) -> str:
+    """The kit's own folder inside the profile's ``backup.copy_to``: the only one it manages
+    (creates, owns, prunes); the folder the profile names is never chmod'ed or chown'ed."""
+    return f"{copy_to.rstrip('/')}/spbe-{slug}"
+
+
 def schedulers(
-    profile: Profile, catalog: Catalog, where: Placement, root: str
+    profile: Profile, catalog: Catalog, where: Placement, root: str, slug: str
 ) -> dict[str, SchedulerContext]:
     """Which hosts run a backup scheduler, and what each one does."""
     copy_to = profile.backup.copy_to
     copy_host = copy_to if copy_to in profile.hosts and copy_to != where.database else None
-    copy_path = copy_to if copy_to and copy_to.startswith("/") else None
+    copy_path = copy_folder(copy_to, slug) if copy_to and copy_to.startswith("/") else None
     found = {}
     for name in profile.hosts:
         volumes = [
@@ -213,7 +224,7 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
         postgres,
         proxy,
         backup,
-        schedulers(profile, catalog, where, root),
+        schedulers(profile, catalog, where, root, slug),
     )
 
 
@@ -236,7 +247,7 @@ def _app_context(
     upstream = (
         f"http://{app_id}:{spec.port}"
         if colocated_proxy
-        else f"http://{hosts[host].internal_address}:{spec.host_port}"
+        else f"http://{url_host(hosts[host].internal_address)}:{spec.host_port}"
     )
     settings = {name: s.default for name, s in sorted(spec.settings.items())}
     settings.update(entry.settings)

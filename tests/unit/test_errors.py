@@ -99,8 +99,8 @@ CASES: dict[str, tuple[list[tuple[str, str]], str]] = {
     ),
     "wrong-type": (
         [("  keep: 7", "  keep: seven")],
-        "bad.yaml:56:3: backup.keep: invalid value: Input should be a valid integer, unable to parse "
-        "string as an integer [profile-invalid-value]\n    hint: found 'seven'\n",
+        "bad.yaml:56:3: backup.keep: invalid value: Input should be a valid integer "
+        "[profile-invalid-value]\n    hint: found 'seven'\n",
     ),
     "missing-key": (
         [("  agreement: DEMO/PKS/2026/001\n", "")],

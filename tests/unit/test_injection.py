@@ -111,7 +111,7 @@ SYNTAX_FIELDS = {
     "hosts.local.user": ("name-invalid", lambda d, v: d["hosts"]["local"].__setitem__("user", v)),
     "apps.simpeg.hostname": ("dns-name-invalid", lambda d, v: d["apps"]["simpeg"].__setitem__("hostname", v)),
     "proxy.bind": ("bind-invalid", lambda d, v: d["proxy"].__setitem__("bind", v)),
-    "install_dir": ("install-dir-invalid", lambda d, v: d.__setitem__("install_dir", v)),
+    "install_dir": ("host-path-refused", lambda d, v: d.__setitem__("install_dir", v)),
     "backup.schedule": ("cron-invalid", lambda d, v: d["backup"].__setitem__("schedule", v)),
 }
 SYNTAX_PAYLOADS = ["${HOME}", "a;b", "x y", "{{ x }}", "../../etc", "a\nb", "'q'", "back\\slash"]

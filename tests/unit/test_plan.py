@@ -72,19 +72,29 @@ def test_the_same_region_installed_elsewhere_is_no_go() -> None:
     }
 
 
+def _lock(pid: int, controller: str) -> str:
+    return json.dumps(
+        {
+            "who": "admin@" + controller,
+            "since": "2026-11-29T01:02:03+00:00",
+            "pid": pid,
+            "controller": controller,
+            "run": "20261129T010203.000001Z-deploy",
+        }
+    )
+
+
 def test_lock_staleness() -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
     me = socket.gethostname()
-    stale = parse_lock(json.dumps({"who": "a", "since": "s", "pid": dead.pid, "controller": me}))
-    live = parse_lock(json.dumps({"who": "a", "since": "s", "pid": os.getpid(), "controller": me}))
-    elsewhere = parse_lock(
-        json.dumps({"who": "a", "since": "s", "pid": dead.pid, "controller": "other-host"})
-    )
+    stale = parse_lock("h", _lock(dead.pid, me), "/opt/x")
+    live = parse_lock("h", _lock(os.getpid(), me), "/opt/x")
+    elsewhere = parse_lock("h", _lock(dead.pid, "other-host"), "/opt/x")
     assert stale and lock_is_stale(stale)
     assert live and not lock_is_stale(live)
     assert elsewhere and not lock_is_stale(elsewhere)
-    assert parse_lock("garbage") is not None and parse_lock(None) is None
+    assert parse_lock("h", None, "/opt/x") is None
 
 
 def test_file_changes() -> None:

@@ -1,0 +1,133 @@
+"""Host data: what a possibly compromised host reports, checked against a strict shape.
+
+Owns the trust boundary between the hosts and the controller. The deploy lock, the release
+records and the backup records come back from the hosts' own files; a host an attacker
+controls can write anything there. Every value is checked against the shape the kit itself
+writes before anything uses it, and a value that does not fit stops the command with an
+error naming the host and the file. Nothing here may pass host text on unchecked: Ansible
+extra vars are templates (``apply`` writes them ``!unsafe`` as a second line of defence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from spbe_kit.errors import Diagnostic, Location, OperationFailed
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+Version = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$")]
+Who = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}@[A-Za-z0-9.-]{1,253}$")]
+Hostname = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.-]{1,253}$")]
+Moment = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\+00:00|Z)$")
+]
+RunId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[a-z][a-z-]{0,30}$")]
+BackupId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}T[0-9]{6}Z-[a-z][a-z-]{0,30}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+ImageRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9./_:@-]{0,200}$")]
+ImageId = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,120}$")]
+
+LOCK_FILE = ".spbe-kit/deploy.lock"
+RELEASE_FILE = ".spbe-kit/releases/N/release.json"
+BACKUP_FILE = "backups/ID/backup.json"
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Lock(_Shape):
+    who: Who
+    since: Moment
+    pid: int = Field(ge=1, le=4_194_304)
+    controller: Hostname
+    run: RunId
+
+
+class Release(_Shape):
+    number: int = Field(ge=1, le=1_000_000)
+    manifest_sha256: Sha256
+    versions: dict[Name, Version]
+    image_ids: dict[ImageRef, ImageId]
+    who: Who
+    when: Moment
+
+
+class BackupFile(_Shape):
+    sha256: Sha256
+    size: int = Field(ge=0)
+
+
+class BackupRecord(_Shape):
+    id: BackupId
+    reason: Name
+    created: Moment
+    versions: dict[Name, Version] = {}
+    files: dict[FileName, BackupFile]
+
+
+def invalid(host: str, file: str, problem: str) -> OperationFailed:
+    return OperationFailed(
+        [
+            Diagnostic(
+                "host-report-invalid", Location(host), (), {"host": host, "file": file, "problem": problem}
+            )
+        ]
+    )
+
+
+def _check(model: type[_Shape], data: Any, host: str, file: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(file)"
+        raise invalid(host, file, f"{where}: {first['msg']}") from None
+
+
+def lock(host: str, raw: Any, root: str) -> Lock | None:
+    """The deploy lock a host holds, or None; anything but the kit's own JSON is refused."""
+    if raw is None or raw == "":
+        return None
+    file = f"{root}/{LOCK_FILE}"
+    if not isinstance(raw, str) or len(raw) > 1024:
+        raise invalid(host, file, "not a lock written by spbe-kit")
+    import json
+
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise invalid(host, file, "not JSON") from None
+    found: Lock = _check(Lock, data, host, file)
+    return found
+
+
+def lock_hash(raw: str) -> str:
+    """How the playbook recognises the lock it may take over: the sha256 of the file's bytes
+    (the kit writes the JSON and a newline). The host's text itself never reaches Ansible."""
+    return hashlib.sha256((raw + "\n").encode()).hexdigest()
+
+
+def releases(host: str, items: Any, root: str) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        raise invalid(host, f"{root}/{RELEASE_FILE}", "not a list of releases")
+    checked = [_check(Release, item, host, f"{root}/{RELEASE_FILE}") for item in items]
+    return [r.model_dump() for r in sorted(checked, key=lambda r: r.number)]
+
+
+def backup_records(host: str, items: Any, root: str) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        raise invalid(host, f"{root}/{BACKUP_FILE}", "not a list of backups")
+    return [_check(BackupRecord, item, host, f"{root}/{BACKUP_FILE}").model_dump() for item in items]
+
+
+def probe(host: str, data: Any, root: str) -> dict[str, Any]:
+    """A probe's report with its lock and releases checked (the rest is only compared)."""
+    if not isinstance(data, dict):
+        raise invalid(host, "spbe_probe.py output", "not a JSON object")
+    lock(host, data.get("lock"), root)
+    return {**data, "releases": releases(host, data.get("releases", []), root)}
