@@ -45,6 +45,9 @@ MANIFEST = "bundle.json"
 SIGNATURE = "bundle.json.sig"
 IMAGES = "images/images.tar"
 CHUNK = 1 << 20
+# Read before the signature is checked, so bounded: a real manifest of nine images is ~60 KB.
+MAX_MANIFEST = 4 << 20
+MAX_SIGNATURE = 64 << 10
 FIXED_MTIME = 315532800  # 1980-01-01: the bundle's bytes do not depend on when files were copied
 KIT_FILES = ("catalog.yaml", "templates", "playbooks", "schemas")
 
@@ -237,6 +240,7 @@ def export(
     apps: list[str] | None,
     progress: Progress = _quiet,
     images_dir: Path = Path("build/images"),
+    valid_days: int | None = None,
 ) -> Exported:
     from spbe_kit.images import docker_client
     from spbe_kit.validate import load_catalog
@@ -315,9 +319,13 @@ def export(
         with (staging / IMAGES).open("rb") as handle:
             members[IMAGES]["inner"] = _inner_hashes(handle)
         steps["hash"] = time.monotonic() - mark
+        signed_at = datetime.datetime.now(datetime.UTC)
         manifest = {
             "schema": SCHEMA,
-            "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "created": signed_at.isoformat(timespec="seconds"),
+            "signed_at": signed_at.isoformat(timespec="seconds"),
+            # A controller whose kit is older cannot be trusted to read the bundle right.
+            "min_kit_version": __version__,
             "donor": catalog.donor.model_dump(),
             "catalog": {"version": catalog.version},
             "kit": {
@@ -330,6 +338,10 @@ def export(
             "collections": {"community.docker": {"version": collection_version, "file": collection}},
             "members": members,
         }
+        if valid_days:
+            manifest["expires"] = (signed_at + datetime.timedelta(days=valid_days)).isoformat(
+                timespec="seconds"
+            )
         manifest_path = staging / MANIFEST
         manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         signature = sign(manifest_path, key)
@@ -392,57 +404,47 @@ def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
 
 
 def verify(
-    bundle: Path, public_key: Path, progress: Progress = _quiet, extract_to: Path | None = None
+    bundle: Path,
+    public_key: Path,
+    progress: Progress = _quiet,
+    extract_to: Path | None = None,
+    allow_older: bool = False,
 ) -> Verified:
     """Check the signature, then every member's sha256; exit 3 naming what changed. With
-    ``extract_to``, members are written there as they are checked (use a staging folder)."""
+    ``extract_to``, members are written there as they are checked (use a staging folder).
+    Nothing is read unbounded: the manifest and signature have size caps, every member must
+    be a regular file whose header size equals the signed size before a byte of it is read."""
     started = time.monotonic()
     if not bundle.is_file():
         raise InvalidInput([Diagnostic("bundle-missing", Location(str(bundle)), (), {"path": str(bundle)})])
     total = bundle.stat().st_size
     changed: list[str] = []
-    with bundle.open("rb") as raw, tarfile.open(fileobj=raw, mode="r|") as archive:
+    with bundle.open("rb") as raw, _open_tar(bundle, raw) as archive:
         members = _members(archive)
-        head: list[bytes] = []
-        for wanted in (MANIFEST, SIGNATURE):  # read each as it streams past
-            member = next(members, None)
-            handle = archive.extractfile(member) if member and member.name == wanted else None
-            if handle is None:
-                raise _unsigned(bundle)
-            head.append(handle.read())
-        manifest_bytes, signature = head
+        manifest_bytes = _head(archive, members, MANIFEST, MAX_MANIFEST, bundle)
+        signature = _head(archive, members, SIGNATURE, MAX_SIGNATURE, bundle)
         if not signature_valid(manifest_bytes, signature, public_key):
             raise DifferencesFound(
                 [Diagnostic("bundle-signature-invalid", Location(str(bundle)), (), {"key": str(public_key)})]
             )
-        manifest = json.loads(manifest_bytes)
+        manifest = _signed_manifest(manifest_bytes, bundle)
+        _check_window(manifest, bundle, allow_older)
         expected: dict[str, dict[str, Any]] = manifest["members"]
         seen: set[str] = set()
         for member in members:
             name = member.name
             entry = expected.get(name)
-            if entry is None or not member.isfile() or ".." in Path(name).parts or name.startswith("/"):
+            if entry is None or not _regular(member) or ".." in Path(name).parts or name.startswith("/"):
                 changed.append(f"{name} (not in the signed manifest)")
                 continue
             seen.add(name)
-            digest = hashlib.sha256()
-            handle = archive.extractfile(member)
-            assert handle is not None
-            target = None
-            if extract_to is not None:
-                path = extract_to / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                target = path.open("wb")
-            try:
-                for block in iter(lambda h=handle: h.read(CHUNK), b""):  # type: ignore[misc]
-                    digest.update(block)
-                    if target:
-                        target.write(block)
-                    progress("verify", raw.tell(), total)
-            finally:
-                if target:
-                    target.close()
-            if digest.hexdigest() != entry["sha256"] or member.size != entry["size"]:
+            if member.size != entry["size"]:  # before reading: a header may claim terabytes
+                changed.append(f"{name} (size {member.size}, signed {entry['size']})")
+                continue
+            if (
+                _digest(archive, member, extract_to, lambda: progress("verify", raw.tell(), total))
+                != entry["sha256"]
+            ):
                 changed.append(name)
             elif (member.mode, member.mtime) != (0o644, FIXED_MTIME):
                 changed.append(f"{name} (tar header)")
@@ -454,6 +456,98 @@ def verify(
         )
     progress("verify", total, total)
     return Verified(manifest, total, time.monotonic() - started)
+
+
+def _regular(member: tarfile.TarInfo) -> bool:
+    """A plain file: no link, device, folder or GNU sparse member (which expands when read)."""
+    return member.type in (tarfile.REGTYPE, tarfile.AREGTYPE)
+
+
+def _open_tar(bundle: Path, raw: IO[bytes]) -> tarfile.TarFile:
+    try:
+        return tarfile.open(fileobj=raw, mode="r|")
+    except tarfile.TarError:
+        raise InvalidInput(
+            [Diagnostic("bundle-not-tar", Location(str(bundle)), (), {"path": str(bundle)})]
+        ) from None
+
+
+def _head(
+    archive: tarfile.TarFile, members: Iterator[tarfile.TarInfo], wanted: str, limit: int, bundle: Path
+) -> bytes:
+    """The manifest or the signature, read as it streams past: a regular file, within limit."""
+    member = next(members, None)
+    if member is None or member.name != wanted or not _regular(member) or member.size > limit:
+        raise _unsigned(bundle)
+    handle = archive.extractfile(member)
+    if handle is None:
+        raise _unsigned(bundle)
+    return handle.read(limit + 1)
+
+
+def _digest(
+    archive: tarfile.TarFile, member: tarfile.TarInfo, extract_to: Path | None, tick: Callable[[], None]
+) -> str:
+    """sha256 of one member (tarfile reads exactly the header's size), written out if asked."""
+    digest = hashlib.sha256()
+    handle = archive.extractfile(member)
+    assert handle is not None
+    target = None
+    if extract_to is not None:
+        path = extract_to / member.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = path.open("wb")
+    try:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+            if target:
+                target.write(block)
+            tick()
+    finally:
+        if target:
+            target.close()
+    return digest.hexdigest()
+
+
+def _signed_manifest(data: bytes, bundle: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(data)
+        members = manifest["members"]
+        ok = isinstance(members, dict) and all(
+            isinstance(m, dict) and isinstance(m.get("size"), int) and isinstance(m.get("sha256"), str)
+            for m in members.values()
+        )
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise InvalidInput([Diagnostic("bundle-manifest-invalid", Location(str(bundle)), (), {})])
+    result: dict[str, Any] = manifest
+    return result
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".") if p.isdigit())
+
+
+def _check_window(manifest: dict[str, Any], bundle: Path, allow_older: bool) -> None:
+    """A bundle past its expiry, or older than the kit doing the check (a withdrawn grant
+    replaced by a newer one), is refused unless ``--allow-older``; one that needs a newer
+    kit always is."""
+    where = Location(str(bundle))
+    needs = str(manifest.get("min_kit_version", "0"))
+    if _version(needs) > _version(__version__):
+        raise InvalidInput(
+            [Diagnostic("bundle-needs-newer-kit", where, (), {"needs": needs, "have": __version__})]
+        )
+    if allow_older:
+        return
+    expires = manifest.get("expires")
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    if isinstance(expires, str) and expires < now:
+        raise DifferencesFound([Diagnostic("bundle-expired", where, (), {"expires": expires})])
+    kit = str((manifest.get("kit") or {}).get("version", __version__))
+    if _version(kit) < _version(__version__):
+        raise DifferencesFound([Diagnostic("bundle-older", where, (), {"bundled": kit, "have": __version__})])
 
 
 def _unsigned(bundle: Path) -> DifferencesFound:
@@ -492,7 +586,12 @@ class Imported:
 
 
 def import_bundle(
-    bundle: Path, public_key: Path, dest: Path, progress: Progress = _quiet, load_images: bool = True
+    bundle: Path,
+    public_key: Path,
+    dest: Path,
+    progress: Progress = _quiet,
+    load_images: bool = True,
+    allow_older: bool = False,
 ) -> Imported:
     """Verify while extracting into a staging folder; only a bundle that verified is used:
     the kit is installed into ``dest/venv`` from its wheels alone (pip --no-index), the
@@ -508,11 +607,29 @@ def import_bundle(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True, mode=0o700)
     try:
-        checked = verify(bundle, public_key, progress, extract_to=staging)
+        checked = verify(bundle, public_key, progress, extract_to=staging, allow_older=allow_older)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     steps["verify and extract"] = checked.seconds
+    # What the auditors read: which bundle, signed when, and whether an old one was forced in.
+    (staging / "import.json").write_text(
+        json.dumps(
+            {
+                "bundle_sha256_manifest": hashlib.sha256(
+                    json.dumps(checked.manifest, sort_keys=True).encode()
+                ).hexdigest(),
+                "signed_at": checked.manifest.get("signed_at", checked.manifest.get("created")),
+                "expires": checked.manifest.get("expires"),
+                "kit_version": (checked.manifest.get("kit") or {}).get("version"),
+                "allow_older": allow_older,
+                "imported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    )
     if dest.exists():
         dest.rmdir()
     staging.rename(dest)

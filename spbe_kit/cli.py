@@ -825,6 +825,15 @@ class _Bars:
 KeyArg = Annotated[Path, typer.Option("--key", help="The donor's key: PREFIX to sign, PREFIX.pub to verify.")]
 
 
+AllowOlder = Annotated[
+    bool,
+    typer.Option(
+        "--allow-older",
+        help="Accept an expired bundle or one older than this kit (recorded in import.json).",
+    ),
+]
+
+
 @bundle_app.command("keygen")
 def bundle_keygen(
     output: Annotated[Path, typer.Option("-o", "--output", help="Writes PREFIX (private) and PREFIX.pub.")],
@@ -851,6 +860,9 @@ def bundle_export(
     images_dir: Annotated[Path, typer.Option("--images", help="Package lists from `images build`.")] = Path(
         "build/images"
     ),
+    valid_days: Annotated[
+        int | None, typer.Option("--valid-days", min=1, help="The signature expires after this many days.")
+    ] = None,
 ) -> None:
     """Package and sign the grant: catalog, templates, playbooks, the kit and its dependencies as
     wheels, the Ansible collection, the images (shared layers once) and their package lists."""
@@ -860,7 +872,9 @@ def bundle_export(
         from spbe_kit.resources import default_catalog
 
         with _Bars() as bars:
-            done = export(output, key, _state["catalog"] or default_catalog(), apps, bars, images_dir)
+            done = export(
+                output, key, _state["catalog"] or default_catalog(), apps, bars, images_dir, valid_days
+            )
         _out(
             f"bundle written: {done.path}: {done.size / 1e6:.0f} MB, {done.members} members, "
             f"{len(done.images)} images ({done.image_bytes / 1e6:.0f} MB as separate images), "
@@ -876,6 +890,7 @@ def bundle_export(
 def bundle_verify(
     bundle: Annotated[Path, typer.Argument(help="The bundle file.")],
     key: KeyArg,
+    allow_older: AllowOlder = False,
 ) -> None:
     """Check the donor's signature and every member's checksum; exit 3 naming what changed."""
 
@@ -883,7 +898,7 @@ def bundle_verify(
         from spbe_kit.bundle import verify
 
         with _Bars() as bars:
-            done = verify(bundle, key, bars)
+            done = verify(bundle, key, bars, allow_older=allow_older)
         manifest = done.manifest
         apps = ", ".join(f"{a} {'/'.join(v)}" for a, v in manifest["apps"].items())
         _out(
@@ -903,6 +918,7 @@ def bundle_import(
     into: Annotated[Path, typer.Option("--into", help="An empty folder for the kit and the bundle.")] = Path(
         "spbe-kit-offline"
     ),
+    allow_older: AllowOlder = False,
 ) -> None:
     """Verify, then install the kit offline (its own venv) and load the images for `deploy`."""
 
@@ -910,7 +926,7 @@ def bundle_import(
         from spbe_kit.bundle import import_bundle
 
         with _Bars() as bars:
-            done = import_bundle(bundle, key, into, bars)
+            done = import_bundle(bundle, key, into, bars, allow_older=allow_older)
         _out(
             f"bundle imported into {done.folder}: {done.size / 1e6:.0f} MB, "
             f"{len(done.images)} images loaded, {done.seconds:.1f} s"

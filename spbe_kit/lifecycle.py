@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spbe_kit import hostdata
 from spbe_kit.apply import new_run_dir, run_playbook
 from spbe_kit.deploy import UI, Options, Session, _raise_failure, open_session
 from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed, unknown_apps
@@ -129,7 +130,7 @@ def list_backups(session: Session, ui: UI) -> Listing:
     drills: list[dict[str, Any]] = []
     schedulers: dict[str, dict[str, Any]] = {}
     for host, data in sorted(raw.items()):
-        for record in data.get("backups", []):
+        for record in hostdata.backup_records(host, data.get("backups", []), session.ctx.root):
             known = merged.get(record["id"])
             files = {f"{host}:{name}": info for name, info in record["files"].items()}
             if known:

@@ -611,6 +611,36 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "choose an empty --into folder",
         "pilih folder --into yang kosong",
     ),
+    "bundle-not-tar": (
+        "'{path}' is not a bundle (empty, or not a tar archive)",
+        "'{path}' bukan bundel (kosong, atau bukan arsip tar)",
+        "check that the whole file was copied; compare its size with the donor's",
+        "pastikan seluruh berkas tersalin; bandingkan ukurannya dengan milik donor",
+    ),
+    "bundle-manifest-invalid": (
+        "the signed manifest is not in the bundle format",
+        "manifest bertanda tangan tidak dalam format bundel",
+        "ask the donor for a bundle made by `spbe-kit bundle export`",
+        "minta donor bundel yang dibuat dengan `spbe-kit bundle export`",
+    ),
+    "bundle-needs-newer-kit": (
+        "this bundle needs spbe-kit {needs} or newer; this kit is {have}",
+        "bundel ini memerlukan spbe-kit {needs} atau lebih baru; kit ini {have}",
+        "import it with a newer kit (or install the kit from the bundle's wheels after verifying it elsewhere)",
+        "impor dengan kit yang lebih baru (atau pasang kit dari wheel bundel setelah diverifikasi di tempat lain)",
+    ),
+    "bundle-expired": (
+        "the bundle's signature expired on {expires}",
+        "tanda tangan bundel kedaluwarsa pada {expires}",
+        "ask the donor for a current bundle; --allow-older uses it anyway and records that you did",
+        "minta bundel terbaru dari donor; --allow-older tetap memakainya dan mencatatnya",
+    ),
+    "bundle-older": (
+        "the bundle carries spbe-kit {bundled}, older than this kit ({have}): it may have been withdrawn",
+        "bundel membawa spbe-kit {bundled}, lebih lama dari kit ini ({have}): mungkin sudah ditarik",
+        "ask the donor for the current bundle; --allow-older uses it anyway and records that you did",
+        "minta bundel terbaru dari donor; --allow-older tetap memakainya dan mencatatnya",
+    ),
     "render-stale": (
         "rendered tree is out of date: {reason}",
         "hasil render sudah usang: {reason}",

@@ -23,7 +23,15 @@ def _pem_cert(cert: x509.Certificate) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def new_ca(common_name: str, days: int = 3650) -> tuple[str, str]:
+# The region's CA signs only the region's own names (X.509 name constraints), so a stolen CA
+# key cannot mint a certificate for any other site a browser that trusts it would accept.
+CA_DAYS = 5 * 365 + 1
+# CA/Browser Forum limit for server certificates; the deploy renews 30 days before expiry.
+LEAF_MAX_DAYS = 398
+
+
+def new_ca(common_name: str, domains: list[str], days: int = CA_DAYS) -> tuple[str, str]:
+    """A CA that may sign names under ``domains`` only."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
@@ -36,6 +44,12 @@ def new_ca(common_name: str, days: int = 3650) -> tuple[str, str]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.NameConstraints(
+                permitted_subtrees=[x509.DNSName(d) for d in sorted(set(domains))], excluded_subtrees=None
+            ),
+            critical=True,
+        )
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
@@ -56,6 +70,7 @@ def new_ca(common_name: str, days: int = 3650) -> tuple[str, str]:
 
 
 def issue_leaf(ca_key_pem: str, ca_cert_pem: str, hostname: str, days: int) -> tuple[str, str]:
+    days = min(days, LEAF_MAX_DAYS)
     ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())

@@ -25,7 +25,7 @@ from spbe_kit.errors import Diagnostic, InvalidInput, Location
 from spbe_kit.render.context import Context
 
 ENV_PASSWORD_FILE = "SPBE_KIT_VAULT_PASSWORD_FILE"
-LEAF_DAYS = 825
+LEAF_DAYS = 397
 RENEW_BEFORE_DAYS = 30
 
 
@@ -196,7 +196,9 @@ def _ensure_tls(tls: dict[str, Any], hostnames: list[str], ctx: Context, result:
     from spbe_kit.tls import issue_leaf, needs_renewal, new_ca
 
     if "ca_key" not in tls:
-        tls["ca_key"], tls["ca_cert"] = new_ca(f"spbe-kit CA {ctx.region.name} ({ctx.region.code})")
+        tls["ca_key"], tls["ca_cert"] = new_ca(
+            f"spbe-kit CA {ctx.region.name} ({ctx.region.code})", [ctx.region.domain]
+        )
         result.generated.append("tls.ca")
     certs = tls.setdefault("certs", {})
     now = datetime.datetime.now(datetime.UTC)

@@ -65,3 +65,26 @@ def test_pack_encrypts_to_the_recipient_and_keeps_the_newest(tmp_path: Path) -> 
     (tmp_path / "out.tar").write_bytes(plain)
     with tarfile.open(tmp_path / "out.tar") as archive:
         assert archive.getnames() == ["20261123T000000Z-scheduled", "20261123T000000Z-scheduled/backup.json"]
+
+
+def test_pruning_touches_only_the_schedulers_own_archives(tmp_path: Path) -> None:
+    """Other files in the copy folder (someone's tar, another region's or host's archives) stay,
+    and with keep 1 the fresh archive is kept (it was deleted, then the kit crashed)."""
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    foreign = [
+        "zz-not-ours.tar",
+        "notes.tar",
+        "other-20261101T000000Z-scheduled-db.tar",
+        "r-20261101T000000Z-scheduled-app.tar",
+        "r-20261101T000000Z-scheduled-db-copy.tar",
+    ]
+    for name in foreign:
+        (copies / name).write_text("keep me")
+    for n in range(3):
+        folder = tmp_path / f"2026112{n}T000000Z-scheduled"
+        folder.mkdir()
+        (folder / "backup.json").write_text("{}")
+        packed = spbe_backup.pack(str(folder), str(copies), f"r-{folder.name}-db", None, 1)
+        assert (copies / packed["file"]).is_file()
+    assert sorted(p.name for p in copies.iterdir()) == sorted([*foreign, "r-20261122T000000Z-scheduled-db.tar"])

@@ -305,3 +305,34 @@ def test_extra_vars_reach_ansible_as_data_never_as_templates(tmp_path: Path) -> 
     assert result.ok, [t.result for t in result.tasks]
     assert not marker.exists(), "Ansible evaluated a value the kit passed as data"
     assert "!unsafe" in (tmp_path / "run" / "spbe-extravars.yml").read_text()
+
+
+# -- The region's CA signs only the region's names; leaves live at most 398 days --------------
+
+
+def test_the_region_ca_is_constrained_to_the_region_domain(tmp_path: Path) -> None:
+    import datetime
+    import subprocess
+
+    from spbe_kit import tls
+
+    ca_key, ca_cert = tls.new_ca("spbe-kit CA test", ["garutkab.go.id"])
+    (tmp_path / "ca.pem").write_text(ca_cert)
+    verdicts = {}
+    for name in ("simpati.garutkab.go.id", "garutkab.go.id.evil.example", "www.example.com"):
+        _, leaf = tls.issue_leaf(ca_key, ca_cert, name, 825)
+        lifetime = tls.expires(leaf) - datetime.datetime.now(datetime.UTC)
+        assert lifetime <= datetime.timedelta(days=398)
+        (tmp_path / "leaf.pem").write_text(leaf)
+        checked = subprocess.run(
+            ["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem"), str(tmp_path / "leaf.pem")],
+            capture_output=True,
+            text=True,
+        )
+        verdicts[name] = checked.returncode == 0
+    assert verdicts == {
+        "simpati.garutkab.go.id": True,
+        "garutkab.go.id.evil.example": False,
+        "www.example.com": False,
+    }
+    assert tls.expires(ca_cert) - datetime.datetime.now(datetime.UTC) <= datetime.timedelta(days=tls.CA_DAYS)
