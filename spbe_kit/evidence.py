@@ -9,6 +9,7 @@ member: ``unzip pack.zip -d pack && cd pack && sha256sum -c SHA256SUMS``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import zipfile
 from dataclasses import dataclass
@@ -38,17 +39,42 @@ def fingerprint(value: str) -> str:
 
 
 class Redactor:
+    """Replaces every secret by its fingerprint: as typed, and as it looks base64- or
+    hex-encoded (a token in a log, a Basic auth header, a config dumped by a tool)."""
+
     def __init__(self, secrets: list[str]) -> None:
         self.values = sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True)
+        self.forms = sorted(
+            {(form, fingerprint(value)) for value in self.values for form in encodings(value)},
+            key=lambda pair: len(pair[0]),
+            reverse=True,
+        )
         self.count = 0
 
     def __call__(self, data: bytes) -> bytes:
-        text = data.decode("utf-8", errors="replace") if self.values else ""
-        for value in self.values:
-            if value in text:
-                self.count += text.count(value)
-                text = text.replace(value, fingerprint(value))
-        return text.encode() if self.values else data
+        if not self.values:
+            return data
+        text = data.decode("utf-8", errors="replace")
+        for form, replacement in self.forms:
+            if form in text:
+                self.count += text.count(form)
+                text = text.replace(form, replacement)
+        return text.encode()
+
+
+def encodings(value: str) -> set[str]:
+    """``value`` and the runs of characters that encode it in hex and base64 (standard and
+    URL-safe) wherever it starts inside a longer encoded string: for each of the three byte
+    alignments, the characters that depend on ``value``'s bytes alone."""
+    raw = value.encode()
+    found = {value, raw.hex(), raw.hex().upper()}
+    for shift, drop in ((0, 0), (1, 2), (2, 3)):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode()
+        # A partial last group depends on the bytes after the value in a longer stream.
+        core = encoded[drop : 4 * ((shift + len(raw)) // 3)]
+        if len(core) >= 12:
+            found |= {core, core.replace("+", "-").replace("/", "_")}
+    return found
 
 
 @dataclass(frozen=True)

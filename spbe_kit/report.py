@@ -4,6 +4,7 @@ HTML. Deterministic: the same data gives the same bytes."""
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -12,8 +13,24 @@ import jinja2
 FORMATS = ("json", "md", "html")
 
 
+# Every ASCII character Markdown may read as syntax (CommonMark lets each be backslash-escaped),
+# so a grant agreement like "[klik](http://x)" or "<img onerror=...>" stays literal text.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&\-.:])")
+
+
 def _md(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """Profile text as literal Markdown inline text (also inside a table cell)."""
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_code(value: Any) -> str:
+    """A code span that no backtick in ``value`` can close early (CommonMark: a longer fence)."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 @cache
@@ -28,6 +45,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md
+    env.filters["md_code"] = _md_code
     return env
 
 

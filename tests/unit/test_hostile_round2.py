@@ -336,3 +336,54 @@ def test_the_region_ca_is_constrained_to_the_region_domain(tmp_path: Path) -> No
         "www.example.com": False,
     }
     assert tls.expires(ca_cert) - datetime.datetime.now(datetime.UTC) <= datetime.timedelta(days=tls.CA_DAYS)
+
+
+# -- Reports: free text is literal Markdown; encoded secrets are redacted ---------------------
+
+MARKDOWN_PAYLOADS = [
+    "[klik di sini](http://evil.example)",
+    "<img src=x onerror=alert(1)>",
+    "# heading | col | `code` **bold** _it_",
+    "![img](http://evil.example/x.png)",
+]
+
+
+@pytest.mark.parametrize("payload", MARKDOWN_PAYLOADS)
+def test_free_text_in_the_audit_markdown_stays_literal(payload: str, tmp_path: Path) -> None:
+    from e2e.helpers import spbe_kit
+
+    data = yaml.safe_load(DEMO)
+    data["grant"]["agreement"] = payload
+    profile = tmp_path / "p.yaml"
+    profile.write_text(yaml.safe_dump(data, allow_unicode=True))
+    done = spbe_kit("audit", str(profile), "--tree", str(tmp_path / "tree"), "-o", str(tmp_path / "a.md"))
+    assert done.returncode in (0, 3), done.stderr
+    line = next(ln for ln in (tmp_path / "a.md").read_text().splitlines() if ln.startswith("Perjanjian hibah"))
+    literal = line.split("grant agreement: ", 1)[1].split(" · manifest")[0]
+    # Every Markdown metacharacter of the payload is escaped; unescaping gives the payload back.
+    assert re.sub(r"\\(.)", r"\1", literal) == payload
+    assert not re.search(r"(?<!\\)[\[\]<>`*_#|()!]", literal), literal
+
+
+def test_markdown_code_spans_cannot_be_closed_by_the_value() -> None:
+    from spbe_kit.report import _md_code
+
+    assert _md_code("a`b") == "``a`b``"
+    assert _md_code("`x`") == "`` `x` ``"
+
+
+def test_the_evidence_redaction_finds_base64_and_hex_encoded_secrets() -> None:
+    import base64
+    import secrets
+
+    from spbe_kit.evidence import Redactor
+
+    value = secrets.token_urlsafe(24)
+    redact = Redactor([value])
+    for prefix in (b"", b"u", b"us", b"user:"):
+        basic = base64.b64encode(prefix + value.encode()).decode()
+        for text in (basic, base64.urlsafe_b64encode(prefix + value.encode()).decode()):
+            out = redact(f"Authorization: Basic {text}\n".encode()).decode()
+            assert "[secret sha256:" in out, (prefix, out)
+    for text in (value.encode().hex(), value.encode().hex().upper(), value):
+        assert redact(text.encode()).decode().startswith("[secret sha256:")
