@@ -23,7 +23,7 @@ from spbe_kit.load import parse_yaml
 from spbe_kit.messages import MESSAGES
 from spbe_kit.render.tree import render_files
 from spbe_kit.resources import default_catalog
-from spbe_kit.validate import load_catalog, validate_document
+from spbe_kit.validate import COPY_ROOTS, INSTALL_ROOTS, load_catalog, validate_document
 
 CATALOG, CATALOG_DOC = load_catalog(default_catalog())
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "demo.yaml").read_text())
@@ -59,11 +59,33 @@ HOSTILE_TEXT = st.one_of(
             "*",
             "&a",
             "!!python/object",
+            # host paths, names and addresses a careless or hostile profile names
+            "/",
+            "/etc",
+            "/root/.ssh",
+            "/var/lib/docker",
+            "/var/run/docker.sock",
+            "/mnt/../etc",
+            "/opt/spbe-kit/x/secrets",
+            "fe80::1%eth0",
+            "fe80::1%eth0@db1.attacker.example",
+            "simpati.example.go.id.evil.example",
+            "line\u2028separator",
+            "on",
+            "016",
         ]
     ),
 )
 LABEL = st.from_regex(r"[a-z]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 DOMAIN = st.lists(LABEL, min_size=2, max_size=3).map(".".join)
+SUBPATH = st.lists(st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,11}", fullmatch=True), max_size=3).map(
+    lambda parts: "".join("/" + p for p in parts)
+)
+INSTALL_DIR = st.tuples(st.sampled_from(INSTALL_ROOTS), SUBPATH).map("".join)
+COPY_DIR = st.tuples(st.sampled_from(COPY_ROOTS), SUBPATH).map("".join)
+IPV4 = st.ip_addresses(v=4).map(str)
+IPV6 = st.ip_addresses(v=6).map(str)
+ADDRESS = st.one_of(IPV4, IPV6, DOMAIN)
 
 
 def check(text: str, tmp: Path) -> None:
@@ -79,10 +101,26 @@ def check(text: str, tmp: Path) -> None:
             assert diag.key_path or diag.code in FILE_LEVEL or diag.code.startswith("yaml-"), diag
         return
     STATS["accepted"] += 1
+    _accepted_invariants(validated.profile)
     files = render_files(validated)
     assert "manifest.json" in files
     if len(SAMPLES) < 12 and STATS["accepted"] % 97 == 1:
         SAMPLES.append(files)
+
+
+def _accepted_invariants(profile: Any) -> None:
+    """What no accepted profile may do, whatever the generator produced."""
+    roots = {"install_dir": INSTALL_ROOTS, "copy_to": COPY_ROOTS}
+    for key, value in (("install_dir", profile.install_dir), ("copy_to", profile.backup.copy_to)):
+        if value and value.startswith("/"):
+            assert any(value == r or value.startswith(r + "/") for r in roots[key]), value
+            assert "/." not in value, value
+    for entry in profile.apps.values():
+        if entry.hostname:
+            assert entry.hostname.endswith("." + profile.region.domain), entry.hostname
+    for host in profile.hosts.values():
+        for address in (host.address, host.internal_address, profile.proxy.bind):
+            assert address is None or ("%" not in address and "@" not in address), address
 
 
 @st.composite
@@ -126,16 +164,26 @@ def valid_profiles(draw: st.DrawFn) -> dict[str, Any]:
                         )
                     )
                 )
+        if draw(st.booleans()):
+            entry["hostname"] = f"{draw(LABEL)}.{data['region']['domain']}"
         apps[app_id] = entry
     data["apps"] = apps
+    data["install_dir"] = draw(INSTALL_DIR)
+    data["backup"]["copy_to"] = draw(st.one_of(st.none(), COPY_DIR))
+    if data["backup"]["copy_to"] is None or data["backup"]["copy_to"].startswith(data["install_dir"] + "/"):
+        del data["backup"]["copy_to"]
     layout = draw(st.sampled_from(["one", "two"]))
     if layout == "two":
         data["hosts"] = {
             draw(LABEL.filter(lambda n: n[0].isalpha())) + "a": {
-                "address": "10.0.0.1",
+                "address": draw(ADDRESS),
                 "roles": ["proxy", "apps"],
             },
-            "db": {"address": "10.0.0.2", "roles": ["database"]},
+            "db": {
+                "address": draw(ADDRESS),
+                "internal_address": draw(st.one_of(IPV4, IPV6)),
+                "roles": ["database"],
+            },
         }
     return data
 
