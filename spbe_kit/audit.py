@@ -172,6 +172,7 @@ CHECKS: dict[str, Check] = {
     "TLS-03": Check("medium", ("HSTS header sent", "Header HSTS dikirim"), ("Send Strict-Transport-Security on every HTTPS response", "Kirim Strict-Transport-Security pada setiap respons HTTPS"), ("bssn-crypto",)),
     "TLS-04": Check("high", ("Certificates valid for at least 30 more days", "Sertifikat berlaku minimal 30 hari lagi"), ("Renew the certificates and redeploy (self-signed: delete them from the vault's tls section)", "Perbarui sertifikat lalu deploy ulang"), ("bssn-crypto",), live=True),
     "NET-01": Check("high", ("Only the proxy publishes ports, on declared addresses", "Hanya proxy yang membuka port, pada alamat yang dideklarasikan"), ("Remove published ports; bind what must be published to a declared address", "Hapus port yang dibuka; ikat ke alamat yang dideklarasikan"), ("bssn-infra", "cis-docker-5.13")),
+    "NET-03": Check("critical", ("Database connections only over verified TLS", "Koneksi basis data hanya lewat TLS terverifikasi"), ("Render pg_hba.conf with spbe-kit (hostssl only) and keep sslmode verify-full in every app's configuration", "Render pg_hba.conf dengan spbe-kit (hanya hostssl) dan pertahankan sslmode verify-full di konfigurasi setiap aplikasi"), ("bssn-crypto", "uu-pdp-35")),
     "NET-02": Check("critical", ("The database is never published", "Basis data tidak pernah dibuka ke jaringan"), ("Remove the database's ports; apps on other hosts reach it on the internal address only", "Hapus port basis data; aplikasi di host lain memakai alamat internal saja"), ("bssn-infra", "uu-pdp-35", "cis-docker-5.13")),
     "CTR-01": Check("high", ("Containers run as a non-root user", "Kontainer berjalan sebagai pengguna non-root"), ("Set user: to the catalog's uid:gid", "Atur user: ke uid:gid dari katalog"), ("bssn-access", "cis-docker-4.1")),
     "CTR-02": Check("high", ("no-new-privileges set", "no-new-privileges diaktifkan"), ("Add no-new-privileges:true to security_opt", "Tambahkan no-new-privileges:true pada security_opt"), ("bssn-access", "cis-docker-5.25")),
@@ -407,6 +408,35 @@ def _check_nginx(tree: Path, out: _Results) -> None:
             out.fail("TLS-03", Evidence(rel, 1, detail="no Strict-Transport-Security header"))
 
 
+def _check_database_tls(tree: Path, out: _Results) -> None:
+    """pg_hba.conf lets no TCP login in without TLS; every client verifies the server."""
+    for path in sorted(tree.glob("hosts/*/postgres/pg_hba.conf")):
+        rel = path.relative_to(tree).as_posix()
+        lines = path.read_text(encoding="utf-8").splitlines()
+        plain = [
+            (i + 1, line)
+            for i, line in enumerate(lines)
+            if (fields := line.split()) and fields[0] in ("host", "hostnossl") and fields[-1] not in ("reject",)
+        ]
+        if plain:
+            out.fail("NET-03", Evidence(rel, plain[0][0], detail=f"accepts TCP logins without TLS: {plain[0][1]}"))
+        else:
+            out.ok("NET-03", Evidence(rel, 1, detail="TCP logins only with hostssl"))
+    for path in sorted(tree.glob("hosts/*/*/config.json")):
+        rel = path.relative_to(tree).as_posix()
+        text = path.read_text(encoding="utf-8")
+        mode = json.loads(text).get("database", {}).get("sslmode")
+        line = next((i + 1 for i, ln in enumerate(text.splitlines()) if '"sslmode"' in ln), 1)
+        (out.ok if mode == "verify-full" else out.fail)("NET-03", Evidence(rel, line, detail=f"sslmode = {mode}"))
+    for path in sorted(tree.glob("hosts/*/backup/compose.yaml")):
+        rel = path.relative_to(tree).as_posix()
+        text = path.read_text(encoding="utf-8")
+        if "PGHOST" in text:
+            good = 'PGSSLMODE: "verify-full"' in text
+            line = next((i + 1 for i, ln in enumerate(text.splitlines()) if "PGSSLMODE" in ln or "PGHOST" in ln), 1)
+            (out.ok if good else out.fail)("NET-03", Evidence(rel, line, detail="scheduler PGSSLMODE"))
+
+
 def _entropy(text: str) -> float:
     counts = {c: text.count(c) for c in set(text)}
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
@@ -609,6 +639,7 @@ def audit_tree(
     for rel, doc in _compose_files(tree):
         _check_compose(ctx, rel, doc, out)
     _check_nginx(tree, out)
+    _check_database_tls(tree, out)
     _check_secrets(tree, secrets, out)
     _check_manifest(tree, out)
     _check_app_settings(tree, ctx, out)

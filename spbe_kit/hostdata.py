@@ -24,11 +24,14 @@ Hostname = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.-]{1,253}$")]
 Moment = Annotated[
     str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\+00:00|Z)$")
 ]
-RunId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[a-z][a-z-]{0,30}$")]
+RunId = Annotated[str, StringConstraints(pattern=r"^([0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[a-z][a-z-]{0,30})?$")]
 BackupId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}T[0-9]{6}Z-[a-z][a-z-]{0,30}$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 ImageRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9./_:@-]{0,200}$")]
 ImageId = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+RelPath = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*){0,8}$")
+]
 FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,120}$")]
 
 LOCK_FILE = ".spbe-kit/deploy.lock"
@@ -45,7 +48,7 @@ class Lock(_Shape):
     since: Moment
     pid: int = Field(ge=1, le=4_194_304)
     controller: Hostname
-    run: RunId
+    run: RunId = ""  # locks written before runs were named carry none
 
 
 class Release(_Shape):
@@ -55,6 +58,8 @@ class Release(_Shape):
     image_ids: dict[ImageRef, ImageId]
     who: Who
     when: Moment
+    backup_before: BackupId | None = None
+    files: dict[Name, dict[RelPath, Sha256]] = {}
 
 
 class BackupFile(_Shape):

@@ -364,6 +364,12 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "use a folder below {allowed}, e.g. {example}; the kit manages only a folder of its own inside it",
         "gunakan folder di bawah {allowed}, mis. {example}; kit hanya mengelola folder miliknya di dalamnya",
     ),
+    "database-name-outside-domain": (
+        "the database host's name '{value}' is not under {domain}: its TLS certificate could not carry it",
+        "nama host basis data '{value}' tidak di bawah {domain}: sertifikat TLS-nya tidak dapat memuatnya",
+        "give its IP address, or a name under {domain} (e.g. db.{domain})",
+        "berikan alamat IP-nya, atau nama di bawah {domain} (mis. db.{domain})",
+    ),
     "hostname-outside-domain": (
         "'{value}' is not a name under the region's domain {domain}",
         "'{value}' bukan nama di bawah domain daerah {domain}",

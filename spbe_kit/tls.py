@@ -6,6 +6,8 @@ EC P-256 keys; the CA signs one server certificate per app hostname (serverAuth,
 from __future__ import annotations
 
 import datetime
+import ipaddress
+from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -69,8 +71,18 @@ def new_ca(common_name: str, domains: list[str], days: int = CA_DAYS) -> tuple[s
     return _pem_key(key), _pem_cert(cert)
 
 
-def issue_leaf(ca_key_pem: str, ca_cert_pem: str, hostname: str, days: int) -> tuple[str, str]:
+def issue_leaf(
+    ca_key_pem: str,
+    ca_cert_pem: str,
+    hostname: str,
+    days: int,
+    extra_names: Sequence[str] = (),
+    ips: Sequence[str] = (),
+) -> tuple[str, str]:
+    """A server certificate for ``hostname`` (and ``extra_names``, IP addresses ``ips``)."""
     days = min(days, LEAF_MAX_DAYS)
+    names: list[x509.GeneralName] = [x509.DNSName(n) for n in (hostname, *extra_names)]
+    names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
     ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())
@@ -84,7 +96,7 @@ def issue_leaf(ca_key_pem: str, ca_cert_pem: str, hostname: str, days: int) -> t
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())

@@ -259,6 +259,7 @@ def _hosts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
             value = getattr(host, key)
             if value is not None and not is_address(value):
                 yield doc.diagnostic("address-invalid", ("hosts", name, key), value=value)
+    yield from _database_name(profile, doc)
     local = [n for n, h in profile.hosts.items() if h.connection == "local"]
     if len(local) > 1:
         yield doc.diagnostic("local-host-multiple", ("hosts", local[1], "connection"))
@@ -270,6 +271,23 @@ def _hosts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
             yield doc.diagnostic(
                 "role-multiple", ("hosts", holders[1], "roles"), role=role, hosts=", ".join(holders)
             )
+
+
+def _database_name(profile: Profile, doc: Document) -> Iterator[Diagnostic]:
+    """Apps on other hosts check PostgreSQL's certificate against the address they connect to;
+    the region CA signs only the region's names, so a DNS name must lie under its domain."""
+    from spbe_kit.render.context import database_published, placement
+
+    name = placement(profile).database
+    host = profile.hosts.get(name)
+    if host is None or not database_published(profile):
+        return
+    key = "internal_address" if host.internal_address else "address"
+    value = getattr(host, key)
+    if not is_ip(value) and value != "localhost" and not is_subdomain(value, profile.region.domain):
+        yield doc.diagnostic(
+            "database-name-outside-domain", ("hosts", name, key), value=value, domain=profile.region.domain
+        )
 
 
 def _apps(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:

@@ -177,13 +177,37 @@ def ensure(
             if name not in mine:
                 mine[name] = _generate(name)
                 result.generated.append(f"{kind}.{name}")
-    if ctx.profile.tls.mode == "self-signed":
-        _ensure_tls(data.setdefault("tls", {}), sorted(a.hostname for a in ctx.apps.values()), ctx, result)
+    # The region CA also signs PostgreSQL's certificate, whatever the proxy's TLS mode.
+    web = sorted(a.hostname for a in ctx.apps.values()) if ctx.profile.tls.mode == "self-signed" else []
+    _ensure_tls(data.setdefault("tls", {}), web, ctx, result)
     if result.generated:
         save(path, password_file, data)
     if tls_files:
         data["provided_tls"] = {h: {"cert": c, "key": k} for h, (c, k) in tls_files.items()}
     return result
+
+
+def _ensure_database_cert(tls: dict[str, Any], ctx: Context, now: datetime.datetime, result: Secrets) -> None:
+    """PostgreSQL's server certificate: the network alias, and the address other hosts use."""
+    from spbe_kit.render.context import database_tls_name
+    from spbe_kit.tls import issue_leaf, needs_renewal
+    from spbe_kit.validate import is_ip
+
+    address = ctx.hosts[ctx.postgres.host].internal_address
+    names = [database_tls_name(ctx.profile)]
+    ips = [address] if is_ip(address) else []
+    if not ips and address not in names and address != "localhost":
+        names.append(address)
+    current = tls.get("database")
+    wanted = {"names": names, "ips": ips}
+    if (
+        current is None
+        or {k: current.get(k) for k in wanted} != wanted
+        or needs_renewal(current["cert"], now, RENEW_BEFORE_DAYS)
+    ):
+        key, cert = issue_leaf(tls["ca_key"], tls["ca_cert"], names[0], LEAF_DAYS, names[1:], ips)
+        tls["database"] = {**wanted, "key": key, "cert": cert}
+        result.generated.append("tls.database")
 
 
 def _generate(name: str) -> str:
@@ -202,6 +226,7 @@ def _ensure_tls(tls: dict[str, Any], hostnames: list[str], ctx: Context, result:
         result.generated.append("tls.ca")
     certs = tls.setdefault("certs", {})
     now = datetime.datetime.now(datetime.UTC)
+    _ensure_database_cert(tls, ctx, now, result)
     for hostname in hostnames:
         current = certs.get(hostname)
         if current is None or needs_renewal(current["cert"], now, RENEW_BEFORE_DAYS):

@@ -16,6 +16,8 @@ from spbe_kit.models.catalog import App, Catalog, Component, SettingValue, Versi
 from spbe_kit.models.profile import Host, Profile
 
 POSTGRES_PORT = 5432
+# Inside containers: the region CA (public) that apps and schedulers verify PostgreSQL with.
+CA_IN_CONTAINER = "/etc/spbe-tls/region-ca.crt"
 # nginx runs unprivileged inside its container; the profile chooses the published ports.
 PROXY_HTTP_PORT = 8080
 PROXY_HTTPS_PORT = 8443
@@ -97,6 +99,8 @@ class Context:
     proxy: ServiceContext
     backup: ServiceContext
     schedulers: dict[str, SchedulerContext]
+    # Host paths of the region CA certificate and PostgreSQL's TLS certificate and key.
+    tls_files: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -134,6 +138,16 @@ def database_published(profile: Profile) -> bool:
     where = placement(profile)
     copy_host = profile.backup.copy_to if profile.backup.copy_to in profile.hosts else None
     return any(h != where.database for h in where.apps.values()) or copy_host not in (None, where.database)
+
+
+def database_tls_name(profile: Profile) -> str:
+    """The name PostgreSQL's certificate carries for containers on its own network (an alias)."""
+    return f"postgres.{profile.region.domain}"
+
+
+def database_host(profile: Profile, db_host: HostContext, colocated: bool) -> str:
+    """How a client reaches PostgreSQL: the network alias next to it, else the host's address."""
+    return database_tls_name(profile) if colocated else db_host.internal_address
 
 
 def url_host(address: str) -> str:
@@ -225,6 +239,11 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
         proxy,
         backup,
         schedulers(profile, catalog, where, root, slug),
+        tls_files={
+            "ca": f"{root}/tls/region-ca.crt",
+            "server_cert": f"{root}/secrets/postgres.server.crt",
+            "server_key": f"{root}/secrets/postgres.server.key",
+        },
     )
 
 
@@ -255,8 +274,11 @@ def _app_context(
     database = {
         "name": db_name,
         "user": db_name,
-        "host": "postgres" if host == where.database else db_host.internal_address,
+        "host": database_host(profile, db_host, colocated=host == where.database),
         "port": POSTGRES_PORT,
+        # Only TLS with the region CA and the host name checked (pg_hba.conf: hostssl only).
+        "sslmode": "verify-full",
+        "sslrootcert": CA_IN_CONTAINER,
     }
     return AppContext(
         id=app_id,

@@ -15,6 +15,7 @@ import jinja2
 from spbe_kit import __version__, wilayah
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
 from spbe_kit.render.context import (
+    CA_IN_CONTAINER,
     PROXY_HTTP_PORT,
     PROXY_HTTPS_PORT,
     AppContext,
@@ -22,7 +23,9 @@ from spbe_kit.render.context import (
     HostContext,
     SchedulerContext,
     build_context,
+    database_host,
     database_published,
+    database_tls_name,
 )
 from spbe_kit.render.environment import UnsafeValue, make_environment
 from spbe_kit.resources import playbooks_dir, templates_dir
@@ -79,6 +82,7 @@ class _Renderer:
             "https_suffix": "" if https == 443 else f":{https}",
             "proxy": ctx.proxy,
             "postgres": ctx.postgres,
+            "tls": ctx.tls_files,
         }
 
     def render(self, template: str, **values: Any) -> bytes:
@@ -110,11 +114,15 @@ class _Renderer:
         files: dict[str, bytes] = {}
         slug = self.ctx.region.slug
         if host.runs_database:
+            hba = self.render("postgres/pg_hba.conf.j2")
+            files[f"{base}/postgres/pg_hba.conf"] = hba
             files[f"{base}/postgres/compose.yaml"] = self.render(
                 "compose/postgres.yaml.j2",
                 host=host,
                 project=f"spbe-{slug}-postgres",
                 publish_database=database_published(self.ctx.profile),
+                tls_name=database_tls_name(self.ctx.profile),
+                config_sha256=hashlib.sha256(hba).hexdigest(),
             )
         scheduler = self.ctx.schedulers.get(host.name)
         if scheduler:
@@ -127,7 +135,10 @@ class _Renderer:
                 scheduler=scheduler,
                 backup=self.ctx.backup,
                 project=f"spbe-{slug}-backup",
-                database_host="postgres" if scheduler.databases else host_address(self.ctx),
+                database_host=database_host(
+                    self.ctx.profile, self.ctx.hosts[self.ctx.postgres.host], colocated=scheduler.databases
+                ),
+                ca_file=CA_IN_CONTAINER,
                 schedule_timezone=wilayah.timezone_of(self.ctx.region.code),
                 config_sha256=hashlib.sha256(schedule + files[f"{base}/backup/spbe_backup.py"]).hexdigest(),
             )
@@ -234,6 +245,10 @@ class _Renderer:
         if host.runs_database:
             for name, path in ctx.postgres.secrets.items():
                 add(path, ctx.postgres.spec.user, "0400", f"postgres/{name}")
+            add(ctx.tls_files["server_cert"], ctx.postgres.spec.user, "0400", "tls/database/cert")
+            add(ctx.tls_files["server_key"], ctx.postgres.spec.user, "0400", "tls/database/key")
+        if host.apps or host.runs_database or host.name in ctx.schedulers:
+            add(ctx.tls_files["ca"], "0:0", "0444", "tls/ca_cert")
         scheduler = ctx.schedulers.get(host.name)
         if scheduler and (scheduler.databases or scheduler.remote):
             for name, path in ctx.backup.secrets.items():
@@ -299,11 +314,6 @@ class _Renderer:
                 for name, host in ctx.hosts.items()
             },
         }
-
-
-def host_address(ctx: Context) -> str:
-    """Where a second host reaches the database: its host's internal address."""
-    return ctx.hosts[ctx.postgres.host].internal_address
 
 
 def render_files(validated: Validated, templates: Path | None = None) -> dict[str, bytes]:

@@ -166,3 +166,21 @@ def test_a_weakened_password_policy(clean, tmp_path: Path) -> None:
     )
     passed = {r["id"]: r for r in report["results"]}["LOC-01"]
     assert passed["status"] == "pass" and passed["evidence"][0]["file"].endswith("demo.yaml")
+
+
+def test_database_traffic_without_tls(clean, tmp_path: Path) -> None:
+    """NET-03: a pg_hba.conf line that accepts plain TCP logins, or an app that does not verify
+    the server, is found with its file and line (UU 27/2022 Pasal 35, Perban BSSN 4/2021)."""
+    _, _, tree = clean
+    code, report = audit(clean, tmp_path)
+    assert code == 0 and "NET-03" not in failing(report)
+    hba = tree / "hosts" / "local" / "postgres" / "pg_hba.conf"
+    edit(hba, "hostssl    all       all       0.0.0.0/0", "host       all       all       0.0.0.0/0")
+    edit(tree / "hosts" / "local" / "simpeg" / "config.json", '"verify-full"', '"disable"')
+    code, report = audit(clean, tmp_path)
+    found = failing(report)["NET-03"]
+    assert code == 3
+    assert {e["file"] for e in found} == {"hosts/local/postgres/pg_hba.conf", "hosts/local/simpeg/config.json"}
+    assert any("accepts TCP logins without TLS" in e["detail"] for e in found)
+    controls = next(r["controls"] for r in report["results"] if r["id"] == "NET-03")
+    assert {c["id"] for c in controls} == {"bssn-crypto", "uu-pdp-35"}

@@ -387,3 +387,27 @@ def test_the_evidence_redaction_finds_base64_and_hex_encoded_secrets() -> None:
             assert "[secret sha256:" in out, (prefix, out)
     for text in (value.encode().hex(), value.encode().hex().upper(), value):
         assert redact(text.encode()).decode().startswith("[secret sha256:")
+
+
+def test_the_records_the_kit_writes_pass_the_host_data_checks(tmp_path: Path) -> None:
+    """The shapes are strict; what the kit itself writes must always fit them."""
+    from spbe_kit.deploy import rendered_hashes
+    from spbe_kit.lifecycle import backup_id, release_record
+    from spbe_kit.render.context import build_context
+    from spbe_kit.render.write import write_tree
+
+    profile = tmp_path / "p.yaml"
+    profile.write_text(DEMO)
+    validated = pipeline.validate(profile)
+    tree = tmp_path / "tree"
+    write_tree(render_files(validated), tree)
+    ctx = build_context(validated.profile, validated.catalog)
+    image_ids = {a.image: "sha256:" + "b" * 64 for a in ctx.apps.values()}
+    for before in (None, backup_id("pre-upgrade")):
+        record = {
+            **release_record(ctx, "c" * 64, image_ids),
+            "backup_before": before,
+            "files": rendered_hashes(tree),
+            "number": 1,
+        }
+        assert hostdata.releases("local", [json.loads(json.dumps(record))], ctx.root)

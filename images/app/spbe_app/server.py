@@ -53,6 +53,9 @@ def connect(config: dict[str, Any], wait_s: int = 60) -> psycopg2.pool.ThreadedC
                 password=password,
                 connect_timeout=5,
                 application_name=f"{APP_ID}-{VERSION}",
+                # verify-full with the region CA: the database accepts nothing but TLS.
+                sslmode=db.get("sslmode", "prefer"),
+                sslrootcert=db.get("sslrootcert"),
             )
         except psycopg2.OperationalError as exc:
             if time.monotonic() > deadline:
