@@ -67,6 +67,30 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     )
     assert pulled.stdout.decode().strip().isdigit()
 
+    # Between hosts PostgreSQL speaks only TLS: from the app host a plaintext login is refused,
+    # a verified TLS one (the scheduler's own settings) works, and every app is connected over
+    # TLS (UU 27/2022 Pasal 35).
+    psql = (
+        "docker exec {env} spbe-karawang-backup-backup-1 sh -c "
+        "'PGPASSWORD=$(cat $PGPASSWORD_FILE) psql -At -d simpeg -c \"{sql}\"'"
+    )
+    plain = servers.ssh(app_server, psql.format(env="-e PGSSLMODE=disable", sql="SELECT 1"), check=False)
+    assert plain.returncode != 0
+    assert "no encryption" in plain.stderr.decode(), plain.stderr.decode()
+    over_tls = servers.ssh(
+        app_server, psql.format(env="", sql="SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+    )
+    assert over_tls.stdout.decode().strip() == "t"
+    sessions = servers.ssh(
+        db_server,
+        "docker exec spbe-karawang-postgres-postgres-1 psql -h /run/postgresql -U postgres -At -c "
+        "\"SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) "
+        "WHERE a.client_addr IS NOT NULL\"",
+    ).stdout.decode().split()
+    assert all(line.endswith("|t") for line in sessions), sessions
+    connected = {line.rsplit("-", 1)[0] for line in sessions if line.split("|")[0][-1:].isdigit()}
+    assert connected == {"e-simpati", "layanan-publik", "simpeg"}, sessions
+
     again = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "\n0 task(s) changed in" in again.stdout

@@ -180,7 +180,8 @@ def test_database_traffic_without_tls(clean, tmp_path: Path) -> None:
     code, report = audit(clean, tmp_path)
     found = failing(report)["NET-03"]
     assert code == 3
-    assert {e["file"] for e in found} == {"hosts/local/postgres/pg_hba.conf", "hosts/local/simpeg/config.json"}
+    files = {e["file"] for e in found}
+    assert files == {"hosts/local/postgres/pg_hba.conf", "hosts/local/simpeg/config.json"}
     assert any("accepts TCP logins without TLS" in e["detail"] for e in found)
     controls = next(r["controls"] for r in report["results"] if r["id"] == "NET-03")
     assert {c["id"] for c in controls} == {"bssn-crypto", "uu-pdp-35"}

@@ -87,4 +87,6 @@ def test_pruning_touches_only_the_schedulers_own_archives(tmp_path: Path) -> Non
         (folder / "backup.json").write_text("{}")
         packed = spbe_backup.pack(str(folder), str(copies), f"r-{folder.name}-db", None, 1)
         assert (copies / packed["file"]).is_file()
-    assert sorted(p.name for p in copies.iterdir()) == sorted([*foreign, "r-20261122T000000Z-scheduled-db.tar"])
+    assert sorted(p.name for p in copies.iterdir()) == sorted(
+        [*foreign, "r-20261122T000000Z-scheduled-db.tar"]
+    )

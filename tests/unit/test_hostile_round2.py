@@ -358,7 +358,9 @@ def test_free_text_in_the_audit_markdown_stays_literal(payload: str, tmp_path: P
     profile.write_text(yaml.safe_dump(data, allow_unicode=True))
     done = spbe_kit("audit", str(profile), "--tree", str(tmp_path / "tree"), "-o", str(tmp_path / "a.md"))
     assert done.returncode in (0, 3), done.stderr
-    line = next(ln for ln in (tmp_path / "a.md").read_text().splitlines() if ln.startswith("Perjanjian hibah"))
+    line = next(
+        ln for ln in (tmp_path / "a.md").read_text().splitlines() if ln.startswith("Perjanjian hibah")
+    )
     literal = line.split("grant agreement: ", 1)[1].split(" · manifest")[0]
     # Every Markdown metacharacter of the payload is escaped; unescaping gives the payload back.
     assert re.sub(r"\\(.)", r"\1", literal) == payload
