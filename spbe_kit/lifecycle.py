@@ -21,7 +21,7 @@ from spbe_kit import hostdata
 from spbe_kit.apply import new_run_dir, run_playbook
 from spbe_kit.deploy import UI, Options, Session, _raise_failure, open_session
 from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed, unknown_apps
-from spbe_kit.render.context import Context
+from spbe_kit.render.context import Context, image_ref
 
 KEEP_RELEASES = 10
 
@@ -36,10 +36,16 @@ def _apps(ctx: Context, apps: list[str] | None) -> list[str]:
     return chosen
 
 
-def _volumes(ctx: Context, apps: list[str]) -> dict[str, list[dict[str, str]]]:
+def _volumes(
+    ctx: Context, apps: list[str], running: dict[str, str] | None = None
+) -> dict[str, list[dict[str, str]]]:
+    """Each app's volumes to pack, with the image that packs them: the one that runs now
+    (``running``), since before an upgrade the new image may not be on the host yet."""
     found: dict[str, list[dict[str, str]]] = {}
     for app_id in apps:
         app = ctx.apps[app_id]
+        version = (running or {}).get(app_id, app.version)
+        release = app.spec.versions.get(version, app.release)
         for name, volume in sorted(app.spec.volumes.items()):
             if volume.backup:
                 found.setdefault(app.host, []).append(
@@ -47,7 +53,7 @@ def _volumes(ctx: Context, apps: list[str]) -> dict[str, list[dict[str, str]]]:
                         "app": app_id,
                         "volume": name,
                         "name": f"spbe-{ctx.region.slug}-{app_id}-{name}",
-                        "image": app.image,
+                        "image": image_ref(release),
                         "user": app.spec.user,
                     }
                 )
@@ -68,7 +74,7 @@ def backup_specs(
     versions = {a: (running or {}).get(a, ctx.apps[a].version) for a in apps}
     base = {"id": ident, "reason": reason, "keep": keep, "versions": versions}
     specs: dict[str, dict[str, Any]] = {ctx.postgres.host: {**base, "databases": _databases(ctx, apps)}}
-    for host, volumes in _volumes(ctx, apps).items():
+    for host, volumes in _volumes(ctx, apps, running).items():
         specs.setdefault(host, dict(base))["volumes"] = volumes
     return specs
 

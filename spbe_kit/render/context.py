@@ -190,7 +190,7 @@ def _latest(component: Component) -> tuple[str, Version]:
     return max(component.versions.items(), key=lambda kv: kv[1].released)
 
 
-def _image(release: Version) -> str:
+def image_ref(release: Version) -> str:
     return f"{release.image}@{release.digest}" if release.digest else release.image
 
 
@@ -222,7 +222,7 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
         spec: Component = getattr(catalog.services, name)
         version, release = _latest(spec)
         secrets = {s: f"{root}/secrets/{name}.{s}" for s in sorted(spec.secrets)}
-        return ServiceContext(spec, version, _image(release), host, secrets)
+        return ServiceContext(spec, version, image_ref(release), host, secrets)
 
     postgres = service("postgres", where.database)
     proxy = service("proxy", where.proxy)
@@ -285,7 +285,7 @@ def _app_context(
         spec=spec,
         version=entry.version,
         release=release,
-        image=_image(release),
+        image=image_ref(release),
         hostname=app_hostname(profile, app_id, spec),
         host=host,
         upstream=upstream,

@@ -4,6 +4,7 @@ changed key stops the next deploy."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,6 +22,8 @@ def two_server_profile(folder: Path, proxy_apps: str, database: str) -> Path:
         text.replace("10.15.20.11", proxy_apps)
         .replace("10.15.20.12", database)
         .replace("user: spbe", "user: root")
+        # Starts one release behind, so the test can upgrade it.
+        .replace('e-simpati:\n    version: "1.1.0"', 'e-simpati:\n    version: "1.0.0"')
     )
     path = folder / "karawang.yaml"
     path.write_text(text)
@@ -31,9 +34,16 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     servers = test_servers(2)
     app_server, db_server = servers.servers
     profile = two_server_profile(tmp_path, app_server.address, db_server.address)
-    key = str(servers.key)
+    # Relative paths, as an admin types them: the profile and the key beside it.
+    shutil.copy(servers.key, tmp_path / "walk_key")
+    key = "walk_key"
 
-    first = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
+    # A preview on fresh hosts (no image there yet) says what would travel and changes nothing.
+    checked = spbe_kit("deploy", "karawang.yaml", "--check", "--private-key", key, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-3000:]
+    assert servers.ssh(app_server, "docker ps -aq").stdout.strip() == b""
+
+    first = spbe_kit("deploy", "karawang.yaml", "--private-key", key, cwd=tmp_path)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-3000:]
     assert "transfer missing images" not in first.stderr
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
@@ -95,6 +105,17 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-2000:]
     assert "\n0 task(s) changed in" in again.stdout
 
+    # The documented upgrade, over SSH: the pre-upgrade backup packs the volumes with the image
+    # that runs now (the new one is not on the host yet), then the new image travels.
+    text = profile.read_text()
+    profile.write_text(text.replace('e-simpati:\n    version: "1.0.0"', 'e-simpati:\n    version: "1.1.0"'))
+    assert profile.read_text() != text
+    upgraded = spbe_kit("deploy", "karawang.yaml", "--private-key", key, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stdout[-4000:] + upgraded.stderr[-3000:]
+    assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+    running = servers.ssh(app_server, "docker ps --format '{{.Image}}'").stdout.decode()
+    assert "spbe-kit/e-simpati:1.1.0" in running
+
     other = tmp_path / "other_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
     subprocess.run(
@@ -106,3 +127,12 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     refused = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
     assert refused.returncode == 1
     assert "[host-key-changed]" in refused.stderr, refused.stderr[-2000:]
+    subprocess.run(["ssh-keygen", "-R", app_server.address, "-f", str(known)], check=True, capture_output=True)
+
+    # destroy --delete-data leaves no volume of the region on any host (the uploads included).
+    known.unlink()
+    gone = spbe_kit("destroy", "karawang.yaml", "--yes", "--delete-data", "--private-key", key, cwd=tmp_path)
+    assert gone.returncode == 0, gone.stdout[-3000:] + gone.stderr[-3000:]
+    for server in (app_server, db_server):
+        left = servers.ssh(server, "docker volume ls -q").stdout.decode().split()
+        assert not [v for v in left if v.startswith("spbe-karawang-")], (server.address, left)
