@@ -779,8 +779,37 @@ def images_build(
     _run(body)
 
 
+_GLOBAL_VALUED = ("--lang", "--catalog")
+_GLOBAL_FLAGS = ("--debug", "--no-debug")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``validate x.yaml --lang id`` as well as ``--lang id validate x.yaml``: the options that
+    belong to every command move in front of the subcommand, where click expects them."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg.split("=", 1)[0] in _GLOBAL_VALUED:
+            if "=" in arg or index + 1 == len(args):
+                front.append(arg)
+            else:
+                front += [arg, args[index + 1]]
+                index += 1
+        elif arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
 def main() -> None:
-    app()
+    app(args=hoist_global_options(sys.argv[1:]), prog_name="spbe-kit")
 
 
 bundle_app = typer.Typer(

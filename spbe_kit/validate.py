@@ -6,6 +6,7 @@ check never stops the others. Reads files only to confirm that referenced TLS fi
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import ipaddress
 import re
@@ -70,7 +71,11 @@ def validate_document(doc: Document, path: Path, catalog: Catalog, catalog_doc: 
         salvaged = _salvage(doc, problems)
         reported = {d.key_path for d in problems}
         if salvaged is not None:
-            problems += [d for d in check(salvaged, catalog, doc, path) if d.key_path not in reported]
+            problems += [
+                d
+                for d in check(salvaged, catalog, doc, path)
+                if not any(d.key_path[: len(r)] == r for r in reported)
+            ]
         raise InvalidInput(problems) from None
     problems += check(profile, catalog, doc, path)
     if problems:
@@ -79,7 +84,8 @@ def validate_document(doc: Document, path: Path, catalog: Catalog, catalog_doc: 
 
 
 def _salvage(doc: Document, problems: list[Diagnostic]) -> Profile | None:
-    """Drop the keys already reported as wrong, so the other checks can still run."""
+    """A profile the other checks can still run on: the keys already reported as wrong are
+    dropped and the missing ones filled with a stand-in, whose own findings are not shown."""
     import copy
 
     from pydantic import ValidationError
@@ -88,10 +94,40 @@ def _salvage(doc: Document, problems: list[Diagnostic]) -> Profile | None:
     for diag in problems:
         if diag.code in ("profile-unknown-key", "profile-invalid-value") and diag.key_path:
             _delete(data, diag.key_path)
-    try:
-        return Profile.model_validate(data)
-    except ValidationError:
-        return None
+    for _ in range(8):
+        try:
+            return Profile.model_validate(data)
+        except ValidationError as exc:
+            missing = [e["loc"] for e in exc.errors() if e["type"] == "missing"]
+            if not missing or not all(_fill(data, tuple(loc)) for loc in missing):
+                return None
+    return None
+
+
+_STAND_INS: tuple[object, ...] = ("x", {}, [], 1, datetime.date(2000, 1, 1))
+
+
+def _fill(data: object, loc: tuple[int | str, ...]) -> bool:
+    """Put the first stand-in the model accepts at ``loc`` (a missing key)."""
+    import copy
+
+    from pydantic import ValidationError
+
+    parent = data
+    for part in loc[:-1]:
+        parent = step(parent, part)
+    if not isinstance(parent, dict):
+        return False
+    for candidate in _STAND_INS:
+        parent[loc[-1]] = copy.deepcopy(candidate)
+        try:
+            Profile.model_validate(data)
+            return True
+        except ValidationError as exc:
+            if not any(tuple(e["loc"])[: len(loc)] == loc and e["type"] != "missing" for e in exc.errors()):
+                return True
+    parent.pop(loc[-1], None)
+    return False
 
 
 def _delete(data: object, path: KeyPath) -> None:

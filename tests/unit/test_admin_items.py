@@ -1,0 +1,91 @@
+"""Items of the recipient admin's day that broke where the tests did not look: every problem of
+a profile at once, --lang after the subcommand, relative key and known_hosts paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES
+from spbe_kit.apply import Connection
+from spbe_kit.cli import hoist_global_options
+
+DEMO = (EXAMPLES / "demo.yaml").read_text()
+
+
+def spbe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "spbe_kit", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_validate_reports_every_problem_even_with_a_missing_key(tmp_path: Path) -> None:
+    text = (
+        DEMO.replace("  agreement: DEMO/PKS/2026/001\n", "")
+        .replace("keep: 7", "keep: seven")
+        .replace("admin@kuningankab.localhost", "not-an-email")
+        .replace('schedule: "30 1 * * *"', 'schedule: "99 1 * * *"')
+        .replace('e-simpati:\n    version: "1.0.0"', 'e-simpati:\n    version: "9.9.9"')
+    )
+    (tmp_path / "garut.yaml").write_text(text)
+    done = spbe("--lang", "en", "validate", "garut.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    codes = [
+        c
+        for c in (
+            "profile-missing-key",
+            "profile-invalid-value",
+            "email-invalid",
+            "cron-invalid",
+            "app-version-unknown",
+        )
+        if f"[{c}]" in done.stderr
+    ]
+    assert len(codes) == 5, done.stderr
+    assert "5 problem(s) found" in done.stderr
+
+
+def test_a_missing_section_still_lets_the_other_checks_run(tmp_path: Path) -> None:
+    start, end = DEMO.index("contacts:"), DEMO.index("hosting:")
+    text = (DEMO[:start] + DEMO[end:]).replace('schedule: "30 1 * * *"', 'schedule: "99 1 * * *"')
+    (tmp_path / "p.yaml").write_text(text)
+    done = spbe("--lang", "en", "validate", "p.yaml", cwd=tmp_path)
+    assert "[profile-missing-key]" in done.stderr and "[cron-invalid]" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "demo.yaml", "--lang", "id"],
+        ["validate", "--lang=id", "demo.yaml"],
+        ["--lang", "id", "validate", "demo.yaml"],
+    ],
+)
+def test_lang_is_accepted_before_or_after_the_subcommand(argv: list[str], tmp_path: Path) -> None:
+    (tmp_path / "demo.yaml").write_text(DEMO)
+    done = spbe(*argv, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "demo.yaml: sah (32.08, 3 apps)" in done.stdout
+
+
+def test_global_options_move_in_front_and_nothing_else_does() -> None:
+    assert hoist_global_options(["deploy", "x.yaml", "--check", "--lang", "id", "--debug"]) == [
+        "--lang",
+        "id",
+        "--debug",
+        "deploy",
+        "x.yaml",
+        "--check",
+    ]
+    assert hoist_global_options(["render", "--", "--lang"]) == ["render", "--", "--lang"]
+
+
+def test_relative_key_and_known_hosts_become_absolute(tmp_path: Path, monkeypatch) -> None:
+    """ansible-runner runs in each run's own folder: a relative known_hosts there is a new empty
+    file every time (no host-key pinning), and a relative key is 'no such identity'."""
+    monkeypatch.chdir(tmp_path)
+    connection = Connection(Path("garut.known_hosts"), Path("walk_key"))
+    values = connection.inventory(["app1"])["all"]["hosts"]["app1"]
+    assert f"UserKnownHostsFile={tmp_path / 'garut.known_hosts'}" in values["ansible_ssh_common_args"]
+    assert values["ansible_ssh_private_key_file"] == str(tmp_path / "walk_key")
