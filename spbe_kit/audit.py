@@ -351,10 +351,14 @@ def _check_ports(
     for index, port in enumerate(service.get("ports", []) or []):
         if isinstance(port, dict):
             bind, target = str(port.get("host_ip", "0.0.0.0")), port.get("target")
+            published = port.get("published", target)
         else:  # short syntax: [ip:]published:target
             parts = str(port).split(":")
             bind, target = (parts[0] if len(parts) == 3 else "0.0.0.0"), parts[-1]
-        evidence = ev("ports", index, detail=f"{name} publishes {target} on {bind}")
+            published = parts[-2] if len(parts) >= 2 else target
+        # The host's port is what the network sees (the proxy publishes 80 to its own 8080).
+        detail = f"{name} publishes {published} on {bind} (container port {target})"
+        evidence = ev("ports", index, detail=detail)
         if component == "postgres":
             needed = database_published(ctx.profile) and bind == declared and declared != "0.0.0.0"
             (out.ok if needed else out.fail)("NET-02", evidence)

@@ -400,6 +400,7 @@ def _roll_back(
                     "previous": upgrading[app],
                     "backup": backup,
                     "logs": logs,
+                    "run": str(run_dir),
                 },
             )
             for app, host, logs in failed
@@ -537,7 +538,12 @@ def _raise_failure(result: RunResult) -> None:
     if gate:
         raise HealthGateFailed(
             [
-                Diagnostic("health-gate", Location(host), (), {"app": app, "host": host, "logs": logs})
+                Diagnostic(
+                    "health-gate",
+                    Location(host),
+                    (),
+                    {"app": app, "host": host, "logs": logs, "run": str(result.run_dir)},
+                )
                 for app, host, logs in gate
             ]
         )
@@ -579,7 +585,13 @@ def _raise_failure(result: RunResult) -> None:
                 "task-failed",
                 Location(task.host),
                 (),
-                {"host": task.host, "play": task.play, "task": task.task, "problem": str(message)[-600:]},
+                {
+                    "host": task.host,
+                    "play": task.play,
+                    "task": task.task,
+                    "problem": str(message)[-600:],
+                    "run": str(result.run_dir),
+                },
             )
         )
     raise OperationFailed(
@@ -594,6 +606,7 @@ def _raise_failure(result: RunResult) -> None:
                     "play": "-",
                     "task": "-",
                     "problem": result.error_text() or f"ansible-runner status {result.status}",
+                    "run": str(result.run_dir),
                 },
             )
         ]

@@ -451,8 +451,8 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "health-gate": (
         "{app} on {host} did not become healthy; last log lines:\n      {logs}",
         "{app} di {host} tidak sehat; baris log terakhir:\n      {logs}",
-        "fix the cause above and deploy again; the other apps were left as they were",
-        "perbaiki penyebab di atas lalu deploy lagi; aplikasi lain dibiarkan apa adanya",
+        "fix the cause above and deploy again; the other apps were left as they were (full log: {run})",
+        "perbaiki penyebab di atas lalu deploy lagi; aplikasi lain dibiarkan apa adanya (log lengkap: {run})",
     ),
     "smoke-failed": (
         "{app} does not answer over HTTPS at {url}: {detail}",
@@ -475,8 +475,8 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "task-failed": (
         "{play}: '{task}' failed on {host}: {problem}",
         "{play}: '{task}' gagal di {host}: {problem}",
-        "the full log is in the run folder under build/<region>/runs/",
-        "log lengkap ada di folder run di build/<daerah>/runs/",
+        "the full log: {run}",
+        "log lengkap: {run}",
     ),
     "confirm-required": ("{action} needs --yes", "{action} memerlukan --yes", "{hint}", "{hint_id}"),
     "unsafe-character": (
@@ -524,8 +524,8 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "upgrade-rolled-back": (
         "{app} {version} did not become healthy on {host}; rolled back to {previous} and restored its data from backup {backup}. Last log lines:\n      {logs}",
         "{app} {version} tidak sehat di {host}; dikembalikan ke {previous} dan datanya dipulihkan dari cadangan {backup}. Baris log terakhir:\n      {logs}",
-        "the previous release serves again; fix the new release before retrying",
-        "rilis sebelumnya kembali melayani; perbaiki rilis baru sebelum mencoba lagi",
+        "the previous release serves again; fix the new release before retrying (full log: {run})",
+        "rilis sebelumnya kembali melayani; perbaiki rilis baru sebelum mencoba lagi (log lengkap: {run})",
     ),
     "rollback-nothing": (
         "nothing to roll back: {detail}",

@@ -327,6 +327,9 @@ def test_unhealthy_release_exits_4_naming_app_host_and_logs(region, tmp_path: Pa
         assert "e-simpati 1.0.1-broken did not become healthy on local; rolled back to 1.0.0" in result.stderr
         assert "[upgrade-rolled-back]" in result.stderr
         assert "/healthz" in result.stderr
+        # A failure names its run folder, as a success does.
+        run = result.stderr.split("full log: ", 1)[1].split(")", 1)[0]
+        assert Path(run).is_dir() and "/runs/" in run, result.stderr[-1500:]
     finally:
         profile.write_text(original)
     healed = spbe_kit("deploy", str(profile), cwd=profile.parent)

@@ -185,3 +185,26 @@ def test_database_traffic_without_tls(clean, tmp_path: Path) -> None:
     assert any("accepts TCP logins without TLS" in e["detail"] for e in found)
     controls = next(r["controls"] for r in report["results"] if r["id"] == "NET-03")
     assert {c["id"] for c in controls} == {"bssn-crypto", "uu-pdp-35"}
+
+
+def test_port_evidence_names_the_published_port(tmp_path: Path) -> None:
+    """Karawang's proxy publishes 80 and 443 (to nginx's unprivileged 8080 and 8443 inside)."""
+    out = tmp_path / "a.json"
+    spbe_kit(
+        "audit",
+        str(ROOT / "examples" / "profiles" / "karawang.yaml"),
+        "--tree",
+        str(tmp_path / "t"),
+        "-o",
+        str(out),
+    )
+    details = [
+        e["detail"]
+        for r in json.loads(out.read_text())["results"]
+        if r["id"] == "NET-01"
+        for e in r["evidence"]
+    ]
+    assert any(d.startswith("proxy publishes 80 on ") and "(container port 8080)" in d for d in details), (
+        details
+    )
+    assert any(d.startswith("proxy publishes 443 on ") for d in details), details
