@@ -91,12 +91,16 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
         app_server, psql.format(env="", sql="SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
     )
     assert over_tls.stdout.decode().strip() == "t"
-    sessions = servers.ssh(
-        db_server,
-        "docker exec spbe-karawang-postgres-postgres-1 psql -h /run/postgresql -U postgres -At -c "
-        "\"SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) "
-        "WHERE a.client_addr IS NOT NULL\"",
-    ).stdout.decode().split()
+    sessions = (
+        servers.ssh(
+            db_server,
+            "docker exec spbe-karawang-postgres-postgres-1 psql -h /run/postgresql -U postgres -At -c "
+            '"SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) '
+            'WHERE a.client_addr IS NOT NULL"',
+        )
+        .stdout.decode()
+        .split()
+    )
     assert all(line.endswith("|t") for line in sessions), sessions
     connected = {line.rsplit("-", 1)[0] for line in sessions if line.split("|")[0][-1:].isdigit()}
     assert connected == {"e-simpati", "layanan-publik", "simpeg"}, sessions
@@ -127,7 +131,9 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     refused = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
     assert refused.returncode == 1
     assert "[host-key-changed]" in refused.stderr, refused.stderr[-2000:]
-    subprocess.run(["ssh-keygen", "-R", app_server.address, "-f", str(known)], check=True, capture_output=True)
+    subprocess.run(
+        ["ssh-keygen", "-R", app_server.address, "-f", str(known)], check=True, capture_output=True
+    )
 
     # destroy --delete-data leaves no volume of the region on any host (the uploads included).
     known.unlink()
