@@ -662,8 +662,8 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     "init-not-kabkota": (
         "'{code}' is not a kabupaten/kota in the dataset",
         "'{code}' bukan kabupaten/kota dalam data",
-        "e.g. spbe-kit init 32.15",
-        "mis. spbe-kit init 32.15",
+        "{hint}",
+        "{hint_id}",
     ),
     "interrupted": (
         "interrupted; nothing was left half-written",

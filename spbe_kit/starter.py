@@ -6,13 +6,15 @@ Fields the admin must fill carry the marker ``ISI`` and fail validation until fi
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from spbe_kit import wilayah
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.resources import schemas_dir
 
 TEMPLATE = """\
-# yaml-language-server: $schema=https://spbe-kit.invalid/schemas/profile.schema.json
+# yaml-language-server: $schema={schema}
 # Profil spbe-kit untuk {name} ({code}).  /  spbe-kit profile for {name} ({code}).
 # Isi setiap kolom bertanda ISI, lalu jalankan: spbe-kit validate {file}
 # Fill in every field marked ISI, then run:    spbe-kit validate {file}
@@ -26,7 +28,7 @@ region:
 grant:
   donor: "32.11"                 # Kabupaten Sumedang
   agreement: ISI                 # ISI: nomor NPHD/PKS hibah aplikasi
-  date: 2026-01-01               # ISI: tanggal perjanjian
+  date: ISI                      # ISI: tanggal perjanjian, YYYY-MM-DD
 
 contacts:
   admin:
@@ -78,26 +80,52 @@ backup:
 """
 
 
-def starter_text(code: str, file: str) -> str:
+def starter_text(code: str, file: str, schema: str = "") -> str:
     region = wilayah.dataset().get(code)
     if region is None or region.level != "kabupaten_kota":
-        raise InvalidInput([Diagnostic("init-not-kabkota", Location(code), (), {"code": code})])
+        raise InvalidInput([_not_kabkota(code)])
     short = region.name.replace("Kabupaten ", "Kab. ")
-    guess = region.slug.replace("-", "") + ("kota" if region.is_kota else "kab") + ".go.id"
     return TEMPLATE.format(
         name=region.name,
         code=code,
         file=file,
-        guess=guess,
+        guess=domain_guess(region),
         short=short,
         timezone=wilayah.timezone_of(code),
+        schema=schema or (schemas_dir() / "profile.schema.json").as_posix(),
     )
+
+
+def domain_guess(region: wilayah.Region) -> str:
+    """PermenKominfo 5/2015 names: karawangkab.go.id, ambonkota.go.id (not kotaambonkota)."""
+    base = re.sub(r"^kota-", "", region.slug).replace("-", "")
+    return base + ("kota" if region.is_kota else "kab") + ".go.id"
+
+
+def _not_kabkota(code: str) -> Diagnostic:
+    """A BPS code (3205) is a different scheme from Kemendagri's (32.05): say so."""
+    bps = re.fullmatch(r"[0-9]{4}", code)
+    hint_en = (
+        f"'{code}' looks like a BPS code; Kemendagri codes are written NN.NN "
+        f"(e.g. {code[:2]}.{code[2:]}; the two schemes differ, check the region's name)"
+        if bps
+        else "e.g. spbe-kit init 32.15"
+    )
+    hint_id = (
+        f"'{code}' tampaknya kode BPS; kode Kemendagri ditulis NN.NN "
+        f"(mis. {code[:2]}.{code[2:]}; kedua skema berbeda, periksa nama daerahnya)"
+        if bps
+        else "mis. spbe-kit init 32.15"
+    )
+    return Diagnostic("init-not-kabkota", Location(code), (), {"code": code, "hint": hint_en, "hint_id": hint_id})
 
 
 def write_starter(code: str, output: Path | None) -> Path:
     region = wilayah.dataset().get(code)
     target = output or Path(f"{region.slug if region else code}.yaml")
-    text = starter_text(code, str(target))
+    # A path an editor can open, relative to the profile (the kit's own copy of the schema).
+    schema = os.path.relpath(schemas_dir() / "profile.schema.json", target.resolve().parent)
+    text = starter_text(code, str(target), Path(schema).as_posix())
     if target.exists():
         raise InvalidInput([Diagnostic("init-exists", Location(str(target)), (), {"path": str(target)})])
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

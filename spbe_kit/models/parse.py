@@ -68,6 +68,8 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, path: KeyPath
         key = str(error["loc"][-1])
         # Named by its full key path, located at the parent that lacks it.
         return doc.diagnostic(f"{prefix}-missing-key", path or (key,), key=key)
+    if isinstance(error.get("input"), str) and error["input"].strip() == "ISI":
+        return doc.diagnostic("placeholder-unfilled", path)  # a field init left to fill in
     if kind == "literal_error" and path == ("schema",):
         return doc.diagnostic(f"{prefix}-schema", path, found=error.get("input"))
     problem_id = _PROBLEM_ID.get(kind, error["msg"])

@@ -89,3 +89,20 @@ def test_relative_key_and_known_hosts_become_absolute(tmp_path: Path, monkeypatc
     values = connection.inventory(["app1"])["all"]["hosts"]["app1"]
     assert f"UserKnownHostsFile={tmp_path / 'garut.known_hosts'}" in values["ansible_ssh_common_args"]
     assert values["ansible_ssh_private_key_file"] == str(tmp_path / "walk_key")
+
+
+def test_init_for_a_region_with_no_example(tmp_path: Path) -> None:
+    done = spbe("init", "81.71", "-o", "ambon.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "ambon.yaml").read_text()
+    schema = text.splitlines()[0].split("$schema=", 1)[1]
+    assert (tmp_path / schema).resolve().is_file(), schema  # a path an editor can open
+    assert "mis. ambonkota.go.id" in text  # not kotaambonkota.go.id
+    checked = spbe("--lang", "en", "validate", "ambon.yaml", cwd=tmp_path)
+    assert "grant.date: this field still says ISI (fill in) [placeholder-unfilled]" in checked.stderr
+
+
+def test_init_with_a_bps_code_says_so(tmp_path: Path) -> None:
+    done = spbe("--lang", "en", "init", "3205", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "'3205' looks like a BPS code; Kemendagri codes are written NN.NN (e.g. 32.05" in done.stderr

@@ -40,10 +40,11 @@ def test_init_writes_a_profile_that_validates_once_filled(cli, tmp_path: Path) -
     assert "timezone: Asia/Makassar" in text
     unfilled = cli("validate", "konsel.yaml", cwd=tmp_path)
     assert unfilled.exit_code == 2
-    assert unfilled.stderr.count("[placeholder-unfilled]") == 11
+    assert unfilled.stderr.count("[placeholder-unfilled]") == 12  # the agreement date too
     filled = (
         text.replace("domain: ISI", "domain: konaweselatankab.go.id")
         .replace("agreement: ISI", "agreement: 029/PKS/2023")
+        .replace("date: ISI", "date: 2023-05-02")
         .replace("name: ISI", "name: Petugas")
         .replace("email: ISI", "email: petugas@konaweselatankab.go.id")
         .replace("provider: ISI", "provider: Diskominfo")
