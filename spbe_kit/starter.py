@@ -117,7 +117,9 @@ def _not_kabkota(code: str) -> Diagnostic:
         if bps
         else "mis. spbe-kit init 32.15"
     )
-    return Diagnostic("init-not-kabkota", Location(code), (), {"code": code, "hint": hint_en, "hint_id": hint_id})
+    return Diagnostic(
+        "init-not-kabkota", Location(code), (), {"code": code, "hint": hint_en, "hint_id": hint_id}
+    )
 
 
 def write_starter(code: str, output: Path | None) -> Path:

@@ -92,7 +92,10 @@ def _salvage(doc: Document, problems: list[Diagnostic]) -> Profile | None:
 
     data = copy.deepcopy(doc.data)
     for diag in problems:
-        if diag.code in ("profile-unknown-key", "profile-invalid-value") and diag.key_path:
+        if (
+            diag.code in ("profile-unknown-key", "profile-invalid-value", "placeholder-unfilled")
+            and diag.key_path
+        ):
             _delete(data, diag.key_path)
     for _ in range(8):
         try:
