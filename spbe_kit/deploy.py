@@ -194,6 +194,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             on_event=ui.event,
             run_id=run_id,
         )
+        _drop_image_archives(Path(extravars["spbe_run"]["image_cache"]))
         if not result.ok:
             try:
                 gate = _health_gate(result)
@@ -355,6 +356,13 @@ def _version_changes(ctx: Context, probes: dict[str, dict[str, Any]]) -> dict[st
             if container["labels"].get("org.spbe-kit.app") == app.id and running and running != app.version:
                 changes[app.id] = running
     return changes
+
+
+def _drop_image_archives(cache: Path) -> None:
+    """The archives a run sent are loaded on the hosts by now; keeping them filled the
+    controller's disk (1.2 GB for one region). The next run saves what it needs again."""
+    for archive in cache.glob("*.tar") if cache.is_dir() else []:
+        archive.unlink(missing_ok=True)
 
 
 def _latest_release(probes: dict[str, dict[str, Any]], host: str) -> dict[str, Any] | None:

@@ -6,12 +6,15 @@ removed by ``TestServers.stop()`` (also on interpreter exit and SIGTERM); ``swee
 what an interrupted earlier run left behind.
 
 Manual use:  python -m spbe_kit.testservers up 2   /   python -m spbe_kit.testservers down
+``down`` removes the servers that ``up`` started for the caller (recorded under
+$XDG_STATE_HOME/spbe-kit/testservers), never another run's; ``down --all`` removes every one.
 """
 
 from __future__ import annotations
 
 import atexit
 import json
+import os
 import secrets
 import signal
 import subprocess
@@ -185,9 +188,29 @@ def sweep(session: str | None = None) -> int:
     return removed
 
 
+def state_dir() -> Path:
+    """Where ``up`` records the sessions it started, so ``down`` removes only those."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "spbe-kit" / "testservers"
+
+
+def down(all_sessions: bool = False) -> int:
+    if all_sessions:
+        removed = sweep()
+        for record in state_dir().glob("*") if state_dir().is_dir() else []:
+            record.unlink()
+        return removed
+    removed = 0
+    for record in sorted(state_dir().glob("*")) if state_dir().is_dir() else []:
+        removed += sweep(record.name)
+        record.unlink()
+    return removed
+
+
 def _main(argv: list[str]) -> int:
     if argv[:1] == ["down"]:
-        print(f"removed {sweep()} test server(s)")
+        every = argv[1:] == ["--all"]
+        print(f"removed {down(every)} test server(s)" + ("" if every else " started by `up` here"))
         return 0
     if argv[:1] != ["up"]:
         print(__doc__)
@@ -195,6 +218,8 @@ def _main(argv: list[str]) -> int:
     servers = TestServers()
     started = servers.start(int(argv[1]) if len(argv) > 1 else 1)
     atexit.unregister(servers.stop)
+    state_dir().mkdir(parents=True, exist_ok=True)
+    (state_dir() / servers.session).write_text(str(servers.workdir) + "\n")
     inventory = servers.workdir / "inventory.json"
     inventory.write_text(json.dumps(servers.inventory(), indent=2))
     for server in started:

@@ -40,3 +40,26 @@ def test_two_servers_run_a_loaded_image(test_servers) -> None:
     assert client.containers.list(all=True, filters=selector) == []
     assert client.volumes.list(filters=selector) == []
     assert client.networks.list(filters=selector) == []
+
+
+def test_down_removes_only_the_servers_up_started_for_the_caller(test_servers, tmp_path) -> None:
+    """`down` used to remove every test server on the machine, a parallel run's included."""
+    import os
+    import subprocess
+    import sys
+
+    other = test_servers(1)  # another run's server, which `down` must leave alone
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    up = subprocess.run(
+        [sys.executable, "-m", "spbe_kit.testservers", "up", "1"], env=env, capture_output=True, text=True
+    )
+    assert up.returncode == 0, up.stderr
+    mine = next((tmp_path / "spbe-kit" / "testservers").iterdir()).name
+    client = docker_client()
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}={mine}"})
+    down = subprocess.run(
+        [sys.executable, "-m", "spbe_kit.testservers", "down"], env=env, capture_output=True, text=True
+    )
+    assert down.returncode == 0 and "removed 1 test server(s)" in down.stdout, down.stdout + down.stderr
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}={mine}"}) == []
+    assert client.containers.list(all=True, filters={"label": f"{LABEL}={other.session}"})

@@ -47,6 +47,8 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-3000:]
     assert "transfer missing images" not in first.stderr
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+    # The image archives that travelled are not kept on the controller.
+    assert not list((tmp_path / "build" / "karawang" / "state").rglob("*.tar"))
 
     known = profile.with_name("karawang.known_hosts")
     for server in (app_server, db_server):
