@@ -204,11 +204,17 @@ def deploy(
         report = run_deploy(profile, _state["catalog"], options, ui)
         changed = len(report.changed)
         if check:
-            _out(f"check mode: {changed} task(s) would change; nothing was changed")
-            for task in report.changed:
-                _out(f"    {task.host}: {task.play}: {task.task}")
+            files = len(report.files)
+            _out(
+                f"check mode: {files} file(s) and {changed} task(s) would change"
+                f"{', and these versions' if report.version_changes else ''}; nothing was changed"
+            )
+            for app, (old, new, kind) in sorted(report.version_changes.items()):
+                _out(f"    {app}: {old} -> {new} ({kind})")
             for change in report.files:
                 _out(f"    {change.host}: {change.path} would be {change.change}")
+            for task in report.changed:
+                _out(f"    {task.host}: {task.play}: {task.task}")
             return 0
         from rich.table import Table
 
@@ -729,12 +735,13 @@ def rollback_command(
         plan = lifecycle.rollback(
             profile, _state["catalog"], Options(private_key=private_key), ConsoleUI(), to, apps, yes
         )
-        for app, (_, then) in sorted(plan.apps.items()):
+        for app, (now, then) in sorted(plan.apps.items()):
             _out(
-                f"rolled back {app} to {then} (release {plan.target})"
+                f"{app}: {now} -> {then} (as in release {plan.target})"
                 + (f", database restored from backup {plan.data_from[app]}" if app in plan.data_from else "")
             )
-        _out("the profile still names the newer versions: set them to keep this rollback at the next deploy")
+        _out("recorded as a new release; `spbe-kit verify` compares the hosts with it")
+        _out("the profile still names the versions deployed before: set them to keep this at the next deploy")
         return 0
 
     _run(body)

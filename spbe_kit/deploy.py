@@ -117,6 +117,8 @@ class Report:
     versions: dict[str, str] = field(default_factory=dict)
     hosts: dict[str, str] = field(default_factory=dict)
     pre_upgrade_backup: str = ""
+    # app -> (running version, profile's version, "upgrade" or "downgrade")
+    version_changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     release: int | None = None
 
 
@@ -173,6 +175,15 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         }
         (state / "images").mkdir(parents=True, exist_ok=True)
         upgrading = _version_changes(ctx, probes)
+        report.version_changes = {
+            a: (old, ctx.apps[a].version, _direction(ctx, a, old)) for a, old in upgrading.items()
+        }
+        for app, (old, new, kind) in sorted(report.version_changes.items()):
+            if kind == "downgrade":
+                ui.note(
+                    f"{app}: {old} -> {new} is a downgrade; its data may be at a newer schema "
+                    "(`spbe-kit rollback` restores the matching data)"
+                )
         pre_backup = ""
         if upgrading and not options.check:
             from spbe_kit.lifecycle import take_backup
@@ -194,7 +205,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             on_event=ui.event,
             run_id=run_id,
         )
-        _drop_image_archives(Path(extravars["spbe_run"]["image_cache"]))
+        _drop_image_archives(state / "images")
         if not result.ok:
             try:
                 gate = _health_gate(result)
@@ -356,6 +367,16 @@ def _version_changes(ctx: Context, probes: dict[str, dict[str, Any]]) -> dict[st
             if container["labels"].get("org.spbe-kit.app") == app.id and running and running != app.version:
                 changes[app.id] = running
     return changes
+
+
+def _direction(ctx: Context, app: str, running: str) -> str:
+    """Whether going from ``running`` to the profile's version is an upgrade or a downgrade."""
+    versions = ctx.apps[app].spec.versions
+    now, then = versions.get(running), versions[ctx.apps[app].version]
+    if now is None:
+        return "upgrade"
+    older = (then.released, then.schema_generation) < (now.released, now.schema_generation)
+    return "downgrade" if older else "upgrade"
 
 
 def _drop_image_archives(cache: Path) -> None:

@@ -60,6 +60,7 @@ class Release(_Shape):
     when: Moment
     backup_before: BackupId | None = None
     files: dict[Name, dict[RelPath, Sha256]] = {}
+    rollback_of: int | None = Field(default=None, ge=1)
 
 
 class BackupFile(_Shape):

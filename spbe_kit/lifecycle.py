@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import getpass
+import hashlib
 import json
 import socket
 from dataclasses import dataclass
@@ -334,7 +335,9 @@ def rollback(
     plan = plan_rollback(session.ctx, history, to, apps, known)
     for line in plan.describe():
         ui.note(line)
-    if plan.data_from and not confirmed:
+    current = max(r["number"] for items in history.values() for r in items)
+    if (plan.data_from or plan.target > current) and not confirmed:
+        forward = plan.target > current
         raise InvalidInput(
             [
                 Diagnostic(
@@ -342,14 +345,27 @@ def rollback(
                     Location(str(profile)),
                     (),
                     {
-                        "action": "a rollback that restores data",
-                        "hint": "read what would be lost above, then add --yes",
-                        "hint_id": "baca data yang akan hilang di atas, lalu tambahkan --yes",
+                        "action": "a rollback to a newer release"
+                        if forward
+                        else "a rollback that restores data",
+                        "hint": (
+                            "it moves the apps forward and migrates their data; add --yes"
+                            if forward
+                            else "read what would be lost above, then add --yes"
+                        ),
+                        "hint_id": (
+                            "aplikasi maju ke rilis lebih baru dan datanya dimigrasi; tambahkan --yes"
+                            if forward
+                            else "baca data yang akan hilang di atas, lalu tambahkan --yes"
+                        ),
                     },
                 )
             ]
         )
     ctx = session.ctx
+    running = {app: now for app, (now, _) in plan.apps.items()}
+    # Whatever happens next, the data as it is now can come back.
+    before = take_backup(session, sorted(plan.apps), "pre-rollback", ui, running=running)
     per_host: dict[str, dict[str, Any]] = {}
     for app, ident in sorted(plan.data_from.items()):
         entry = per_host.setdefault(ctx.postgres.host, {"id": ident, "databases": []})
@@ -361,4 +377,57 @@ def rollback(
         "volumes": {},
     }
     run_rollback(session, new_run_dir(session.tree, "rollback"), spbe_run, ui)
+    record_rollback(session, history, plan, before, ui)
     return plan
+
+
+def record_rollback(
+    session: Session, history: dict[str, list[dict[str, Any]]], plan: RollbackPlan, backup: str, ui: UI
+) -> int:
+    """A rollback is a release too: the next number, with the versions, images and files that
+    now run (the moved apps' from the target release, the rest as they were)."""
+    ctx = session.ctx
+    numbers = {host: max((r["number"] for r in items), default=0) + 1 for host, items in history.items()}
+    latest = {host: items[-1] for host, items in history.items() if items}
+    target = {
+        host: next((r for r in items if r["number"] == plan.target), {}) for host, items in history.items()
+    }
+    anyhost = sorted(latest)[0]
+    moved = set(plan.apps)
+    old_refs = {
+        image_ref(ctx.catalog.apps[a].versions[now])
+        for a, (now, _) in plan.apps.items()
+        if now in ctx.catalog.apps[a].versions
+    }
+    new_refs = {image_ref(ctx.catalog.apps[a].versions[then]) for a, (_, then) in plan.apps.items()}
+    image_ids = {k: v for k, v in latest[anyhost]["image_ids"].items() if k not in old_refs}
+    image_ids |= {k: v for k, v in target[anyhost].get("image_ids", {}).items() if k in new_refs}
+    files: dict[str, dict[str, str]] = {}
+    for host in session.hosts:
+        now_files = latest.get(host, {}).get("files", {}).get(host, {})
+        then_files = target.get(host, {}).get("files", {}).get(host, {})
+        kept = {p: h for p, h in now_files.items() if p.split("/")[0] not in moved}
+        files[host] = kept | {p: h for p, h in then_files.items() if p.split("/")[0] in moved}
+    versions = {**latest[anyhost]["versions"], **{a: then for a, (_, then) in plan.apps.items()}}
+    record = {
+        "manifest_sha256": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
+        "versions": versions,
+        "image_ids": image_ids,
+        "who": f"{getpass.getuser()}@{socket.gethostname()}",
+        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "backup_before": backup,
+        "files": files,
+        "rollback_of": plan.target,
+    }
+    result = run_playbook(
+        "release.yml",
+        session.tree,
+        new_run_dir(session.tree, "release"),
+        session.connection,
+        session.hosts,
+        {"spbe_run": {"number": numbers, "record": record, "keep": KEEP_RELEASES, "installed": True}},
+        on_event=ui.event,
+    )
+    if not result.ok:
+        _raise_failure(result)
+    return max(numbers.values())

@@ -192,7 +192,7 @@ def test_rollback_to_the_first_release_restores_schema_and_data(region: Path) ->
         cwd=region.parent,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "rolled back simpeg to 1.0.0 (release 1), database restored from backup" in done.stdout
+    assert "simpeg: 1.1.0 -> 1.0.0 (as in release 1), database restored from backup" in done.stdout
     assert api(region, "simpeg", "/healthz") == {
         "status": "ok",
         "app": "simpeg",
@@ -201,3 +201,25 @@ def test_rollback_to_the_first_release_restores_schema_and_data(region: Path) ->
     }
     assert {r["nip"] for r in records(region, "simpeg")} >= {"198503152010012003"}
     assert api(region, "e-simpati", "/healthz")["version"] == "1.1.0"
+
+    # The rollback is a release of its own: verify finds no drift against it.
+    after = json.loads(spbe_kit("releases", str(region), "--json", cwd=region.parent).stdout)["local"]
+    assert after[-1]["number"] == history[-1]["number"] + 1
+    assert after[-1]["rollback_of"] == history[0]["number"]
+    assert after[-1]["versions"] == {"e-simpati": "1.1.0", "layanan-publik": "1.1.0", "simpeg": "1.0.0"}
+    assert after[-1]["backup_before"].endswith("-pre-rollback")
+    clean = spbe_kit("verify", str(region), cwd=region.parent)
+    assert clean.returncode == 0, clean.stdout[-2000:] + clean.stderr[-2000:]
+
+    # Forward again to the newer release: refused without --yes, and nothing changes.
+    newer = str(history[-1]["number"])
+    refused = spbe_kit("rollback", str(region), "--to", newer, "--app", "simpeg", cwd=region.parent)
+    assert refused.returncode == 2, refused.stdout[-2000:] + refused.stderr[-2000:]
+    assert "a rollback to a newer release" in refused.stderr
+    assert api(region, "simpeg", "/healthz")["version"] == "1.0.0"
+    forward = spbe_kit("rollback", str(region), "--to", newer, "--app", "simpeg", "--yes", cwd=region.parent)
+    assert forward.returncode == 0, forward.stdout[-2000:] + forward.stderr[-2000:]
+    assert f"simpeg: 1.0.0 -> 1.1.0 (as in release {newer})" in forward.stdout
+    assert api(region, "simpeg", "/healthz")["version"] == "1.1.0"
+    assert {r["nip"] for r in records(region, "simpeg")} >= {"198503152010012003"}
+    assert spbe_kit("verify", str(region), cwd=region.parent).returncode == 0
