@@ -616,8 +616,9 @@ def backups(
             age = now - datetime.datetime.fromisoformat(b.created)
             files = "\n".join(f"{name} {info['sha256'][:12]}" for name, info in sorted(b.files.items()))
             apps = ", ".join(f"{a} {v}" for a, v in sorted(b.versions.items()))
+            reason = b.reason + (f"\nPARTIAL: lacks {', '.join(b.missing)}" if b.missing else "")
             table.add_row(
-                b.id, b.reason, f"{age.total_seconds() / 3600:.1f} h", f"{b.size / 1e6:.1f} MB", apps, files
+                b.id, reason, f"{age.total_seconds() / 3600:.1f} h", f"{b.size / 1e6:.1f} MB", apps, files
             )
         ui.console.print(table)
         for drill in drills[-3:]:

@@ -9,12 +9,13 @@ back from that backup before the deploy exits 4.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import getpass
 import hashlib
 import json
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,8 @@ class BackupInfo:
     created: str
     versions: dict[str, str]
     files: dict[str, dict[str, Any]]
+    # host:file names the backup should hold but does not (a backup cut short on one host).
+    missing: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -148,7 +151,16 @@ def list_backups(session: Session, ui: UI) -> Listing:
         drills.extend({**entry, "host": host} for entry in data.get("verified", []))
         if "scheduler" in data:
             schedulers[host] = data["scheduler"]
-    return Listing(sorted(merged.values(), key=lambda b: b.id), drills, schedulers)
+    complete = [dataclasses.replace(b, missing=expected_files(session.ctx, b)) for b in merged.values()]
+    return Listing(sorted(complete, key=lambda b: b.id), drills, schedulers)
+
+
+def expected_files(ctx: Context, backup: BackupInfo) -> list[str]:
+    """What a whole backup of its apps holds, per host, that this one lacks."""
+    wanted = [f"{ctx.postgres.host}:{app}.dump" for app in sorted(backup.versions) if app in ctx.apps]
+    for host, volumes in _volumes(ctx, [a for a in sorted(backup.versions) if a in ctx.apps]).items():
+        wanted += [f"{host}:{v['app']}.{v['volume']}.tar" for v in volumes]
+    return [name for name in wanted if name not in backup.files]
 
 
 def backups(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Listing:
@@ -191,7 +203,12 @@ def restore(
                 )
             ]
         )
-    missing = [a for a in chosen if not any(f.endswith(f":{a}.dump") for f in record.files)]
+    missing = [
+        a
+        for a in chosen
+        if not any(f.endswith(f":{a}.dump") for f in record.files)
+        or any(m.split(":", 1)[1].startswith(f"{a}.") for m in record.missing)
+    ]
     if missing:
         raise InvalidInput(
             [Diagnostic("backup-lacks-app", Location(ident), (), {"id": ident, "apps": ", ".join(missing)})]

@@ -106,3 +106,28 @@ def test_init_with_a_bps_code_says_so(tmp_path: Path) -> None:
     done = spbe("--lang", "en", "init", "3205", cwd=tmp_path)
     assert done.returncode == 2
     assert "'3205' looks like a BPS code; Kemendagri codes are written NN.NN (e.g. 32.05" in done.stderr
+
+
+def test_a_backup_cut_short_on_one_host_is_partial(tmp_path: Path) -> None:
+    """The failed upgrade left a pre-upgrade backup with the dump but no volume tar; it was
+    listed like a complete one (and a restore would have used it)."""
+    from spbe_kit import pipeline
+    from spbe_kit.lifecycle import BackupInfo, expected_files
+    from spbe_kit.render.context import build_context
+
+    karawang = EXAMPLES / "karawang.yaml"
+    validated = pipeline.validate(karawang)
+    ctx = build_context(validated.profile, validated.catalog)
+    digest = {"sha256": "0" * 64, "size": 1}
+    partial = BackupInfo(
+        "20261129T010203Z-pre-upgrade",
+        "pre-upgrade",
+        "2026-11-29T01:02:03+00:00",
+        {"e-simpati": "1.0.0"},
+        {f"{ctx.postgres.host}:e-simpati.dump": digest},
+    )
+    app_host = ctx.apps["e-simpati"].host
+    assert expected_files(ctx, partial) == [f"{app_host}:e-simpati.uploads.tar"]
+    whole = BackupInfo(*partial.__dict__.values())
+    whole.files[f"{app_host}:e-simpati.uploads.tar"] = digest
+    assert expected_files(ctx, whole) == []
