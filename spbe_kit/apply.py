@@ -8,7 +8,9 @@ about what a phase means; ``spbe_kit.deploy`` does.
 
 from __future__ import annotations
 
+import atexit
 import datetime
+import functools
 import json
 import os
 import shlex
@@ -97,6 +99,16 @@ class Connection:
         return {"all": {"hosts": values}}
 
 
+@functools.cache
+def _ssh_control_dir() -> str:
+    """One SSH control folder per kit command, shared by its playbook runs and removed when it
+    exits. Never shared across commands: a master kept from an earlier command would skip
+    host-key verification, so a changed key could go unnoticed."""
+    folder = tempfile.mkdtemp(prefix="spbe-ssh-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def new_run_dir(tree: Path, action: str) -> Path:
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     run_dir = (tree / "runs" / f"{stamp}-{action}").resolve()
@@ -143,9 +155,7 @@ def run_playbook(
         cmdline += ["--limit", limit]
     tasks: list[TaskResult] = []
     play = {"name": ""}
-    # A fresh SSH control folder per run: a master connection persisted from an earlier run
-    # would skip host-key verification, so a changed key could go unnoticed.
-    control_dir = tempfile.mkdtemp(prefix="spbe-ssh-")
+    control_dir = _ssh_control_dir()
 
     def handle(event: dict[str, Any]) -> bool:
         data = event.get("event_data", {})
@@ -162,31 +172,32 @@ def run_playbook(
             on_event(event)
         return True
 
-    try:
-        runner = ansible_runner.run(
-            private_data_dir=str(run_dir),
-            playbook=str(playbooks_dir() / playbook),
-            inventory=[str(tree / "inventory" / "hosts.yml"), str(runtime)],
-            cmdline=shlex.join(cmdline),
-            envvars={
-                # ansible-playbook and its modules come from the kit's own environment.
-                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-                "ANSIBLE_PIPELINING": "True",
-                "ANSIBLE_HOST_KEY_CHECKING": "True",
-                "ANSIBLE_RETRY_FILES_ENABLED": "False",
-                "ANSIBLE_FORKS": "10",
-                "ANSIBLE_NOCOLOR": "True",
-                "ANSIBLE_DEPRECATION_WARNINGS": "False",
-                "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
-                # Lets a later deploy find this run's Ansible if the kit itself was killed.
-                "SPBE_KIT_RUN": run_id,
-            },
-            quiet=True,
-            event_handler=handle,
-            suppress_env_files=True,
-        )
-    finally:
-        shutil.rmtree(control_dir, ignore_errors=True)
+    runner = ansible_runner.run(
+        private_data_dir=str(run_dir),
+        playbook=str(playbooks_dir() / playbook),
+        inventory=[str(tree / "inventory" / "hosts.yml"), str(runtime)],
+        cmdline=shlex.join(cmdline),
+        envvars={
+            # ansible-playbook and its modules come from the kit's own environment.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "ANSIBLE_PIPELINING": "True",
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_FORKS": "10",
+            "ANSIBLE_NOCOLOR": "True",
+            "ANSIBLE_DEPRECATION_WARNINGS": "False",
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
+            # One master connection per host for the whole command, uncompressed: on a LAN
+            # compression costs more CPU than it saves (541 MB of images: 20.1 s with -C,
+            # 1.8 s without).
+            "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o Compression=no",
+            # Lets a later deploy find this run's Ansible if the kit itself was killed.
+            "SPBE_KIT_RUN": run_id,
+        },
+        quiet=True,
+        event_handler=handle,
+        suppress_env_files=True,
+    )
     redact_tree(run_dir, secrets or [])
     _private(run_dir)
     return RunResult(runner.rc, runner.status, run_dir, tasks)
