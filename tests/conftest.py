@@ -26,9 +26,17 @@ def pytest_configure(config: pytest.Config) -> None:
     # A profile may name host folders only below /opt, /srv, /mnt and the like (validate.py's
     # INSTALL_ROOTS, COPY_ROOTS). The deploy tests keep install_dir and copy_to in pytest's
     # temporary folders, so those live below /srv, as a region's would.
+    # One folder per run, so that two runs (a developer's and CI's) never clear each other's.
     if config.option.basetemp is None and os.geteuid() == 0:
-        Path("/srv/spbe-kit-tests").mkdir(parents=True, exist_ok=True)
-        config.option.basetemp = "/srv/spbe-kit-tests/pytest"
+        import tempfile
+        import time
+
+        base = Path("/srv/spbe-kit-tests")
+        base.mkdir(parents=True, exist_ok=True)
+        for old in base.glob("pytest-*"):
+            if old.stat().st_mtime < time.time() - 24 * 3600:
+                shutil.rmtree(old, ignore_errors=True)
+        config.option.basetemp = tempfile.mkdtemp(prefix="pytest-", dir=base)
 
 
 def require(condition: bool, what: str) -> None:

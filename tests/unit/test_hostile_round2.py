@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, nginx_accepts
 from spbe_kit import hostdata, pipeline
 from spbe_kit.errors import InvalidInput, OperationFailed
 from spbe_kit.render.tree import render_files
@@ -220,6 +220,13 @@ def test_an_ipv6_app_host_renders_a_bracketed_nginx_upstream(tmp_path: Path) -> 
         if "fd00:8::6" in line
     ]
     assert upstreams and all("[fd00:8::6]:" in line for line in upstreams), upstreams
+    # and nginx itself accepts it
+    tree = tmp_path / "tree"
+    for rel, data in files.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_bytes(data)
+    checked = nginx_accepts(tree / "hosts" / "gateway" / "proxy", tmp_path / "nginx")
+    assert checked.returncode == 0, checked.stderr
 
 
 @pytest.mark.parametrize("char", ["\u2028", "\u2029"])
