@@ -251,17 +251,12 @@ def status(
             data = {"healthy": healthy, "components": [{**r.__dict__, "healthy": r.healthy} for r in rows]}
             _emit_json(data)
         else:
-            from rich.table import Table
+            from spbe_kit.ui import status_table
 
-            table = Table("host", "component", "version", "state", "health", "https", "uptime", box=None)
-            table.add_column("url", overflow="fold")
-            for r in rows:
-                mark = "" if r.healthy else "[red]✗[/] "
-                uptime = f"{r.uptime_s // 60} min" if r.uptime_s is not None else "-"
-                table.add_row(
-                    r.host, mark + r.component, r.version, r.state, r.health, r.https or "-", uptime, r.url
-                )
+            table, urls = status_table(rows)
             ui.console.print(table)
+            for line in urls:
+                _out(line)
         return 0 if healthy else int(ExitCode.DIFFERENCES)
 
     _run(body)
@@ -608,18 +603,10 @@ def backups(
             }
             _emit_json(data)
             return 0
-        from rich.table import Table
+        from spbe_kit.ui import backups_table
 
         now = datetime.datetime.now(datetime.UTC)
-        table = Table("backup", "reason", "age", "size", "apps", "files (sha256)", box=None)
-        for b in found:
-            age = now - datetime.datetime.fromisoformat(b.created)
-            files = "\n".join(f"{name} {info['sha256'][:12]}" for name, info in sorted(b.files.items()))
-            apps = ", ".join(f"{a} {v}" for a, v in sorted(b.versions.items()))
-            reason = b.reason + (f"\nPARTIAL: lacks {', '.join(b.missing)}" if b.missing else "")
-            table.add_row(
-                b.id, reason, f"{age.total_seconds() / 3600:.1f} h", f"{b.size / 1e6:.1f} MB", apps, files
-            )
+        table = backups_table(found, now)
         ui.console.print(table)
         for drill in drills[-3:]:
             _out(f"restore drill {drill['when']}: {'pass' if drill['ok'] else 'FAIL'}")
@@ -697,21 +684,9 @@ def releases_command(
         if as_json:
             _emit_json(found)
             return 0
-        from rich.table import Table
+        from spbe_kit.ui import releases_table
 
-        table = Table("host", "release", "when", "who", "versions", "manifest", "backup before", box=None)
-        for host, items in found.items():
-            for r in items:
-                versions = ", ".join(f"{a} {v}" for a, v in sorted(r["versions"].items()))
-                table.add_row(
-                    host,
-                    str(r["number"]),
-                    r["when"],
-                    r["who"],
-                    versions,
-                    r["manifest_sha256"][:12],
-                    r.get("backup_before") or "-",
-                )
+        table = releases_table(found)
         ui.console.print(table)
         return 0
 

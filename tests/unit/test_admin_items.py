@@ -131,3 +131,45 @@ def test_a_backup_cut_short_on_one_host_is_partial(tmp_path: Path) -> None:
     whole = BackupInfo(*partial.__dict__.values())
     whole.files[f"{app_host}:e-simpati.uploads.tar"] = digest
     assert expected_files(ctx, whole) == []
+
+
+def test_tables_read_at_80_columns_and_never_break_what_a_user_types() -> None:
+    import datetime
+
+    from rich.console import Console
+
+    from spbe_kit.deploy import ComponentStatus
+    from spbe_kit.lifecycle import BackupInfo
+    from spbe_kit.ui import backups_table, releases_table, status_table
+
+    def shown(table) -> str:
+        console = Console(width=80, record=True, color_system=None)
+        console.print(table)
+        return console.export_text()
+
+    ident = "20261129T010203Z-pre-upgrade"
+    url = "https://simpati.kabupatenkepulauanselayar.go.id:8443/"
+    rows = [
+        ComponentStatus(
+            "app1", "e-simpati", "1.1.0", "spbe-kit/e-simpati:1.1.0", "running", "healthy", "", 600, url, "ok"
+        )
+    ]
+    table, urls = status_table(rows)
+    assert url in "\n".join(urls) and max(len(line) for line in shown(table).splitlines()) <= 80
+    release = {
+        "number": 12,
+        "when": "2026-11-29T01:02:03+00:00",
+        "who": "admin.diskominfo@controller-kabupaten-kepulauan-selayar",
+        "versions": {"e-simpati": "1.1.0", "layanan-publik": "1.1.0", "simpeg": "1.0.0"},
+        "backup_before": ident,
+        "rollback_of": 3,
+    }
+    text = shown(releases_table({"app1": [release], "db1": [release]}))
+    assert ident in text and "2026-11-29 01:02" in text and "…" not in text
+    backup = BackupInfo(
+        ident, "pre-upgrade", "2026-11-29T01:02:03+00:00", release["versions"], {}, ["app1:x.tar"]
+    )
+    now = datetime.datetime(2026, 11, 29, 3, 0, tzinfo=datetime.UTC)
+    text = shown(backups_table([backup] * 3, now))
+    assert text.count(ident) == 3 and "PARTIAL" in text and "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
