@@ -40,6 +40,18 @@ def _err(text: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(text, markup=False)
 
 
+def _say(key: str, **params: Any) -> str:
+    from spbe_kit.messages import say
+
+    return say(key, _lang(), **params)
+
+
+def _ui(console: Any = None) -> Any:
+    from spbe_kit.ui import ConsoleUI
+
+    return ConsoleUI(console, _lang())
+
+
 def _out(text: str, style: str | None = None) -> None:
     from rich.console import Console
 
@@ -99,8 +111,8 @@ def validate(
 
         checked = validate_many(profiles, _state["catalog"])
         for item in checked:
-            msg = "valid" if _lang() == "en" else "sah"
-            _out(f"{item.profile_path}: {msg} ({item.profile.region.code}, {len(item.profile.apps)} apps)")
+            profile = item.profile
+            _out(_say("valid", path=item.profile_path, code=profile.region.code, apps=len(profile.apps)))
         return 0
 
     _run(body)
@@ -131,11 +143,10 @@ def render(
                     )
                     _err(render_diagnostic(diag, _lang()))
                 return int(ExitCode.DIFFERENCES)
-            _out(f"{target}: up to date")
+            _out(_say("render-up-to-date", path=target))
             return 0
         done = pipeline.render(validated, output)
-        state = "written" if done.changed else "unchanged"
-        _out(f"{done.out}: {done.files} files {state}")
+        _out(_say("render-written" if done.changed else "render-unchanged", path=done.out, files=done.files))
         return 0
 
     _run(body)
@@ -152,7 +163,7 @@ def init(
         from spbe_kit.starter import write_starter
 
         written = write_starter(code, output)
-        _out(f"{written}: written; fill in every field marked ISI, then run `spbe-kit validate {written}`")
+        _out(_say("init-written", path=written))
         return 0
 
     _run(body)
@@ -197,35 +208,32 @@ def deploy(
     def body() -> int:
         from spbe_kit.deploy import Options
         from spbe_kit.deploy import deploy as run_deploy
-        from spbe_kit.ui import ConsoleUI
 
-        ui = ConsoleUI()
+        ui = _ui()
         options = Options(vault_password_file, private_key, check, break_lock, None, registry)
         report = run_deploy(profile, _state["catalog"], options, ui)
         changed = len(report.changed)
         if check:
-            files = len(report.files)
-            _out(
-                f"check mode: {files} file(s) and {changed} task(s) would change"
-                f"{', and these versions' if report.version_changes else ''}; nothing was changed"
-            )
+            _out(_say("check-summary", files=len(report.files), tasks=changed))
             for app, (old, new, kind) in sorted(report.version_changes.items()):
-                _out(f"    {app}: {old} -> {new} ({kind})")
+                _out(_say("check-version", app=app, old=old, new=new, kind=_say(kind)))
             for change in report.files:
-                _out(f"    {change.host}: {change.path} would be {change.change}")
+                _out(_say("check-file", host=change.host, path=change.path, change=_say(change.change)))
             for task in report.changed:
-                _out(f"    {task.host}: {task.play}: {task.task}")
+                _out(_say("check-task", host=task.host, play=task.play, task=task.task))
             return 0
         from rich.table import Table
 
-        table = Table("app", "version", "host", "health", box=None, title="deployed / terpasang")
+        table = Table(box=None, title=_say("deploy-title"))
+        for column in ("col-app", "col-version", "col-host", "col-health"):
+            table.add_column(_say(column))
         for probe in report.probes:
             health = "[green]ok[/]" if probe.ok else f"[red]{probe.detail}[/]"
             table.add_row(probe.app, report.versions[probe.app], report.hosts[probe.app], health)
         ui.console.print(table)
         for probe in report.probes:
-            _out(f"  {probe.app}: {probe.url}")
-        _out(f"{changed} task(s) changed in {report.seconds:.1f} s; run log: {report.run_dir}")
+            _out(_say("app-url", app=probe.app, url=probe.url))
+        _out(_say("deploy-done", tasks=changed, seconds=f"{report.seconds:.1f}", run=report.run_dir))
         return 0
 
     _run(body)
@@ -251,9 +259,7 @@ def status(
             data = {"healthy": healthy, "components": [{**r.__dict__, "healthy": r.healthy} for r in rows]}
             _emit_json(data)
         else:
-            from spbe_kit.ui import status_table
-
-            table, urls = status_table(rows)
+            table, urls = ui.status_table(rows)
             ui.console.print(table)
             for line in urls:
                 _out(line)
@@ -293,13 +299,10 @@ def destroy(
             )
         from spbe_kit.deploy import Options
         from spbe_kit.deploy import destroy as run_destroy
-        from spbe_kit.ui import ConsoleUI
 
-        result = run_destroy(
-            profile, _state["catalog"], Options(private_key=private_key), ConsoleUI(), delete_data
-        )
-        kept = "deleted" if delete_data else "kept (use --delete-data to delete them)"
-        _out(f"removed the region's containers ({len(result.changed())} changes); data volumes {kept}")
+        result = run_destroy(profile, _state["catalog"], Options(private_key=private_key), _ui(), delete_data)
+        kept = _say("volumes-deleted" if delete_data else "volumes-kept")
+        _out(_say("destroyed", changes=len(result.changed()), kept=kept))
         return 0
 
     _run(body)
@@ -309,9 +312,7 @@ def _server_ui(as_json: bool) -> Any:
     """Progress for people; silent when the output is JSON for a program."""
     from rich.console import Console
 
-    from spbe_kit.ui import ConsoleUI
-
-    return ConsoleUI(Console(stderr=True, quiet=True) if as_json else None)
+    return _ui(Console(stderr=True, quiet=True) if as_json else None)
 
 
 def _emit_json(data: Any) -> None:
@@ -354,10 +355,8 @@ def verify(
             from rich.table import Table
 
             for h in hosts:
-                _out(
-                    f"{h.host}: release {h.release if h.release is not None else '-'}, "
-                    f"{len(h.differences) or 'no'} difference(s)"
-                )
+                release = h.release if h.release is not None else "-"
+                _out(_say("verify-host", host=h.host, release=release, count=len(h.differences)))
             if drifted:
                 table = Table("host", "what", "item", "expected", "found", box=None)
                 for d in drifted:
@@ -392,7 +391,7 @@ def handover(
         payload = report.write("handover", data, chosen)
         if output:
             _write_file(output, payload)
-            _out(f"handover record written: {output}")
+            _out(_say("handover-written", path=output))
         else:
             sys.stdout.write(payload.decode())
         return 0
@@ -421,10 +420,8 @@ def evidence(
 
         options = Options(private_key=private_key, vault_password_file=vault_password_file)
         done = pack(profile, _state["catalog"], options, _server_ui(False), output, offline, images_dir)
-        _out(
-            f"evidence pack written: {done.path} ({done.members} files, {done.size / 1e3:.0f} kB, "
-            f"{done.redacted} secret value(s) replaced by fingerprints)"
-        )
+        kb = f"{done.size / 1e3:.0f}"
+        _out(_say("evidence-written", path=done.path, files=done.members, kb=kb, redacted=done.redacted))
         return 0
 
     _run(body)
@@ -542,7 +539,6 @@ def backup_command(
     def body() -> int:
         from spbe_kit import lifecycle
         from spbe_kit.deploy import Options
-        from spbe_kit.ui import ConsoleUI
 
         options = Options(private_key=private_key)
         if target == "verify":
@@ -550,11 +546,12 @@ def backup_command(
 
             if profile is None:
                 raise InvalidInput([Diagnostic("file-not-found", Location("PROFILE"))])
-            drill = lifecycle.verify(profile, _state["catalog"], options, ConsoleUI())
+            drill = lifecycle.verify(profile, _state["catalog"], options, _ui())
             for result in drill["apps"]:
-                mark = "pass" if result["ok"] else "FAIL"
-                _out(f"{mark}  {result['app']}  backup {result.get('backup')}: {result['detail']}")
-            _out(f"restore drill recorded on the database host at {drill['when']}")
+                mark = _say("pass" if result["ok"] else "FAIL")
+                app, backup_id, detail = result["app"], result.get("backup"), result["detail"]
+                _out(_say("drill-app", mark=mark, app=app, backup=backup_id, detail=detail))
+            _out(_say("drill-recorded", when=drill["when"]))
             if not drill["ok"]:
                 from spbe_kit.errors import DifferencesFound
 
@@ -571,8 +568,8 @@ def backup_command(
                     ]
                 )
             return 0
-        ident = lifecycle.backup(Path(target), _state["catalog"], options, ConsoleUI(), apps)
-        _out(f"backup {ident} written (see `spbe-kit backups {target}`)")
+        ident = lifecycle.backup(Path(target), _state["catalog"], options, _ui(), apps)
+        _out(_say("backup-written", id=ident, profile=target))
         return 0
 
     _run(body)
@@ -603,20 +600,25 @@ def backups(
             }
             _emit_json(data)
             return 0
-        from spbe_kit.ui import backups_table
-
         now = datetime.datetime.now(datetime.UTC)
-        table = backups_table(found, now)
+        table = ui.backups_table(found, now)
         ui.console.print(table)
         for drill in drills[-3:]:
-            _out(f"restore drill {drill['when']}: {'pass' if drill['ok'] else 'FAIL'}")
+            _out(_say("drill-line", when=drill["when"], result=_say("pass" if drill["ok"] else "FAIL")))
         for host, status in sorted(listing.schedulers.items()):
             last = status.get("runs", [])[-1:] or [{}]
-            outcome = {True: "ok", False: f"FAILED ({last[0].get('error', '')})"}
-            result = outcome.get(last[0].get("ok"), "none yet")
+            outcome = {True: _say("ok"), False: _say("failed-because", error=last[0].get("error", ""))}
+            result = outcome.get(last[0].get("ok"), _say("none-yet"))
             _out(
-                f"schedule on {host}: '{status['schedule']}' ({status['timezone']}), "
-                f"next {status.get('next', '?')}, last run {last[0].get('due', '-')}: {result}"
+                _say(
+                    "schedule-line",
+                    host=host,
+                    schedule=status["schedule"],
+                    zone=status["timezone"],
+                    next=status.get("next", "?"),
+                    last=last[0].get("due", "-"),
+                    result=result,
+                )
             )
         return 0
 
@@ -655,12 +657,11 @@ def restore(
             )
         from spbe_kit import lifecycle
         from spbe_kit.deploy import Options
-        from spbe_kit.ui import ConsoleUI
 
         done = lifecycle.restore(
-            profile, _state["catalog"], Options(private_key=private_key), ConsoleUI(), backup_id, apps
+            profile, _state["catalog"], Options(private_key=private_key), _ui(), backup_id, apps
         )
-        _out(f"restored {', '.join(done)} from backup {backup_id}")
+        _out(_say("restored", apps=", ".join(done), id=backup_id))
         return 0
 
     _run(body)
@@ -684,9 +685,7 @@ def releases_command(
         if as_json:
             _emit_json(found)
             return 0
-        from spbe_kit.ui import releases_table
-
-        table = releases_table(found)
+        table = ui.releases_table(found)
         ui.console.print(table)
         return 0
 
@@ -706,18 +705,17 @@ def rollback_command(
     def body() -> int:
         from spbe_kit import lifecycle
         from spbe_kit.deploy import Options
-        from spbe_kit.ui import ConsoleUI
 
         plan = lifecycle.rollback(
-            profile, _state["catalog"], Options(private_key=private_key), ConsoleUI(), to, apps, yes
+            profile, _state["catalog"], Options(private_key=private_key), _ui(), to, apps, yes
         )
         for app, (now, then) in sorted(plan.apps.items()):
-            _out(
-                f"{app}: {now} -> {then} (as in release {plan.target})"
-                + (f", database restored from backup {plan.data_from[app]}" if app in plan.data_from else "")
-            )
-        _out("recorded as a new release; `spbe-kit verify` compares the hosts with it")
-        _out("the profile still names the versions deployed before: set them to keep this at the next deploy")
+            line = _say("rollback-app", app=app, now=now, then=then, release=plan.target)
+            if app in plan.data_from:
+                line += _say("rollback-data", id=plan.data_from[app])
+            _out(line)
+        _out(_say("rollback-recorded"))
+        _out(_say("rollback-profile"))
         return 0
 
     _run(body)

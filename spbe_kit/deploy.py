@@ -40,7 +40,10 @@ from spbe_kit.verify import Probe, app_url, smoke
 
 
 class UI(Protocol):
-    def note(self, text: str) -> None: ...
+    """What the core tells the user while it works: a message key of ``messages.TEXTS``
+    and its parameters (the UI says it in the user's language)."""
+
+    def note(self, key: str, **params: Any) -> None: ...
     def preflight(self, checks: list[Check]) -> None: ...
     def event(self, event: dict[str, Any]) -> None: ...
 
@@ -77,7 +80,7 @@ def open_session(profile: Path, catalog: Path | None, options: Options, ui: UI) 
     validated = pipeline.validate(profile, catalog)
     rendered = pipeline.render(validated, options.output)
     if rendered.changed:
-        ui.note(f"rendered {rendered.out} ({rendered.files} files)")
+        ui.note("note-rendered", path=rendered.out, files=rendered.files)
     return connect(validated, rendered.out, options)
 
 
@@ -133,14 +136,11 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
     try:
         if password.created:
             report.password_created = password.path
-            ui.note(
-                f"created vault password file {password.path} (mode 0600); keep it safe: "
-                "without it the region's secrets cannot be read"
-            )
+            ui.note("note-password-created", path=password.path)
         secrets = vault.ensure(ctx, profile, password.path, _provided_tls(session))
         report.generated = secrets.generated
         if secrets.generated:
-            ui.note(f"generated {len(secrets.generated)} secrets into {vault.vault_path(profile)}")
+            ui.note("note-generated", count=len(secrets.generated), path=vault.vault_path(profile))
         if secrets.ca_certificate:
             _write_public(ca_path(profile), secrets.ca_certificate)
         image_ids = _controller_images(ctx, options.registry)
@@ -180,16 +180,13 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         }
         for app, (old, new, kind) in sorted(report.version_changes.items()):
             if kind == "downgrade":
-                ui.note(
-                    f"{app}: {old} -> {new} is a downgrade; its data may be at a newer schema "
-                    "(`spbe-kit rollback` restores the matching data)"
-                )
+                ui.note("note-downgrade", app=app, old=old, new=new)
         pre_backup = ""
         if upgrading and not options.check:
             from spbe_kit.lifecycle import take_backup
 
             changes = ", ".join(f"{a} {old} -> {ctx.apps[a].version}" for a, old in sorted(upgrading.items()))
-            ui.note(f"backing up before the version change ({changes})")
+            ui.note("note-backing-up", changes=changes)
             pre_backup = take_backup(session, sorted(upgrading), "pre-upgrade", ui, running=upgrading)
             report.pre_upgrade_backup = pre_backup
         result = run_playbook(
@@ -408,7 +405,7 @@ def _roll_back(
     releases = {host: _latest_release(probes, host) for host in session.hosts}
     if any(releases[ctx.apps[a].host] is None for a in apps):
         return
-    ui.note(f"health gate failed: rolling back {', '.join(apps)} and restoring data from backup {backup}")
+    ui.note("note-gate-rollback", apps=", ".join(apps), id=backup)
     spbe_run = {
         "apps": apps,
         "release": {h: r["number"] for h, r in releases.items() if r},
@@ -494,8 +491,8 @@ def _lock_decision(locks: dict[str, LockInfo], break_lock: bool, ui: UI, run_id:
     if lock_is_stale(lock):
         _stop_orphans(lock, ui)
     if lock_is_stale(lock) or break_lock:
-        why = "its process is gone" if lock_is_stale(lock) else "--break-lock"
-        ui.note(f"taking over the lock on {host} left by {lock.who} since {lock.since} ({why})")
+        key = "note-takeover-gone" if lock_is_stale(lock) else "note-takeover-forced"
+        ui.note(key, host=host, who=lock.who, since=lock.since)
         return mine, hostdata.lock_hash(lock.raw)
     raise OperationFailed(
         [
@@ -524,7 +521,7 @@ def _stop_orphans(lock: LockInfo, ui: UI) -> None:
     orphans = run_processes(lock.run)
     if not orphans:
         return
-    ui.note(f"stopping the interrupted deploy's Ansible (pid {', '.join(map(str, orphans))})")
+    ui.note("note-stop-orphans", pids=", ".join(map(str, orphans)))
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in orphans:
             try:

@@ -273,17 +273,17 @@ class RollbackPlan:
     data_from: dict[str, str]  # app -> backup id, for apps whose schema would go back
     backup_created: dict[str, str]
 
-    def describe(self) -> list[str]:
+    def describe(self) -> list[tuple[str, dict[str, Any]]]:
+        """What will happen, as message keys and parameters (``messages.TEXTS``)."""
         lines = []
         for app, (now, then) in sorted(self.apps.items()):
-            line = f"{app}: {now} -> {then} (release {self.target})"
+            params: dict[str, Any] = {"app": app, "now": now, "then": then, "release": self.target}
             if app in self.data_from:
                 ident = self.data_from[app]
-                line += (
-                    f"; its database goes back to backup {ident} taken {self.backup_created[ident]}: "
-                    "changes made since then are lost"
-                )
-            lines.append(line)
+                params |= {"id": ident, "created": self.backup_created[ident]}
+                lines.append(("note-rollback-line-data", params))
+            else:
+                lines.append(("note-rollback-line", params))
         return lines
 
 
@@ -350,8 +350,8 @@ def rollback(
     history = {host: data.get("releases", []) for host, data in found.items()}
     known = list_backups(session, ui).backups
     plan = plan_rollback(session.ctx, history, to, apps, known)
-    for line in plan.describe():
-        ui.note(line)
+    for key, params in plan.describe():
+        ui.note(key, **params)
     current = max(r["number"] for items in history.values() for r in items)
     if (plan.data_from or plan.target > current) and not confirmed:
         forward = plan.target > current

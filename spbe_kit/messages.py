@@ -725,3 +725,166 @@ def render_diagnostic(diag: Diagnostic, lang: Lang) -> str:
 
 def summary(count: int, lang: Lang) -> str:
     return _SUMMARY[lang].format(count=count)
+
+
+# What the commands say when things go right (and their progress notes): key -> (en, id).
+# Placeholders must match; tests check both languages have the same ones.
+TEXTS: dict[str, tuple[str, str]] = {
+    "valid": ("{path}: valid ({code}, {apps} apps)", "{path}: sah ({code}, {apps} aplikasi)"),
+    "render-up-to-date": ("{path}: up to date", "{path}: sudah mutakhir"),
+    "render-written": ("{path}: {files} files written", "{path}: {files} berkas ditulis"),
+    "render-unchanged": ("{path}: {files} files unchanged", "{path}: {files} berkas tidak berubah"),
+    "init-written": (
+        "{path}: written; fill in every field marked ISI, then run `spbe-kit validate {path}`",
+        "{path}: ditulis; isi setiap kolom bertanda ISI, lalu jalankan `spbe-kit validate {path}`",
+    ),
+    "check-summary": (
+        "check mode: {files} file(s) and {tasks} task(s) would change; nothing was changed",
+        "mode periksa: {files} berkas dan {tasks} tugas akan berubah; tidak ada yang diubah",
+    ),
+    "check-version": ("    {app}: {old} -> {new} ({kind})", "    {app}: {old} -> {new} ({kind})"),
+    "upgrade": ("upgrade", "pembaruan"),
+    "downgrade": ("downgrade", "penurunan versi"),
+    "check-file": ("    {host}: {path} would be {change}", "    {host}: {path} akan {change}"),
+    "added": ("added", "ditambahkan"),
+    "modified": ("modified", "diubah"),
+    "removed": ("removed", "dihapus"),
+    "check-task": ("    {host}: {play}: {task}", "    {host}: {play}: {task}"),
+    "deploy-title": ("deployed", "terpasang"),
+    "deploy-done": (
+        "{tasks} task(s) changed in {seconds} s; run log: {run}",
+        "{tasks} tugas berubah dalam {seconds} dtk; log run: {run}",
+    ),
+    "app-url": ("  {app}: {url}", "  {app}: {url}"),
+    "destroyed": (
+        "removed the region's containers ({changes} changes); data volumes {kept}",
+        "kontainer daerah dihapus ({changes} perubahan); volume data {kept}",
+    ),
+    "volumes-deleted": ("deleted", "dihapus"),
+    "volumes-kept": (
+        "kept (use --delete-data to delete them)",
+        "disimpan (--delete-data untuk menghapusnya)",
+    ),
+    "verify-host": (
+        "{host}: release {release}, {count} difference(s)",
+        "{host}: rilis {release}, {count} perbedaan",
+    ),
+    "handover-written": ("handover record written: {path}", "berita acara serah terima ditulis: {path}"),
+    "evidence-written": (
+        "evidence pack written: {path} ({files} files, {kb} kB, {redacted} secret value(s) replaced by fingerprints)",
+        "paket bukti ditulis: {path} ({files} berkas, {kb} kB, {redacted} nilai rahasia diganti sidik jari)",
+    ),
+    "drill-app": ("{mark}  {app}  backup {backup}: {detail}", "{mark}  {app}  cadangan {backup}: {detail}"),
+    "pass": ("pass", "lulus"),
+    "FAIL": ("FAIL", "GAGAL"),
+    "drill-recorded": (
+        "restore drill recorded on the database host at {when}",
+        "uji pemulihan dicatat di host basis data pada {when}",
+    ),
+    "backup-written": (
+        "backup {id} written (see `spbe-kit backups {profile}`)",
+        "cadangan {id} ditulis (lihat `spbe-kit backups {profile}`)",
+    ),
+    "drill-line": ("restore drill {when}: {result}", "uji pemulihan {when}: {result}"),
+    "schedule-line": (
+        "schedule on {host}: '{schedule}' ({zone}), next {next}, last run {last}: {result}",
+        "jadwal di {host}: '{schedule}' ({zone}), berikutnya {next}, terakhir {last}: {result}",
+    ),
+    "ok": ("ok", "ok"),
+    "failed-because": ("FAILED ({error})", "GAGAL ({error})"),
+    "none-yet": ("none yet", "belum ada"),
+    "restored": ("restored {apps} from backup {id}", "{apps} dipulihkan dari cadangan {id}"),
+    "rollback-app": (
+        "{app}: {now} -> {then} (as in release {release})",
+        "{app}: {now} -> {then} (seperti rilis {release})",
+    ),
+    "rollback-data": (", database restored from backup {id}", ", basis data dipulihkan dari cadangan {id}"),
+    "rollback-recorded": (
+        "recorded as a new release; `spbe-kit verify` compares the hosts with it",
+        "dicatat sebagai rilis baru; `spbe-kit verify` membandingkan host dengannya",
+    ),
+    "rollback-profile": (
+        "the profile still names the versions deployed before: set them to keep this at the next deploy",
+        "profil masih menyebut versi sebelumnya: ubahlah agar tetap begini pada deploy berikutnya",
+    ),
+    # Notes the core sends while it works.
+    "note-rendered": ("rendered {path} ({files} files)", "hasil render {path} ({files} berkas)"),
+    "note-password-created": (
+        "created vault password file {path} (mode 0600); keep it safe: without it the region's secrets cannot be read",
+        "berkas kata sandi vault {path} dibuat (mode 0600); simpan baik-baik: tanpanya rahasia daerah tak terbaca",
+    ),
+    "note-generated": ("generated {count} secrets into {path}", "{count} rahasia dibuat di {path}"),
+    "note-downgrade": (
+        "{app}: {old} -> {new} is a downgrade; its data may be at a newer schema (`spbe-kit rollback` restores the matching data)",
+        "{app}: {old} -> {new} adalah penurunan versi; datanya mungkin berskema lebih baru (`spbe-kit rollback` memulihkan data yang cocok)",
+    ),
+    "note-backing-up": (
+        "backing up before the version change ({changes})",
+        "mencadangkan sebelum perubahan versi ({changes})",
+    ),
+    "note-gate-rollback": (
+        "health gate failed: rolling back {apps} and restoring data from backup {id}",
+        "gerbang kesehatan gagal: mengembalikan {apps} dan memulihkan data dari cadangan {id}",
+    ),
+    "note-takeover-gone": (
+        "taking over the lock on {host} left by {who} since {since} (its process is gone)",
+        "mengambil alih kunci di {host} yang ditinggalkan {who} sejak {since} (prosesnya sudah tidak ada)",
+    ),
+    "note-takeover-forced": (
+        "taking over the lock on {host} left by {who} since {since} (--break-lock)",
+        "mengambil alih kunci di {host} yang ditinggalkan {who} sejak {since} (--break-lock)",
+    ),
+    "note-stop-orphans": (
+        "stopping the interrupted deploy's Ansible (pid {pids})",
+        "menghentikan Ansible dari deploy yang terputus (pid {pids})",
+    ),
+    "note-rollback-line": (
+        "{app}: {now} -> {then} (release {release})",
+        "{app}: {now} -> {then} (rilis {release})",
+    ),
+    "note-rollback-line-data": (
+        "{app}: {now} -> {then} (release {release}); its database goes back to backup {id} taken "
+        "{created}: changes made since then are lost",
+        "{app}: {now} -> {then} (rilis {release}); basis datanya kembali ke cadangan {id} dari "
+        "{created}: perubahan sejak itu hilang",
+    ),
+    # Table headings and phase names.
+    "col-host": ("host", "host"),
+    "col-component": ("component", "komponen"),
+    "col-version": ("version", "versi"),
+    "col-state": ("state", "keadaan"),
+    "col-health": ("health", "kesehatan"),
+    "col-uptime": ("uptime", "waktu aktif"),
+    "col-app": ("app", "aplikasi"),
+    "col-when": ("when (UTC)", "waktu (UTC)"),
+    "col-who": ("who", "oleh"),
+    "col-versions": ("versions, backup before", "versi, cadangan sebelumnya"),
+    "col-backup": ("backup", "cadangan"),
+    "col-age": ("age", "umur"),
+    "col-size": ("size", "ukuran"),
+    "col-apps": ("apps", "aplikasi"),
+    "col-check": ("check", "pemeriksaan"),
+    "col-detail": ("detail", "rincian"),
+    "partial": ("PARTIAL: lacks {files}", "TIDAK LENGKAP: tanpa {files}"),
+    "minutes": ("{n} min", "{n} mnt"),
+    "hours": ("{n} h", "{n} jam"),
+    "preflight-title": ("preflight", "pemeriksaan awal"),
+    "phase-lock": ("lock", "kunci"),
+    "phase-images": ("images", "image"),
+    "phase-files": ("secrets and files", "rahasia dan berkas"),
+    "phase-database": ("database", "basis data"),
+    "phase-apps": ("apps + health gate", "aplikasi + gerbang kesehatan"),
+    "phase-proxy": ("proxy (TLS)", "proxy (TLS)"),
+    "phase-unlock": ("unlock", "buka kunci"),
+    "phase-backup scheduler": ("backup scheduler", "penjadwal cadangan"),
+    "phase-probe": ("probe", "pemeriksaan host"),
+    "changed": ("changed", "berubah"),
+    "go": ("go", "lanjut"),
+    "no-go": ("NO-GO", "TIDAK"),
+}
+
+
+def say(key: str, lang: Lang, **params: Any) -> str:
+    """A sentence of the commands' output in ``lang``; a missing parameter is a bug, not text."""
+    en, id_ = TEXTS[key]
+    return (id_ if lang == "id" else en).format(**params)

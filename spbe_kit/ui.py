@@ -1,42 +1,41 @@
-"""Terminal output of the server-side commands (rich): phases, preflight table, summaries.
+"""Terminal output of the server-side commands (rich): phases, preflight table, summaries,
+the lifecycle tables. Every word comes from ``messages.TEXTS`` in the chosen language.
 
 Only the CLI uses this; the core reports through the small ``UI`` protocol of
-``spbe_kit.deploy`` so it can run without a terminal.
+``spbe_kit.deploy`` (a note is a message key and its parameters) so it can run without a
+terminal and in either language.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from rich.console import Console, Group
 from rich.table import Table
 
+from spbe_kit.messages import Lang, say
 from spbe_kit.plan import Check
-
-_PHASES = {
-    "lock": "lock / kunci",
-    "images": "images / image",
-    "files": "secrets and files / rahasia dan berkas",
-    "database": "database / basis data",
-    "apps": "apps + health gate / aplikasi",
-    "proxy": "proxy (TLS)",
-    "unlock": "unlock / buka kunci",
-    "probe": "probe",
-}
 
 
 class ConsoleUI:
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, lang: Lang = "en") -> None:
         self.console = console or Console(highlight=False)
+        self.lang = lang
         self.changed = 0
 
-    def note(self, text: str) -> None:
-        self.console.print(f"• {text}", markup=False)
+    def say(self, key: str, **params: Any) -> str:
+        return say(key, self.lang, **params)
+
+    def note(self, key: str, **params: Any) -> None:
+        self.console.print(f"• {self.say(key, **params)}", markup=False)
 
     def preflight(self, checks: list[Check]) -> None:
-        table = Table("host", "check", "", "detail", title="preflight / pemeriksaan awal", box=None)
+        table = Table(title=self.say("preflight-title"), box=None)
+        for column in ("col-host", "col-check", "", "col-detail"):
+            table.add_column(self.say(column) if column else "")
         for check in checks:
-            mark = "[green]go[/]" if check.ok else "[red]NO-GO[/]"
+            mark = f"[green]{self.say('go')}[/]" if check.ok else f"[red]{self.say('no-go')}[/]"
             table.add_row(
                 check.host, check.name, mark, check.detail + ("" if check.ok else f"\n→ {check.hint}")
             )
@@ -47,68 +46,79 @@ class ConsoleUI:
         data = event.get("event_data", {})
         if kind == "playbook_on_play_start":
             name = data.get("play", "")
-            self.console.print(f"[bold]▸ {_PHASES.get(name, name)}[/]")
+            label = self.say(f"phase-{name}") if f"phase-{name}" in _phases() else name
+            self.console.print(f"[bold]▸ {label}[/]")
         elif kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
             res = data.get("res", {}) if isinstance(data.get("res"), dict) else {}
             if kind == "runner_on_ok" and not res.get("changed"):
                 return
             self.changed += kind == "runner_on_ok"
-            state = "changed" if kind == "runner_on_ok" else "[red]FAILED[/]"
+            state = self.say("changed") if kind == "runner_on_ok" else f"[red]{self.say('FAIL')}[/]"
             self.console.print(f"    {data.get('host')}: {data.get('task')} ({state})", highlight=False)
 
+    # Tables of the lifecycle commands. They must read at 80 columns: values a user types
+    # again (backup ids, release numbers) and URLs are never wrapped or shortened; --json
+    # keeps everything.
 
-# Tables of the lifecycle commands. They must read at 80 columns: values a user types again
-# (backup ids, release numbers) and URLs are never wrapped or shortened; --json keeps all.
+    def status_table(self, rows: list[Any]) -> tuple[Table, list[str]]:
+        """The components table, and one line per app URL below it (a URL is never folded)."""
+        table = self._table("col-host", "col-component", "col-version", "col-state", "col-health", "https")
+        table.add_column(self.say("col-uptime"), no_wrap=True)
+        urls = []
+        for r in rows:
+            mark = "[red]✗[/] " if not r.healthy else ""
+            uptime = self.say("minutes", n=r.uptime_s // 60) if r.uptime_s is not None else "-"
+            table.add_row(r.host, mark + r.component, r.version, r.state, r.health, r.https or "-", uptime)
+            if r.url:
+                urls.append(self.say("app-url", app=r.component, url=r.url))
+        return table, urls
+
+    def releases_table(self, found: dict[str, list[dict[str, Any]]]) -> Group:
+        """One table per host: number, when, who (user), versions and the backup taken before."""
+        tables = []
+        for host, items in found.items():
+            table = Table(box=None, title=host, title_justify="left")
+            table.add_column("#", justify="right", no_wrap=True)
+            table.add_column(self.say("col-when"), no_wrap=True)
+            table.add_column(self.say("col-who"), overflow="fold")
+            table.add_column(self.say("col-versions"), no_wrap=True)
+            for r in items:
+                number = str(r["number"]) + (f" ↩{r['rollback_of']}" if r.get("rollback_of") else "")
+                details = [f"{a} {v}" for a, v in sorted(r["versions"].items())]
+                if r.get("backup_before"):
+                    details.append(f"{self.say('col-backup')} {r['backup_before']}")
+                table.add_row(number, _moment(r["when"]), r["who"].split("@")[0], "\n".join(details))
+            tables.append(table)
+        return Group(*tables)
+
+    def backups_table(self, found: list[Any], now: datetime.datetime) -> Table:
+        table = Table(box=None)
+        table.add_column(self.say("col-backup"), no_wrap=True)
+        table.add_column(self.say("col-age"), justify="right", no_wrap=True)
+        table.add_column(self.say("col-size"), justify="right", no_wrap=True)
+        table.add_column(self.say("col-apps"))
+        for b in found:
+            hours = (now - datetime.datetime.fromisoformat(b.created)).total_seconds() / 3600
+            apps = "\n".join(f"{a} {v}" for a, v in sorted(b.versions.items()))
+            label = f"{b.id}\n  {b.reason}"
+            if b.missing:
+                label += "\n  " + self.say("partial", files=", ".join(b.missing))
+            table.add_row(label, self.say("hours", n=f"{hours:.1f}"), f"{b.size / 1e6:.1f} MB", apps)
+        return table
+
+    def _table(self, *columns: str) -> Table:
+        table = Table(box=None)
+        for column in columns:
+            table.add_column(self.say(column) if column.startswith("col-") else column)
+        return table
+
+
+def _phases() -> set[str]:
+    from spbe_kit.messages import TEXTS
+
+    return {k for k in TEXTS if k.startswith("phase-")}
 
 
 def _moment(iso: str) -> str:
     """2026-11-29T01:02:03+00:00 -> 2026-11-29 01:02 (UTC)."""
     return iso[:16].replace("T", " ") if len(iso) >= 16 else iso
-
-
-def status_table(rows: list[Any]) -> tuple[Table, list[str]]:
-    """The components table, and one line per app URL below it (a URL is never folded)."""
-    table = Table("host", "component", "version", "state", "health", "https", "uptime", box=None)
-    urls = []
-    for r in rows:
-        mark = "[red]✗[/] " if not r.healthy else ""
-        uptime = f"{r.uptime_s // 60} min" if r.uptime_s is not None else "-"
-        table.add_row(r.host, mark + r.component, r.version, r.state, r.health, r.https or "-", uptime)
-        if r.url:
-            urls.append(f"  {r.component}: {r.url}")
-    return table, urls
-
-
-def releases_table(found: dict[str, list[dict[str, Any]]]) -> Group:
-    """One table per host: number, when, who (user), versions and the backup taken before."""
-    tables = []
-    for host, items in found.items():
-        table = Table(box=None, title=f"{host}", title_justify="left")
-        table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("when (UTC)", no_wrap=True)
-        table.add_column("who", overflow="fold")
-        table.add_column("versions, backup before", no_wrap=True)
-        for r in items:
-            number = str(r["number"]) + (f" ↩{r['rollback_of']}" if r.get("rollback_of") else "")
-            details = [f"{a} {v}" for a, v in sorted(r["versions"].items())]
-            if r.get("backup_before"):
-                details.append(f"backup {r['backup_before']}")
-            table.add_row(number, _moment(r["when"]), r["who"].split("@")[0], "\n".join(details))
-        tables.append(table)
-    return Group(*tables)
-
-
-def backups_table(found: list[Any], now: Any) -> Table:
-    import datetime
-
-    table = Table(box=None)
-    table.add_column("backup", no_wrap=True)
-    table.add_column("age", justify="right", no_wrap=True)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("apps")
-    for b in found:
-        age = (now - datetime.datetime.fromisoformat(b.created)).total_seconds() / 3600
-        apps = "\n".join(f"{a} {v}" for a, v in sorted(b.versions.items()))
-        label = f"{b.id}\n  {b.reason}" + (f"\n  PARTIAL: lacks {', '.join(b.missing)}" if b.missing else "")
-        table.add_row(label, f"{age:.1f} h", f"{b.size / 1e6:.1f} MB", apps)
-    return table
