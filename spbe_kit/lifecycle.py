@@ -20,12 +20,28 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit import hostdata
-from spbe_kit.apply import new_run_dir, run_playbook
+from spbe_kit.apply import RunResult, new_run_dir, run_playbook
 from spbe_kit.deploy import UI, Options, Session, _raise_failure, open_session
 from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed, unknown_apps
 from spbe_kit.render.context import Context, image_ref
 
 KEEP_RELEASES = 10
+
+
+def play(session: Session, playbook: str, run_dir: Path, spbe_run: dict[str, Any], ui: UI) -> RunResult:
+    """Run one lifecycle playbook on the region's hosts; a failure becomes the usual error."""
+    result = run_playbook(
+        playbook,
+        session.tree,
+        run_dir,
+        session.connection,
+        session.hosts,
+        {"spbe_run": spbe_run},
+        on_event=ui.event,
+    )
+    if not result.ok:
+        _raise_failure(result)
+    return result
 
 
 def backup_id(reason: str) -> str:
@@ -83,17 +99,7 @@ def backup_specs(
 
 def _run_backup(session: Session, action: str, per_host: dict[str, Any], ui: UI) -> dict[str, Any]:
     run_dir = new_run_dir(session.tree, action)
-    result = run_playbook(
-        "backup.yml",
-        session.tree,
-        run_dir,
-        session.connection,
-        session.hosts,
-        {"spbe_run": {"action": action, "per_host": per_host}},
-        on_event=ui.event,
-    )
-    if not result.ok:
-        _raise_failure(result)
+    result = play(session, "backup.yml", run_dir, {"action": action, "per_host": per_host}, ui)
     return {
         host: json.loads(res["stdout"]) for host, res in result.results(action).items() if res.get("stdout")
     }
@@ -172,17 +178,13 @@ def restore_backup(session: Session, ident: str, apps: list[str], ui: UI) -> Non
     per_host = {ctx.postgres.host: {"id": ident, "databases": _databases(ctx, apps)}}
     volumes = {host: {"id": ident, "volumes": v} for host, v in _volumes(ctx, apps).items()}
     run_dir = new_run_dir(session.tree, "restore")
-    result = run_playbook(
+    play(
+        session,
         "restore.yml",
-        session.tree,
         run_dir,
-        session.connection,
-        session.hosts,
-        {"spbe_run": {"id": ident, "apps": apps, "per_host": per_host, "volumes": volumes}},
-        on_event=ui.event,
+        {"id": ident, "apps": apps, "per_host": per_host, "volumes": volumes},
+        ui,
     )
-    if not result.ok:
-        _raise_failure(result)
 
 
 def restore(
@@ -238,17 +240,7 @@ def release_record(ctx: Context, manifest_sha256: str, image_ids: dict[str, str]
 
 def run_rollback(session: Session, run_dir: Path, spbe_run: dict[str, Any], ui: UI) -> None:
     """Put ``spbe_run['apps']`` back on a release, restoring data where ``per_host`` says."""
-    result = run_playbook(
-        "rollback.yml",
-        session.tree,
-        run_dir,
-        session.connection,
-        session.hosts,
-        {"spbe_run": spbe_run},
-        on_event=ui.event,
-    )
-    if not result.ok:
-        _raise_failure(result)
+    play(session, "rollback.yml", run_dir, spbe_run, ui)
 
 
 def failure(code: str, **params: Any) -> OperationFailed:
@@ -436,15 +428,11 @@ def record_rollback(
         "files": files,
         "rollback_of": plan.target,
     }
-    result = run_playbook(
+    play(
+        session,
         "release.yml",
-        session.tree,
         new_run_dir(session.tree, "release"),
-        session.connection,
-        session.hosts,
-        {"spbe_run": {"number": numbers, "record": record, "keep": KEEP_RELEASES, "installed": True}},
-        on_event=ui.event,
+        {"number": numbers, "record": record, "keep": KEEP_RELEASES, "installed": True},
+        ui,
     )
-    if not result.ok:
-        _raise_failure(result)
     return max(numbers.values())

@@ -107,7 +107,22 @@ class HandDeployment:
             path.chmod(0o400)
             uid = 999 if name.startswith("postgres.") else 10001
             shutil.chown(path, uid, uid)
+        self.tls()
         return values
+
+    def tls(self) -> None:
+        """The region CA and PostgreSQL's certificate, which the deploy takes from the vault."""
+        from spbe_kit import tls
+
+        ca_key, ca_cert = tls.new_ca("test CA", ["banjarkota.localhost"])
+        key, cert = tls.issue_leaf(ca_key, ca_cert, "postgres.banjarkota.localhost", 30)
+        (self.root / "tls").mkdir(parents=True, exist_ok=True)
+        (self.root / "tls" / "region-ca.crt").write_text(ca_cert)
+        for name, content in (("postgres.server.crt", cert), ("postgres.server.key", key)):
+            path = self.root / "secrets" / name
+            path.write_text(content)
+            path.chmod(0o400)
+            shutil.chown(path, 999, 999)
 
     def database(self, values: dict[str, str]) -> None:
         for app in APPS:

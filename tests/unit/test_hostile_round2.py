@@ -35,6 +35,17 @@ def validate_text(tmp_path: Path, text: str) -> list[tuple[str, str, str]]:
     return []
 
 
+def rendered_demo(tmp_path: Path) -> tuple[pipeline.Validated, Path]:
+    """The demo profile validated and its tree written to ``tmp_path / "tree"``."""
+    from spbe_kit.render.write import write_tree
+
+    profile = tmp_path / "p.yaml"
+    profile.write_text(DEMO)
+    validated = pipeline.validate(profile)
+    write_tree(render_files(validated), tmp_path / "tree")
+    return validated, tmp_path / "tree"
+
+
 def swap(old: str, new: str) -> str:
     assert old in DEMO, old
     return DEMO.replace(old, new)
@@ -296,13 +307,7 @@ def test_extra_vars_reach_ansible_as_data_never_as_templates(tmp_path: Path) -> 
     """A real ansible-playbook run: a Jinja payload in the run's variables is printed, not run."""
     from spbe_kit.apply import Connection, run_playbook
 
-    profile = tmp_path / "p.yaml"
-    profile.write_text(DEMO)
-    from spbe_kit.render.write import write_tree
-
-    validated = pipeline.validate(profile)
-    tree = tmp_path / "tree"
-    write_tree(render_files(validated), tree)
+    _, tree = rendered_demo(tmp_path)
     marker = tmp_path / "pwned"
     payload = "{{ lookup('pipe', 'touch " + str(marker) + "') }}"
     connection = Connection(tmp_path / "known_hosts", local_hosts=["local"])
@@ -403,13 +408,8 @@ def test_the_records_the_kit_writes_pass_the_host_data_checks(tmp_path: Path) ->
     from spbe_kit.deploy import rendered_hashes
     from spbe_kit.lifecycle import backup_id, release_record
     from spbe_kit.render.context import build_context
-    from spbe_kit.render.write import write_tree
 
-    profile = tmp_path / "p.yaml"
-    profile.write_text(DEMO)
-    validated = pipeline.validate(profile)
-    tree = tmp_path / "tree"
-    write_tree(render_files(validated), tree)
+    validated, tree = rendered_demo(tmp_path)
     ctx = build_context(validated.profile, validated.catalog)
     image_ids = {a.image: "sha256:" + "b" * 64 for a in ctx.apps.values()}
     for before in (None, backup_id("pre-upgrade")):
