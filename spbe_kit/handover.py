@@ -106,10 +106,8 @@ def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
             )
     admin = profile.contacts.admin
     vault_name = vault_path(session.profile).name
-    holder = (
-        f"{admin.name} <{admin.email}>, Diskominfo {ctx.region.name}: vault {vault_name} "
-        "(Ansible Vault, AES256) and its password file"
-    )
+    vault_desc = f"vault {vault_name} (Ansible Vault, AES256)"
+    holder = f"{admin.name} <{admin.email}>, Diskominfo {ctx.region.name}: {vault_desc}"
     record = {
         "schema": "spbe-kit/handover/v1",
         "title": {
@@ -140,7 +138,10 @@ def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "apps": apps,
         "hosts": hosts,
         "accounts": accounts,
-        "secrets_held_by": {"id": f"Dipegang oleh {holder}", "en": f"Held by {holder}"},
+        "secrets_held_by": {
+            "id": f"Dipegang oleh {holder} beserta berkas kata sandinya",
+            "en": f"Held by {holder} and its password file",
+        },
         "documents": [{"id": i, "en": e} for i, e in DOCUMENTS],
     }
     return HandoverRecord.model_validate(record).model_dump(mode="json", by_alias=True)
