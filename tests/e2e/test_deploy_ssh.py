@@ -48,7 +48,7 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     assert "transfer missing images" not in first.stderr
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
     # The image archives that travelled are not kept on the controller.
-    assert not list((tmp_path / "build" / "karawang" / "state").rglob("*.tar"))
+    assert not list((tmp_path / "build" / "karawang" / "state" / "images").glob("*.tar"))
 
     known = profile.with_name("karawang.known_hosts")
     for server in (app_server, db_server):
