@@ -344,9 +344,8 @@ def rollback(
     plan = plan_rollback(session.ctx, history, to, apps, known)
     for key, params in plan.describe():
         ui.note(key, **params)
-    current = max(r["number"] for items in history.values() for r in items)
-    if (plan.data_from or plan.target > current) and not confirmed:
-        forward = plan.target > current
+    forward = any(_newer(session.ctx, app, now, then) for app, (now, then) in plan.apps.items())
+    if (plan.data_from or forward) and not confirmed:
         raise InvalidInput(
             [
                 Diagnostic(
@@ -386,15 +385,32 @@ def rollback(
         "volumes": {},
     }
     run_rollback(session, new_run_dir(session.tree, "rollback"), spbe_run, ui)
-    record_rollback(session, history, plan, before, ui)
+    installed = {host: data.get("files", {}) for host, data in found.items()}
+    record_rollback(session, history, plan, before, installed, ui)
     return plan
 
 
+def _newer(ctx: Context, app: str, now: str, then: str) -> bool:
+    """Whether ``then`` is a later release of ``app`` than ``now`` (a rollback "forward")."""
+    versions = ctx.catalog.apps[app].versions
+    if now not in versions or then not in versions:
+        return False
+    return (versions[then].released, versions[then].schema_generation) > (
+        versions[now].released,
+        versions[now].schema_generation,
+    )
+
+
 def record_rollback(
-    session: Session, history: dict[str, list[dict[str, Any]]], plan: RollbackPlan, backup: str, ui: UI
+    session: Session,
+    history: dict[str, list[dict[str, Any]]],
+    plan: RollbackPlan,
+    backup: str,
+    installed: dict[str, dict[str, str]],
+    ui: UI,
 ) -> int:
     """A rollback is a release too: the next number, with the versions, images and files that
-    now run (the moved apps' from the target release, the rest as they were)."""
+    now run: the moved apps' from the target release, the rest as installed before it."""
     ctx = session.ctx
     numbers = {host: max((r["number"] for r in items), default=0) + 1 for host, items in history.items()}
     latest = {host: items[-1] for host, items in history.items() if items}
@@ -415,7 +431,11 @@ def record_rollback(
     for host in session.hosts:
         now_files = latest.get(host, {}).get("files", {}).get(host, {})
         then_files = target.get(host, {}).get("files", {}).get(host, {})
-        kept = {p: h for p, h in now_files.items() if p.split("/")[0] not in moved}
+        # What the last deploy left (a deploy whose health gate failed installs the other
+        # components' files without a release of its own).
+        kept = {
+            p: installed.get(host, {}).get(p, h) for p, h in now_files.items() if p.split("/")[0] not in moved
+        }
         files[host] = kept | {p: h for p, h in then_files.items() if p.split("/")[0] in moved}
     versions = {**latest[anyhost]["versions"], **{a: then for a, (_, then) in plan.apps.items()}}
     record = {

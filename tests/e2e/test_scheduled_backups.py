@@ -76,7 +76,8 @@ def test_the_scheduler_backs_up_on_schedule_and_the_drill_passes(region: Path) -
 
 def test_the_second_copy_is_encrypted_and_matches_the_backup(region: Path) -> None:
     run = first_scheduled_run(region)
-    copy = region.parent / "copies" / run["copy"]["file"]
+    # The kit writes only into its own folder inside copy_to.
+    copy = region.parent / "copies" / "spbe-tanah-laut" / run["copy"]["file"]
     sealed = copy.read_bytes()
     assert sealed.startswith(b"age-encryption.org/v1")
     assert hashlib.sha256(sealed).hexdigest() == run["copy"]["sha256"]
