@@ -81,7 +81,7 @@ def _run(action: Callable[[], int | None]) -> None:
     except Exception as exc:
         if _state["debug"]:
             raise
-        _err(f"internal error: {type(exc).__name__}: {exc}\n    hint: run again with --debug for a traceback")
+        _err(_say("internal-error", kind=type(exc).__name__, error=exc))
         raise typer.Exit(int(ExitCode.FAILURE)) from None
     raise typer.Exit(code)
 
@@ -208,6 +208,7 @@ def deploy(
     def body() -> int:
         from spbe_kit.deploy import Options
         from spbe_kit.deploy import deploy as run_deploy
+        from spbe_kit.messages import phase_name, task_name
 
         ui = _ui()
         options = Options(vault_password_file, private_key, check, break_lock, None, registry)
@@ -220,7 +221,8 @@ def deploy(
             for change in report.files:
                 _out(_say("check-file", host=change.host, path=change.path, change=_say(change.change)))
             for task in report.changed:
-                _out(_say("check-task", host=task.host, play=task.play, task=task.task))
+                play, name = phase_name(task.play, _lang()), task_name(task.task, _lang())
+                _out(_say("check-task", host=task.host, play=play, task=name))
             return 0
         from rich.table import Table
 
@@ -358,11 +360,12 @@ def verify(
                 release = h.release if h.release is not None else "-"
                 _out(_say("verify-host", host=h.host, release=release, count=len(h.differences)))
             if drifted:
-                table = Table("host", "what", "item", "expected", "found", box=None)
+                columns = ("col-host", "col-what", "col-item", "col-expected", "col-found")
+                table = Table(*(_say(c) for c in columns), box=None)
                 for d in drifted:
                     table.add_row(d.host, d.kind, d.item, d.expected, d.found)
                 _server_ui(False).console.print(table)
-                _err("drift: the hosts differ from the deployed release; `spbe-kit deploy` puts them back")
+                _err(_say("drift"))
         return int(ExitCode.DIFFERENCES) if drifted else 0
 
     _run(body)
@@ -471,11 +474,10 @@ def audit(
             sys.stdout.write(payload.decode())
         summary = data["summary"]
         failing = [r for r in data["results"] if r["status"] == "fail"]
-        lines = [f"{r['id']} {r['severity']}: {r['title']['en']}" for r in failing]
-        _err(
-            f"{summary['checks']} checks: {summary['passed']} passed, {summary['failed']} failed, "
-            f"{summary['not_applicable']} not applicable" + (f"; report: {output}" if output else "")
-        )
+        lang = _lang()
+        lines = [f"{r['id']} {r['severity']}: {r['title'][lang]}" for r in failing]
+        counts = {k: summary[k] for k in ("checks", "passed", "failed", "not_applicable")}
+        _err(_say("audit-summary", **counts) + (_say("audit-report", path=output) if output else ""))
         for line in lines:
             _err("  " + line)
         return int(ExitCode.DIFFERENCES) if checks.worst_failure(data, severity) else 0
@@ -747,14 +749,14 @@ def images_build(
         from rich.console import Console
         from rich.table import Table
 
-        table = Table("image", "id", "size", "build", box=None)
+        table = Table(*(_say(c) for c in ("col-image", "col-id", "col-size", "col-build")), box=None)
         for built in results:
-            state = "unchanged" if built.cached else f"{built.seconds:.1f} s"
+            state = _say("unchanged") if built.cached else f"{built.seconds:.1f} s"
             table.add_row(built.tag, built.image_id[7:19], f"{built.size / 1e6:.0f} MB", state)
         Console().print(table)
         rebuilt = sum(not b.cached for b in results)
         took = time.monotonic() - start
-        _out(f"{len(results)} images, {rebuilt} built, {took:.1f} s; lock: {output}/images.lock.json")
+        _out(_say("images-built", count=len(results), built=rebuilt, seconds=f"{took:.1f}", output=output))
         return 0
 
     _run(body)
@@ -854,7 +856,7 @@ def bundle_keygen(
         from spbe_kit.bundle import keygen
 
         public = keygen(output)
-        _out(f"signing key: {output} (keep it private); public key for recipients: {public}")
+        _out(_say("keygen-written", prefix=output, public=public))
         return 0
 
     _run(body)
@@ -886,9 +888,16 @@ def bundle_export(
                 output, key, _state["catalog"] or default_catalog(), apps, bars, images_dir, valid_days
             )
         _out(
-            f"bundle written: {done.path}: {done.size / 1e6:.0f} MB, {done.members} members, "
-            f"{len(done.images)} images ({done.image_bytes / 1e6:.0f} MB as separate images), "
-            f"signed with {key}; {done.seconds:.1f} s"
+            _say(
+                "bundle-written",
+                path=done.path,
+                mb=f"{done.size / 1e6:.0f}",
+                members=done.members,
+                images=len(done.images),
+                image_mb=f"{done.image_bytes / 1e6:.0f}",
+                prefix=key,
+                seconds=f"{done.seconds:.1f}",
+            )
         )
         _out("  " + ", ".join(f"{k} {v:.1f} s" for k, v in done.steps.items()), "dim")
         return 0
@@ -912,10 +921,22 @@ def bundle_verify(
         manifest = done.manifest
         apps = ", ".join(f"{a} {'/'.join(v)}" for a, v in manifest["apps"].items())
         _out(
-            f"bundle verified: signed by the holder of {key}; {len(manifest['members'])} members match "
-            f"({done.size / 1e6:.0f} MB in {done.seconds:.1f} s)"
+            _say(
+                "bundle-verified",
+                prefix=key,
+                members=len(manifest["members"]),
+                mb=f"{done.size / 1e6:.0f}",
+                seconds=f"{done.seconds:.1f}",
+            )
         )
-        _out(f"  donor {manifest['donor']['name']}, catalog {manifest['catalog']['version']}, apps: {apps}")
+        _out(
+            _say(
+                "bundle-contents",
+                donor=manifest["donor"]["name"],
+                catalog=manifest["catalog"]["version"],
+                apps=apps,
+            )
+        )
         return 0
 
     _run(body)
@@ -938,11 +959,16 @@ def bundle_import(
         with _Bars() as bars:
             done = import_bundle(bundle, key, into, bars, allow_older=allow_older)
         _out(
-            f"bundle imported into {done.folder}: {done.size / 1e6:.0f} MB, "
-            f"{len(done.images)} images loaded, {done.seconds:.1f} s"
+            _say(
+                "bundle-imported",
+                folder=done.folder,
+                mb=f"{done.size / 1e6:.0f}",
+                images=len(done.images),
+                seconds=f"{done.seconds:.1f}",
+            )
         )
         _out("  " + ", ".join(f"{k} {v:.1f} s" for k, v in done.steps.items()), "dim")
-        _out(f"next: {done.kit} deploy PROFILE   (no registry, no internet needed)")
+        _out(_say("bundle-next", kit=done.kit))
         return 0
 
     _run(body)

@@ -878,6 +878,86 @@ TEXTS: dict[str, tuple[str, str]] = {
     "phase-unlock": ("unlock", "buka kunci"),
     "phase-backup scheduler": ("backup scheduler", "penjadwal cadangan"),
     "phase-probe": ("probe", "pemeriksaan host"),
+    "phase-backups": ("backups", "cadangan"),
+    "phase-release": ("release record", "catatan rilis"),
+    "phase-destroy": ("destroy", "pembongkaran"),
+    "phase-check the backup": ("check the backup", "periksa cadangan"),
+    "phase-stop apps": ("stop apps", "hentikan aplikasi"),
+    "phase-restore databases": ("restore databases", "pulihkan basis data"),
+    "phase-restore volumes and start apps": (
+        "restore volumes and start apps",
+        "pulihkan volume dan jalankan aplikasi",
+    ),
+    "phase-previous release": ("previous release", "rilis sebelumnya"),
+    "col-what": ("what", "jenis"),
+    "col-item": ("item", "butir"),
+    "col-expected": ("expected", "seharusnya"),
+    "col-found": ("found", "ditemukan"),
+    "col-image": ("image", "image"),
+    "col-id": ("id", "id"),
+    "col-build": ("build", "build"),
+    "unchanged": ("unchanged", "tidak berubah"),
+    "drift": (
+        "drift: the hosts differ from the deployed release; `spbe-kit deploy` puts them back",
+        "penyimpangan: host berbeda dari rilis terpasang; `spbe-kit deploy` mengembalikannya",
+    ),
+    "internal-error": (
+        "internal error: {kind}: {error}\n    hint: run again with --debug for a traceback",
+        "galat internal: {kind}: {error}\n    saran: jalankan lagi dengan --debug untuk melihat traceback",
+    ),
+    "audit-summary": (
+        "{checks} checks: {passed} passed, {failed} failed, {not_applicable} not applicable",
+        "{checks} pemeriksaan: {passed} lulus, {failed} gagal, {not_applicable} tidak berlaku",
+    ),
+    "audit-report": ("; report: {path}", "; laporan: {path}"),
+    "images-built": (
+        "{count} images, {built} built, {seconds} s; lock: {output}/images.lock.json",
+        "{count} image, {built} dibangun, {seconds} dtk; kunci: {output}/images.lock.json",
+    ),
+    "keygen-written": (
+        "signing key: {prefix} (keep it private); public key for recipients: {public}",
+        "kunci penanda tangan: {prefix} (rahasiakan); kunci publik untuk penerima: {public}",
+    ),
+    "bundle-written": (
+        "bundle written: {path}: {mb} MB, {members} members, {images} images ({image_mb} MB as "
+        "separate images), signed with {prefix}; {seconds} s",
+        "bundel ditulis: {path}: {mb} MB, {members} anggota, {images} image ({image_mb} MB sebagai "
+        "image terpisah), ditandatangani dengan {prefix}; {seconds} dtk",
+    ),
+    "bundle-verified": (
+        "bundle verified: signed by the holder of {prefix}; {members} members match ({mb} MB in {seconds} s)",
+        "bundel terverifikasi: ditandatangani pemegang {prefix}; {members} anggota cocok ({mb} MB dalam {seconds} dtk)",
+    ),
+    "bundle-contents": (
+        "  donor {donor}, catalog {catalog}, apps: {apps}",
+        "  pemberi hibah {donor}, katalog {catalog}, aplikasi: {apps}",
+    ),
+    "bundle-imported": (
+        "bundle imported into {folder}: {mb} MB, {images} images loaded, {seconds} s",
+        "bundel diimpor ke {folder}: {mb} MB, {images} image dimuat, {seconds} dtk",
+    ),
+    "bundle-next": (
+        "next: {kit} deploy PROFILE   (no registry, no internet needed)",
+        "berikutnya: {kit} deploy PROFIL   (tanpa registry, tanpa internet)",
+    ),
+    "word-running": ("running", "berjalan"),
+    "word-exited": ("exited", "berhenti"),
+    "word-restarting": ("restarting", "memulai ulang"),
+    "word-created": ("created", "dibuat"),
+    "word-paused": ("paused", "dijeda"),
+    "word-dead": ("dead", "mati"),
+    "word-missing": ("missing", "tidak ada"),
+    "word-healthy": ("healthy", "sehat"),
+    "word-unhealthy": ("unhealthy", "tidak sehat"),
+    "word-starting": ("starting", "memulai"),
+    "word-none": ("none", "-"),
+    "word-connection refused": ("connection refused", "koneksi ditolak"),
+    "word-connection reset": ("connection reset", "koneksi terputus"),
+    "word-timed out": ("timed out", "waktu habis"),
+    "word-certificate not trusted": ("certificate not trusted", "sertifikat tidak dipercaya"),
+    "word-manual": ("manual", "manual"),
+    "word-pre-upgrade": ("before an upgrade", "sebelum pembaruan"),
+    "word-pre-rollback": ("before a rollback", "sebelum rollback"),
     "changed": ("changed", "berubah"),
     "go": ("go", "lanjut"),
     "no-go": ("NO-GO", "TIDAK"),
@@ -888,3 +968,92 @@ def say(key: str, lang: Lang, **params: Any) -> str:
     """A sentence of the commands' output in ``lang``; a missing parameter is a bug, not text."""
     en, id_ = TEXTS[key]
     return (id_ if lang == "id" else en).format(**params)
+
+
+# Ansible task names as the deploy output shows them (a task is shown when it changed or
+# failed). The playbooks are written in English; tests check every task name has an entry.
+TASKS_ID: dict[str, str] = {
+    "backup folders (owned by the scheduler's user)": "folder cadangan (milik pengguna penjadwal)",
+    "collect the logs of the unhealthy apps": "kumpulkan log aplikasi yang tidak sehat",
+    "compose projects installed on the host": "proyek compose yang terpasang di host",
+    "copy the image archive to the host": "salin arsip image ke host",
+    "copy the rendered tree": "salin pohon hasil render",
+    "create one role and one database per app": "buat satu role dan satu basis data per aplikasi",
+    "create the read-only backup role (pg_read_all_data)": "buat role cadangan hanya-baca (pg_read_all_data)",
+    "create the region's network": "buat jaringan daerah",
+    "decide which images the host lacks (tag absent or a different image ID)": (
+        "tentukan image yang belum ada di host (tag tidak ada atau ID image berbeda)"
+    ),
+    "describe the release": "uraikan rilis",
+    "docker load": "docker load (muat image)",
+    "docker save on the controller": "docker save di kontroler",
+    "existing roles and databases": "role dan basis data yang sudah ada",
+    "forget releases beyond the kept number": "lupakan rilis di luar jumlah yang disimpan",
+    "hand earlier backups to the scheduler's user (it prunes them)": (
+        "serahkan cadangan lama ke pengguna penjadwal (ia memangkasnya)"
+    ),
+    "health gate": "gerbang kesehatan",
+    "images the host would receive": "image yang akan diterima host",
+    "install folders": "folder instalasi",
+    "installed compose projects": "proyek compose yang terpasang",
+    "keep the installed files (a rollback)": "simpan berkas yang terpasang (sebuah rollback)",
+    "keep the release's files": "simpan berkas rilis",
+    "list images on the host": "daftar image di host",
+    "look for the region's network": "cari jaringan daerah",
+    "postgres up": "postgres berjalan",
+    "probe host": "periksa host",
+    "proxy up": "proxy berjalan",
+    "pull missing images from the registry": "tarik image yang belum ada dari registry",
+    "reinstall the release's files": "pasang ulang berkas rilis",
+    "release folder": "folder rilis",
+    "release the deploy lock": "lepaskan kunci deploy",
+    "release the deploy lock held by this run": "lepaskan kunci deploy milik run ini",
+    "reload certificates": "muat ulang sertifikat",
+    "remove containers (and volumes with --delete-data)": "hapus kontainer (dan volume dengan --delete-data)",
+    "remove installed files and secrets from the host": "hapus berkas terpasang dan rahasia dari host",
+    "remove the image archive from the host": "hapus arsip image dari host",
+    "remove the install folder (with --delete-data)": "hapus folder instalasi (dengan --delete-data)",
+    "remove the region's network": "hapus jaringan daerah",
+    "remove what compose left (--delete-data removes every volume of the region's projects)": (
+        "hapus sisa compose (--delete-data menghapus setiap volume proyek daerah)"
+    ),
+    "report the health gate": "laporkan gerbang kesehatan",
+    "restore databases from the backup": "pulihkan basis data dari cadangan",
+    "restore volumes from the backup": "pulihkan volume dari cadangan",
+    "scheduler up (after the apps, whose volumes it mounts)": (
+        "penjadwal berjalan (setelah aplikasi, yang volumenya ia pasang)"
+    ),
+    "start apps": "jalankan aplikasi",
+    "start the release": "jalankan rilis",
+    "start the restored apps": "jalankan aplikasi yang dipulihkan",
+    "stop the apps being restored": "hentikan aplikasi yang dipulihkan",
+    "stop the apps being rolled back": "hentikan aplikasi yang dikembalikan",
+    "take the deploy lock": "ambil kunci deploy",
+    "transfer missing images as one archive (shared layers once)": (
+        "kirim image yang belum ada sebagai satu arsip (lapisan bersama sekali)"
+    ),
+    "unpack the rendered tree": "buka pohon hasil render",
+    "verify the checksums of the files to restore": "periksa checksum berkas yang akan dipulihkan",
+    "wait until every started app is healthy (together, failing early)": (
+        "tunggu sampai setiap aplikasi yang dijalankan sehat (bersama, gagal lebih awal)"
+    ),
+    "what compose may preview": "yang dapat dipratinjau compose",
+    "write secret files (readable only by the container user)": (
+        "tulis berkas rahasia (hanya dapat dibaca pengguna kontainer)"
+    ),
+    # backup.yml names its one task after the action it runs.
+    "backup": "cadangkan",
+    "list": "daftar cadangan",
+    "verify": "uji pemulihan",
+}
+
+
+def phase_name(play: str, lang: Lang) -> str:
+    """A playbook play's name as a phase of the output in ``lang``."""
+    key = f"phase-{play}"
+    return say(key, lang) if key in TEXTS else play
+
+
+def task_name(name: str, lang: Lang) -> str:
+    """A playbook task's name in ``lang`` (the English name when a translation is missing)."""
+    return TASKS_ID.get(name, name) if lang == "id" else name

@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console, Group
 from rich.table import Table
 
-from spbe_kit.messages import Lang, say
+from spbe_kit.messages import TEXTS, Lang, phase_name, say, task_name
 from spbe_kit.plan import Check
 
 
@@ -26,6 +26,12 @@ class ConsoleUI:
 
     def say(self, key: str, **params: Any) -> str:
         return say(key, self.lang, **params)
+
+    def word(self, value: str) -> str:
+        """A state Docker or a host record reports (``running``, ``healthy``, ``pre-upgrade``),
+        in the chosen language when the catalog knows it; anything else as it came."""
+        key = f"word-{value}"
+        return self.say(key) if key in TEXTS else value
 
     def note(self, key: str, **params: Any) -> None:
         self.console.print(f"• {self.say(key, **params)}", markup=False)
@@ -45,8 +51,7 @@ class ConsoleUI:
         kind = event.get("event")
         data = event.get("event_data", {})
         if kind == "playbook_on_play_start":
-            name = data.get("play", "")
-            label = self.say(f"phase-{name}") if f"phase-{name}" in _phases() else name
+            label = phase_name(str(data.get("play", "")), self.lang)
             self.console.print(f"[bold]▸ {label}[/]")
         elif kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
             res = data.get("res", {}) if isinstance(data.get("res"), dict) else {}
@@ -54,7 +59,8 @@ class ConsoleUI:
                 return
             self.changed += kind == "runner_on_ok"
             state = self.say("changed") if kind == "runner_on_ok" else f"[red]{self.say('FAIL')}[/]"
-            self.console.print(f"    {data.get('host')}: {data.get('task')} ({state})", highlight=False)
+            task = task_name(str(data.get("task", "")), self.lang)
+            self.console.print(f"    {data.get('host')}: {task} ({state})", highlight=False)
 
     # Tables of the lifecycle commands. They must read at 80 columns: values a user types
     # again (backup ids, release numbers) and URLs are never wrapped or shortened; --json
@@ -68,7 +74,8 @@ class ConsoleUI:
         for r in rows:
             mark = "[red]✗[/] " if not r.healthy else ""
             uptime = self.say("minutes", n=r.uptime_s // 60) if r.uptime_s is not None else "-"
-            table.add_row(r.host, mark + r.component, r.version, r.state, r.health, r.https or "-", uptime)
+            state, health, https = (self.word(w) for w in (r.state, r.health, r.https or "-"))
+            table.add_row(r.host, mark + r.component, r.version, state, health, https, uptime)
             if r.url:
                 urls.append(self.say("app-url", app=r.component, url=r.url))
         return table, urls
@@ -100,7 +107,7 @@ class ConsoleUI:
         for b in found:
             hours = (now - datetime.datetime.fromisoformat(b.created)).total_seconds() / 3600
             apps = "\n".join(f"{a} {v}" for a, v in sorted(b.versions.items()))
-            label = f"{b.id}\n  {b.reason}"
+            label = f"{b.id}\n  {self.word(b.reason)}"
             if b.missing:
                 label += "\n  " + self.say("partial", files=", ".join(b.missing))
             table.add_row(label, self.say("hours", n=f"{hours:.1f}"), f"{b.size / 1e6:.1f} MB", apps)
@@ -112,11 +119,6 @@ class ConsoleUI:
             table.add_column(self.say(column) if column.startswith("col-") else column)
         return table
 
-
-def _phases() -> set[str]:
-    from spbe_kit.messages import TEXTS
-
-    return {k for k in TEXTS if k.startswith("phase-")}
 
 
 def _moment(iso: str) -> str:

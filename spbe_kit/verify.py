@@ -82,9 +82,26 @@ def check_app(ctx: Context, app_id: str, ca_pem: str | None, timeout: float = 5.
         status = json.loads(body).get("status", "?")
         return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts, tls, expires)
     except (OSError, ssl.SSLError, http.client.HTTPException, ValueError) as exc:
-        return Probe(app_id, url, False, f"{type(exc).__name__}: {exc}"[:160])
+        return Probe(app_id, url, False, _failure(exc))
     finally:
         connection.close()
+
+
+_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (TimeoutError, "timed out"),
+    (ssl.SSLCertVerificationError, "certificate not trusted"),
+)
+
+
+def _failure(exc: BaseException) -> str:
+    """A short, stable description of why a probe failed (the status table translates it)."""
+    for kind, words in _FAILURES:
+        if isinstance(exc, kind):
+            reason = getattr(exc, "verify_message", "")
+            return f"{words} ({reason})" if reason else words
+    return f"{type(exc).__name__}: {exc}"[:160]
 
 
 def smoke(ctx: Context, ca_pem: str | None, wait_s: float = 30.0) -> list[Probe]:

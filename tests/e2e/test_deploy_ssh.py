@@ -1,65 +1,110 @@
-"""Deploy a two-server region over real SSH: proxy + apps on one test server, PostgreSQL on
-the other. Images travel from the controller; host keys are recorded on first contact and a
-changed key stops the next deploy."""
+"""The recipient admin's day over real SSH, on two test servers (proxy + apps on one,
+PostgreSQL on the other), typed as an admin types it: relative paths, --private-key, both
+languages. init -> validate -> preview -> deploy -> status -> upgrade (previewed) -> backup ->
+restore -> rollback -> verify -> a forward rollback refused -> destroy --delete-data. Images
+travel from the controller; host keys are recorded on first contact and a changed key stops
+the next deploy."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from langcheck import english_leftovers
 
-from conftest import EXAMPLES
-from e2e.helpers import https_health, spbe_kit
+from e2e.helpers import api, https_health, spbe_kit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible, pytest.mark.slow]
 
+FILLED = {
+    "domain: ISI": "domain: garutkab.go.id",
+    "agreement: ISI": "agreement: 027/PKS-SMD/2026/014",
+    "date: ISI": "date: 2026-11-02",
+    "name: ISI                    # ISI: admin Diskominfo": "name: Asep Sunandar",
+    "email: ISI                   # ISI\n  dpo": "email: admin@garutkab.go.id\n  dpo",
+    "name: ISI ": "name: Rina Marlina ",
+    "email: ISI ": "email: ppdp@garutkab.go.id ",
+    "provider: ISI": "provider: Diskominfo Kabupaten Garut",
+    "legal_basis: ISI": "legal_basis: Pelaksanaan tugas pemerintahan (UU 27/2022 Ps. 20 ayat 2 huruf e)",
+    "dpia: ISI": "dpia: DPIA/DISKOMINFO-GRT/2026/001",
+    "keep: 14": "keep: 14\n  copy_to: app1",
+    # One release behind, so the day has an upgrade in it.
+    'e-simpati:\n    version: "1.1.0"': 'e-simpati:\n    version: "1.0.0"',
+}
 
-def two_server_profile(folder: Path, proxy_apps: str, database: str) -> Path:
-    text = (EXAMPLES / "karawang.yaml").read_text()
-    text = (
-        text.replace("10.15.20.11", proxy_apps)
-        .replace("10.15.20.12", database)
-        .replace("user: spbe", "user: root")
-        # Starts one release behind, so the test can upgrade it.
-        .replace('e-simpati:\n    version: "1.1.0"', 'e-simpati:\n    version: "1.0.0"')
-    )
-    path = folder / "karawang.yaml"
+
+def fill_in(path: Path, app_address: str, db_address: str) -> None:
+    """What the admin types into the profile that `init` wrote."""
+    text = path.read_text()
+    for marker, value in FILLED.items():
+        assert marker in text, marker
+        text = text.replace(marker, value, 1)
+    text = text.replace("address: ISI", f"address: {app_address}", 1)
+    text = text.replace("address: ISI", f"address: {db_address}", 1)
+    assert "ISI " not in text.split("aplikasi_umum")[1] and ": ISI\n" not in text, text
     path.write_text(text)
-    return path
 
 
-def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
+def in_indonesian(done: subprocess.CompletedProcess[str]) -> None:
+    output = done.stdout + done.stderr
+    assert english_leftovers(output) == [], (english_leftovers(output), output[-3000:])
+
+
+def test_admin_day_over_ssh(test_servers, tmp_path: Path) -> None:
     servers = test_servers(2)
     app_server, db_server = servers.servers
-    profile = two_server_profile(tmp_path, app_server.address, db_server.address)
-    # Relative paths, as an admin types them: the profile and the key beside it.
     shutil.copy(servers.key, tmp_path / "walk_key")
     key = "walk_key"
 
+    def kit(*args: str) -> subprocess.CompletedProcess[str]:
+        return spbe_kit(*args, "--private-key", key, cwd=tmp_path)
+
+    started = spbe_kit("init", "32.05", "-o", "garut.yaml", "--lang", "id", cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    in_indonesian(started)
+    unfilled = spbe_kit("validate", "garut.yaml", "--lang", "id", cwd=tmp_path)
+    assert unfilled.returncode == 2
+    assert unfilled.stderr.count("[placeholder-unfilled]") >= 10, unfilled.stderr
+    in_indonesian(unfilled)
+    profile = tmp_path / "garut.yaml"
+    fill_in(profile, app_server.address, db_server.address)
+    assert spbe_kit("validate", "garut.yaml", cwd=tmp_path).returncode == 0
+
     # A preview on fresh hosts (no image there yet) says what would travel and changes nothing.
-    checked = spbe_kit("deploy", "karawang.yaml", "--check", "--private-key", key, cwd=tmp_path)
+    checked = kit("deploy", "garut.yaml", "--check", "--lang", "id")
     assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-3000:]
+    assert "mode periksa:" in checked.stdout
+    in_indonesian(checked)
     assert servers.ssh(app_server, "docker ps -aq").stdout.strip() == b""
 
-    first = spbe_kit("deploy", "karawang.yaml", "--private-key", key, cwd=tmp_path)
+    first = kit("deploy", "garut.yaml", "--lang", "id")
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-3000:]
-    assert "transfer missing images" not in first.stderr
+    in_indonesian(first)
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
     # The image archives that travelled are not kept on the controller.
-    assert not list((tmp_path / "build" / "karawang" / "state" / "images").glob("*.tar"))
+    assert not list((tmp_path / "build" / "garut" / "state" / "images").glob("*.tar"))
 
-    known = profile.with_name("karawang.known_hosts")
+    known = profile.with_name("garut.known_hosts")
     for server in (app_server, db_server):
         found = subprocess.run(["ssh-keygen", "-F", server.address, "-f", str(known)], capture_output=True)
         assert found.returncode == 0, f"{server.address} not recorded in {known}"
+
+    for lang, word in (("id", "sehat"), ("en", "healthy")):
+        shown = kit("status", "garut.yaml", "--lang", lang)
+        assert shown.returncode == 0, shown.stdout[-3000:] + shown.stderr[-2000:]
+        assert shown.stdout.count(word) >= 4, shown.stdout
+        if lang == "id":
+            in_indonesian(shown)
 
     published = servers.ssh(db_server, "docker ps --format '{{.Names}} {{.Ports}}'").stdout.decode()
     assert f"{db_server.address}:5432->5432/tcp" in published
     apps = servers.ssh(app_server, "docker ps --format '{{.Names}}'").stdout.decode().split()
     assert sorted(apps) == sorted(
-        f"spbe-karawang-{n}"
+        f"spbe-garut-{n}"
         for n in (
             "e-simpati-app-1",
             "layanan-publik-app-1",
@@ -71,10 +116,10 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     # Backups: the database host backs up its databases; the apps host (the profile's copy_to)
     # backs up its volumes and pulls a second copy of the dumps over the internal network.
     db_side = servers.ssh(db_server, "docker ps --format '{{.Names}}'").stdout.decode().split()
-    assert "spbe-karawang-backup-backup-1" in db_side
+    assert "spbe-garut-backup-backup-1" in db_side
     pulled = servers.ssh(
         app_server,
-        "docker exec spbe-karawang-backup-backup-1 sh -c "
+        "docker exec spbe-garut-backup-backup-1 sh -c "
         "'PGPASSWORD=$(cat $PGPASSWORD_FILE) psql -At -d simpeg -c \"SELECT count(*) FROM spbe_schema\"'",
     )
     assert pulled.stdout.decode().strip().isdigit()
@@ -83,7 +128,7 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     # a verified TLS one (the scheduler's own settings) works, and every app is connected over
     # TLS (UU 27/2022 Pasal 35).
     psql = (
-        "docker exec {env} spbe-karawang-backup-backup-1 sh -c "
+        "docker exec {env} spbe-garut-backup-backup-1 sh -c "
         "'PGPASSWORD=$(cat $PGPASSWORD_FILE) psql -At -d simpeg -c \"{sql}\"'"
     )
     plain = servers.ssh(app_server, psql.format(env="-e PGSSLMODE=disable", sql="SELECT 1"), check=False)
@@ -96,7 +141,7 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     sessions = (
         servers.ssh(
             db_server,
-            "docker exec spbe-karawang-postgres-postgres-1 psql -h /run/postgresql -U postgres -At -c "
+            "docker exec spbe-garut-postgres-postgres-1 psql -h /run/postgresql -U postgres -At -c "
             '"SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) '
             'WHERE a.client_addr IS NOT NULL"',
         )
@@ -107,20 +152,59 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     connected = {line.rsplit("-", 1)[0] for line in sessions if line.split("|")[0][-1:].isdigit()}
     assert connected == {"e-simpati", "layanan-publik", "simpeg"}, sessions
 
-    again = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
+    again = kit("deploy", "garut.yaml")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "\n0 task(s) changed in" in again.stdout
 
-    # The documented upgrade, over SSH: the pre-upgrade backup packs the volumes with the image
-    # that runs now (the new one is not on the host yet), then the new image travels.
+    # The documented upgrade, previewed then run: the pre-upgrade backup packs the volumes with
+    # the image that runs now (the new one is not on the host yet), then the new image travels.
     text = profile.read_text()
     profile.write_text(text.replace('e-simpati:\n    version: "1.0.0"', 'e-simpati:\n    version: "1.1.0"'))
     assert profile.read_text() != text
-    upgraded = spbe_kit("deploy", "karawang.yaml", "--private-key", key, cwd=tmp_path)
+    preview = kit("deploy", "garut.yaml", "--check")
+    assert preview.returncode == 0, preview.stdout[-3000:] + preview.stderr[-2000:]
+    assert "e-simpati: 1.0.0 -> 1.1.0 (upgrade)" in preview.stdout
+    upgraded = kit("deploy", "garut.yaml")
     assert upgraded.returncode == 0, upgraded.stdout[-4000:] + upgraded.stderr[-3000:]
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
     running = servers.ssh(app_server, "docker ps --format '{{.Image}}'").stdout.decode()
     assert "spbe-kit/e-simpati:1.1.0" in running
+
+    # Backup, a record lost, restore: the record is back.
+    record = {"nip": "198807242015031002", "name": "Dadan Hermawan", "unit": "BKPSDM"}
+    api(profile, "simpeg", "/api/records", record)
+    made = kit("backup", "garut.yaml", "--app", "simpeg", "--lang", "id")
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    in_indonesian(made)
+    ident = re.search(r"^cadangan (\S+) ditulis", made.stdout, re.M).group(1)
+    listed = kit("backups", "garut.yaml", "--lang", "id")
+    assert listed.returncode == 0 and ident in listed.stdout, listed.stdout + listed.stderr
+    in_indonesian(listed)
+    servers.ssh(
+        db_server,
+        "docker exec spbe-garut-postgres-postgres-1 psql -h /run/postgresql -U postgres -d simpeg "
+        "-c \"DELETE FROM employees WHERE nip = '198807242015031002'\"",
+    )
+    assert record["nip"] not in {r["nip"] for r in api(profile, "simpeg", "/api/records")["records"]}
+    restored = kit("restore", "garut.yaml", "--backup", ident, "--app", "simpeg", "--yes")
+    assert restored.returncode == 0, restored.stdout[-3000:] + restored.stderr[-3000:]
+    assert record["nip"] in {r["nip"] for r in api(profile, "simpeg", "/api/records")["records"]}
+
+    # Roll e-simpati back to the first release: code and data; then no drift.
+    history = json.loads(kit("releases", "garut.yaml", "--json").stdout)["app1"]
+    first_release, upgrade_release = history[0]["number"], history[-1]["number"]
+    back = kit("rollback", "garut.yaml", "--to", str(first_release), "--app", "e-simpati", "--yes")
+    assert back.returncode == 0, back.stdout[-3000:] + back.stderr[-3000:]
+    assert api(profile, "e-simpati", "/healthz")["version"] == "1.0.0"
+    clean = kit("verify", "garut.yaml")
+    assert clean.returncode == 0, clean.stdout[-3000:] + clean.stderr[-3000:]
+
+    # Forward again without --yes: refused, nothing changed.
+    before = servers.ssh(app_server, "docker ps --format '{{.Names}} {{.Image}} {{.ID}}'").stdout
+    forward = kit("rollback", "garut.yaml", "--to", str(upgrade_release), "--app", "e-simpati")
+    assert forward.returncode == 2, forward.stdout[-3000:] + forward.stderr[-3000:]
+    assert "a rollback to a newer release" in forward.stderr
+    assert servers.ssh(app_server, "docker ps --format '{{.Names}} {{.Image}} {{.ID}}'").stdout == before
 
     other = tmp_path / "other_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
@@ -130,7 +214,7 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
     forged = other.with_suffix(".pub").read_text().split()[1]
     with known.open("a") as handle:
         handle.write(f"{app_server.address} ssh-ed25519 {forged}\n")
-    refused = spbe_kit("deploy", str(profile), "--private-key", key, cwd=tmp_path)
+    refused = kit("deploy", "garut.yaml")
     assert refused.returncode == 1
     assert "[host-key-changed]" in refused.stderr, refused.stderr[-2000:]
     subprocess.run(
@@ -139,8 +223,8 @@ def test_two_servers_over_ssh(test_servers, tmp_path: Path) -> None:
 
     # destroy --delete-data leaves no volume of the region on any host (the uploads included).
     known.unlink()
-    gone = spbe_kit("destroy", "karawang.yaml", "--yes", "--delete-data", "--private-key", key, cwd=tmp_path)
+    gone = kit("destroy", "garut.yaml", "--yes", "--delete-data")
     assert gone.returncode == 0, gone.stdout[-3000:] + gone.stderr[-3000:]
     for server in (app_server, db_server):
         left = servers.ssh(server, "docker volume ls -q").stdout.decode().split()
-        assert not [v for v in left if v.startswith("spbe-karawang-")], (server.address, left)
+        assert not [v for v in left if v.startswith("spbe-garut-")], (server.address, left)
