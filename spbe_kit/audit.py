@@ -420,10 +420,14 @@ def _check_database_tls(tree: Path, out: _Results) -> None:
         plain = [
             (i + 1, line)
             for i, line in enumerate(lines)
-            if (fields := line.split()) and fields[0] in ("host", "hostnossl") and fields[-1] not in ("reject",)
+            if (fields := line.split())
+            and fields[0] in ("host", "hostnossl")
+            and fields[-1] not in ("reject",)
         ]
         if plain:
-            out.fail("NET-03", Evidence(rel, plain[0][0], detail=f"accepts TCP logins without TLS: {plain[0][1]}"))
+            out.fail(
+                "NET-03", Evidence(rel, plain[0][0], detail=f"accepts TCP logins without TLS: {plain[0][1]}")
+            )
         else:
             out.ok("NET-03", Evidence(rel, 1, detail="TCP logins only with hostssl"))
     for path in sorted(tree.glob("hosts/*/*/config.json")):
@@ -431,13 +435,17 @@ def _check_database_tls(tree: Path, out: _Results) -> None:
         text = path.read_text(encoding="utf-8")
         mode = json.loads(text).get("database", {}).get("sslmode")
         line = next((i + 1 for i, ln in enumerate(text.splitlines()) if '"sslmode"' in ln), 1)
-        (out.ok if mode == "verify-full" else out.fail)("NET-03", Evidence(rel, line, detail=f"sslmode = {mode}"))
+        (out.ok if mode == "verify-full" else out.fail)(
+            "NET-03", Evidence(rel, line, detail=f"sslmode = {mode}")
+        )
     for path in sorted(tree.glob("hosts/*/backup/compose.yaml")):
         rel = path.relative_to(tree).as_posix()
         text = path.read_text(encoding="utf-8")
         if "PGHOST" in text:
             good = 'PGSSLMODE: "verify-full"' in text
-            line = next((i + 1 for i, ln in enumerate(text.splitlines()) if "PGSSLMODE" in ln or "PGHOST" in ln), 1)
+            line = next(
+                (i + 1 for i, ln in enumerate(text.splitlines()) if "PGSSLMODE" in ln or "PGHOST" in ln), 1
+            )
             (out.ok if good else out.fail)("NET-03", Evidence(rel, line, detail="scheduler PGSSLMODE"))
 
 

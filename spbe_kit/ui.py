@@ -120,7 +120,6 @@ class ConsoleUI:
         return table
 
 
-
 def _moment(iso: str) -> str:
     """2026-11-29T01:02:03+00:00 -> 2026-11-29 01:02 (UTC)."""
     return iso[:16].replace("T", " ") if len(iso) >= 16 else iso

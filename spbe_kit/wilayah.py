@@ -9,7 +9,7 @@ import csv
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from spbe_kit.resources import wilayah_csv
 
@@ -46,8 +46,16 @@ class Dataset:
         return [r for r in self.regions.values() if r.level == "kabupaten_kota"]
 
     def kecamatan_of(self, code: str) -> list[Region]:
-        prefix = code + "."
-        return [r for r in self.regions.values() if r.level == "kecamatan" and r.code.startswith(prefix)]
+        return self._kecamatan.get(code, [])
+
+    @cached_property
+    def _kecamatan(self) -> dict[str, list[Region]]:
+        """Kecamatan by their kabupaten/kota code (NN.NN.NN -> NN.NN), in dataset order."""
+        found: dict[str, list[Region]] = {}
+        for region in self.regions.values():
+            if region.level == "kecamatan":
+                found.setdefault(region.code.rsplit(".", 1)[0], []).append(region)
+        return found
 
 
 def kabkota_code_problem(code: str) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,18 @@ MANIFEST_SCHEMA = "spbe-kit/manifest/v1"
 
 
 def templates_sha256(root: Path) -> str:
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    stats = tuple((p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return _templates_digest(root, stats)
+
+
+@cache
+def _templates_digest(root: Path, stats: tuple[tuple[str, int, int], ...]) -> str:
+    """The digest of the template files; computed again only when a file's name, size or
+    modification time changes."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for name, _, _ in stats:
+        path = Path(name)
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
