@@ -1,0 +1,109 @@
+"""Multi-host deploy benchmark over real SSH, on the project's test servers (sshd + their own
+dockerd): the same region (Kabupaten Karawang's apps) on 1 host and on 4 hosts (proxy; two
+apps; one app; PostgreSQL), each host starting without any image. Prints, for each layout:
+- fresh deploy (images travel from the controller, secrets, CA, database init);
+- no-op redeploy (median of 3) and plain `docker compose up -d --wait` on the same projects
+  over SSH (every host at once, its projects in order);
+and the ratios: 4 hosts / 1 host for fresh and no-op (goal <= 1.3 each), no-op / plain compose
+(goal <= 1.5). Removes the test servers on exit. Run: .venv/bin/python benchmarks/deploy_hosts.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scratch import ROOT, spbe
+
+from spbe_kit.testservers import Server, TestServers
+
+ONE = """hosts:
+  app1:
+    address: {0}
+    user: root
+    roles: [proxy, apps, database]
+"""
+FOUR = """hosts:
+  web1:
+    address: {0}
+    user: root
+    roles: [proxy]
+  app1:
+    address: {1}
+    user: root
+    roles: [apps]
+  app2:
+    address: {2}
+    user: root
+    roles: [apps]
+  db1:
+    address: {3}
+    user: root
+    roles: [database]
+"""
+
+
+def profile(folder: Path, hosts: str, key: Path) -> Path:
+    text = (ROOT / "examples" / "profiles" / "karawang.yaml").read_text()
+    start, end = text.index("hosts:\n"), text.index("\napps:")
+    text = text[:start] + hosts + text[end:]
+    text = text.replace("  layanan-publik:\n    version", "  layanan-publik:\n    host: app2\n    version")
+    text = text.replace("copy_to: app1", "copy_to: /srv/cadangan")
+    folder.mkdir(parents=True)
+    shutil.copy(key, folder / "key")
+    path = folder / "karawang.yaml"
+    path.write_text(text)
+    return path
+
+
+def plain_compose(servers: TestServers, hosts: list[Server]) -> float:
+    """`docker compose up -d --wait` in every installed project, hosts in parallel."""
+    command = (
+        "for p in /opt/spbe-kit/karawang/*/compose.yaml; do "
+        'docker compose -f "$p" up -d --wait >/dev/null || exit 1; done'
+    )
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(hosts)) as pool:
+        list(pool.map(lambda s: servers.ssh(s, command), hosts))
+    return time.perf_counter() - start
+
+
+def measure(servers: TestServers, hosts: list[Server], path: Path) -> dict[str, float]:
+    args = ("--private-key", "key")
+    fresh = spbe("deploy", path.name, *args, cwd=path.parent)[0]
+    noop = statistics.median(spbe("deploy", path.name, *args, cwd=path.parent)[0] for _ in range(3))
+    plain = statistics.median(plain_compose(servers, hosts) for _ in range(3))
+    return {"fresh": fresh, "noop": noop, "plain": plain}
+
+
+def main() -> None:
+    servers = TestServers()
+    scratch = Path(tempfile.mkdtemp(prefix="spbe-bench-hosts-", dir="/srv"))
+    try:
+        started = servers.start(5)
+        one_host, four_hosts = started[:1], started[1:]
+        one = profile(scratch / "one", ONE.format(*(s.address for s in one_host)), servers.key)
+        four = profile(scratch / "four", FOUR.format(*(s.address for s in four_hosts)), servers.key)
+        results = {1: measure(servers, one_host, one), 4: measure(servers, four_hosts, four)}
+    finally:
+        servers.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    for count, r in results.items():
+        print(
+            f"{count} host(s): fresh deploy {r['fresh']:.1f} s; no-op {r['noop']:.1f} s (median of 3); "
+            f"plain compose {r['plain']:.1f} s; no-op ratio {r['noop'] / r['plain']:.2f} (goal <= 1.5)"
+        )
+    print(
+        f"4 hosts / 1 host: fresh {results[4]['fresh'] / results[1]['fresh']:.2f}, "
+        f"no-op {results[4]['noop'] / results[1]['noop']:.2f} (goal <= 1.3 each)"
+    )
+
+
+if __name__ == "__main__":
+    main()
