@@ -53,7 +53,9 @@ def profile(folder: Path, hosts: str, key: Path) -> Path:
     text = (ROOT / "examples" / "profiles" / "karawang.yaml").read_text()
     start, end = text.index("hosts:\n"), text.index("\napps:")
     text = text[:start] + hosts + text[end:]
-    text = text.replace("  layanan-publik:\n    version", "  layanan-publik:\n    host: app2\n    version")
+    if "app2:" in hosts:
+        placed = "  layanan-publik:\n    host: app2\n    version"
+        text = text.replace("  layanan-publik:\n    version", placed)
     text = text.replace("copy_to: app1", "copy_to: /srv/cadangan")
     folder.mkdir(parents=True)
     shutil.copy(key, folder / "key")

@@ -147,7 +147,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         state = session.tree / "state"
         archives = _host_archives(session.tree, state)
         report.run_dir = new_run_dir(session.tree, "deploy")
-        report.checks, lock, probes = _preflight(session, report.run_dir, ui, secrets.values())
+        report.checks, lock, probes = _preflight(session, report.run_dir, ui, secrets)
         wanted = rendered_hashes(session.tree)
         report.files = file_changes(wanted, probes)
         converged = {
@@ -160,6 +160,12 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             "spbe_run": {
                 "lock": lock_line,
                 "takeover": takeover,
+                # Recorded on each host at its first deploy (never replaced by a deploy).
+                "vault_mark": {
+                    "fingerprint": secrets.fingerprint(ctx.region.code),
+                    "who": f"{getpass.getuser()}@{socket.gethostname()}",
+                    "since": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                },
                 "image_ids": image_ids,
                 "image_cache": str((state / "images").resolve()),
                 "host_archives": str(archives.resolve()),
@@ -331,12 +337,13 @@ def _unreachable(task: TaskResult) -> Diagnostic:
 
 
 def _preflight(
-    session: Session, run_dir: Path, ui: UI, secrets: list[str]
+    session: Session, run_dir: Path, ui: UI, secrets: vault.Secrets
 ) -> tuple[list[Check], dict[str, LockInfo], dict[str, dict[str, Any]]]:
     (run_dir / "probe").mkdir(mode=0o700)
-    probes = probe(session, run_dir, secrets)
+    probes = probe(session, run_dir, secrets.values())
     checks = preflight(session.ctx, probes, time.time())
     ui.preflight(checks)
+    check_vault(session, probes, secrets.fingerprint(session.ctx.region.code))
     failed = [c for c in checks if not c.ok]
     if failed:
         raise OperationFailed(
@@ -353,6 +360,32 @@ def _preflight(
     root = session.ctx.root
     locks = {host: lock for host, p in probes.items() if (lock := parse_lock(host, p.get("lock"), root))}
     return checks, locks, probes
+
+
+def check_vault(session: Session, probes: dict[str, dict[str, Any]], fingerprint: str | None) -> None:
+    """One vault per region: a host first deployed with another vault (another controller's,
+    or one this controller lacks) stops the command before anything changes. Its secrets and
+    certificates are the running ones; a second vault would overwrite them on disk while the
+    containers and PostgreSQL keep the old values."""
+    import hmac
+
+    wrong = []
+    for host in session.hosts:
+        mark = probes.get(host, {}).get("vault")
+        if not mark or (fingerprint and hmac.compare_digest(mark["fingerprint"], fingerprint)):
+            continue
+        last = (probes[host].get("releases") or [{"who": mark["who"], "when": mark["since"]}])[-1]
+        params = {
+            "host": host,
+            "who": mark["who"],
+            "since": mark["since"],
+            "last_who": last["who"],
+            "last_when": last["when"],
+            "vault": vault.vault_path(session.profile).name,
+        }
+        wrong.append(Diagnostic("vault-mismatch", Location(host), (), params))
+    if wrong:
+        raise OperationFailed(wrong)
 
 
 def _version_changes(ctx: Context, probes: dict[str, dict[str, Any]]) -> dict[str, str]:

@@ -35,6 +35,7 @@ RelPath = Annotated[
 FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,120}$")]
 
 LOCK_FILE = ".spbe-kit/deploy.lock"
+VAULT_FILE = ".spbe-kit/vault.json"
 RELEASE_FILE = ".spbe-kit/releases/N/release.json"
 BACKUP_FILE = "backups/ID/backup.json"
 
@@ -49,6 +50,14 @@ class Lock(_Shape):
     pid: int = Field(ge=1, le=4_194_304)
     controller: Hostname
     run: RunId = ""  # locks written before runs were named carry none
+
+
+class VaultMark(_Shape):
+    """Which vault deployed the region on this host: its fingerprint, who and when (first)."""
+
+    fingerprint: Sha256
+    who: Who
+    since: Moment
 
 
 class Release(_Shape):
@@ -112,6 +121,23 @@ def lock(host: str, raw: Any, root: str) -> Lock | None:
     return found
 
 
+def vault_mark(host: str, raw: Any, root: str) -> VaultMark | None:
+    """The vault fingerprint a host recorded at its first deploy, or None (never deployed)."""
+    if raw is None or raw == "":
+        return None
+    file = f"{root}/{VAULT_FILE}"
+    if not isinstance(raw, str) or len(raw) > 1024:
+        raise invalid(host, file, "not a vault record written by spbe-kit")
+    import json
+
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise invalid(host, file, "not JSON") from None
+    found: VaultMark = _check(VaultMark, data, host, file)
+    return found
+
+
 def lock_hash(raw: str) -> str:
     """How the playbook recognises the lock it may take over: the sha256 of the file's bytes
     (the kit writes the JSON and a newline). The host's text itself never reaches Ansible."""
@@ -136,4 +162,9 @@ def probe(host: str, data: Any, root: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise invalid(host, "spbe_probe.py output", "not a JSON object")
     lock(host, data.get("lock"), root)
-    return {**data, "releases": releases(host, data.get("releases", []), root)}
+    mark = vault_mark(host, data.get("vault"), root)
+    return {
+        **data,
+        "vault": mark.model_dump() if mark else None,
+        "releases": releases(host, data.get("releases", []), root),
+    }

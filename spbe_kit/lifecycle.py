@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spbe_kit import hostdata
+from spbe_kit import hostdata, vault
 from spbe_kit.apply import RunResult, new_run_dir, run_playbook
-from spbe_kit.deploy import UI, Options, Session, _raise_failure, open_session
+from spbe_kit.deploy import UI, Options, Session, _raise_failure, check_vault, open_session, probe
 from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed, unknown_apps
 from spbe_kit.render.context import Context, image_ref
 
@@ -114,8 +114,22 @@ def take_backup(
     return ident
 
 
+def guarded_session(
+    profile: Path, catalog: Path | None, options: Options, ui: UI, purpose: str
+) -> tuple[Session, dict[str, dict[str, Any]]]:
+    """A session for a command that changes the hosts' data (backup, restore, rollback): the
+    hosts probed, and refused when they were deployed with another vault than this
+    controller's (exit 1, nothing changed)."""
+    session = open_session(profile, catalog, options, ui)
+    found = probe(session, new_run_dir(session.tree, purpose))
+    mine = vault.existing_fingerprint(profile, options.vault_password_file, session.ctx.region.code)
+    check_vault(session, found, mine)
+    return session, found
+
+
 def backup(profile: Path, catalog: Path | None, options: Options, ui: UI, apps: list[str] | None) -> str:
-    return take_backup(open_session(profile, catalog, options, ui), apps, "manual", ui)
+    session, _ = guarded_session(profile, catalog, options, ui, "backup")
+    return take_backup(session, apps, "manual", ui)
 
 
 @dataclass(frozen=True)
@@ -190,7 +204,7 @@ def restore_backup(session: Session, ident: str, apps: list[str], ui: UI) -> Non
 def restore(
     profile: Path, catalog: Path | None, options: Options, ui: UI, ident: str, apps: list[str] | None
 ) -> list[str]:
-    session = open_session(profile, catalog, options, ui)
+    session, _ = guarded_session(profile, catalog, options, ui, "restore")
     chosen = _apps(session.ctx, apps)
     known = list_backups(session, ui).backups
     record = next((b for b in known if b.id == ident), None)
@@ -251,8 +265,6 @@ def releases(
     profile: Path, catalog: Path | None, options: Options, ui: UI
 ) -> dict[str, list[dict[str, Any]]]:
     """The numbered releases recorded on each host, oldest first."""
-    from spbe_kit.deploy import probe
-
     session = open_session(profile, catalog, options, ui)
     found = probe(session, new_run_dir(session.tree, "releases"))
     return {host: data.get("releases", []) for host, data in sorted(found.items())}
@@ -335,10 +347,7 @@ def rollback(
     apps: list[str] | None,
     confirmed: bool,
 ) -> RollbackPlan:
-    from spbe_kit.deploy import probe
-
-    session = open_session(profile, catalog, options, ui)
-    found = probe(session, new_run_dir(session.tree, "rollback"))
+    session, found = guarded_session(profile, catalog, options, ui, "rollback")
     history = {host: data.get("releases", []) for host, data in found.items()}
     known = list_backups(session, ui).backups
     plan = plan_rollback(session.ctx, history, to, apps, known)

@@ -448,6 +448,16 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "wait for it to finish; if it was killed on another controller, run again with --break-lock",
         "tunggu sampai selesai; jika dihentikan di controller lain, jalankan lagi dengan --break-lock",
     ),
+    "vault-mismatch": (
+        "{host} runs this region with another vault than this controller's: first deployed by "
+        "{who} at {since}, last by {last_who} at {last_when}",
+        "{host} menjalankan daerah ini dengan vault lain daripada vault controller ini: pertama "
+        "dideploy oleh {who} pada {since}, terakhir oleh {last_who} pada {last_when}",
+        "nothing was changed. Copy the region's vault ({vault}) and its password file from that "
+        "controller beside the profile, then run the command again",
+        "tidak ada yang diubah. Salin vault daerah ({vault}) dan berkas kata sandinya dari controller "
+        "itu ke samping profil, lalu jalankan lagi perintahnya",
+    ),
     "health-gate": (
         "{app} on {host} did not become healthy; last log lines:\n      {logs}",
         "{app} di {host} tidak sehat; baris log terakhir:\n      {logs}",
@@ -985,6 +995,9 @@ TASKS_ID: dict[str, str] = {
         "tentukan image yang belum ada di host (tag tidak ada atau ID image berbeda)"
     ),
     "describe the release": "uraikan rilis",
+    "record the region's vault fingerprint (first deploy only)": (
+        "catat sidik jari vault daerah (hanya deploy pertama)"
+    ),
     "docker load": "docker load (muat image)",
     "docker save on the controller": "docker save di kontroler",
     "existing roles and databases": "role dan basis data yang sudah ada",

@@ -9,6 +9,8 @@ leave this module except towards Ansible (through the vault) and the redaction l
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -130,10 +132,35 @@ class Secrets:
         walk({k: v for k, v in self.data.items() if k != "public"})
         return found
 
+    def fingerprint(self, region_code: str) -> str | None:
+        """The region's vault as the hosts know it (see ``fingerprint``)."""
+        return fingerprint(self.data, region_code)
+
     @property
     def ca_certificate(self) -> str | None:
         tls = self.data.get("tls", {})
         return tls.get("ca_cert") if isinstance(tls, dict) else None
+
+
+def fingerprint(data: dict[str, Any], region_code: str) -> str | None:
+    """An HMAC under the vault's own random ``vault_id`` key: the same for every copy of one
+    vault, different for any other vault, and no help to whoever reads it on a host (the key
+    never leaves the vault). None for a vault written before vaults had an id."""
+    key = data.get("vault_id")
+    if not isinstance(key, str) or not key:
+        return None
+    message = b"spbe-kit vault fingerprint v1 " + region_code.encode()
+    return hmac.new(bytes.fromhex(key), message, hashlib.sha256).hexdigest()
+
+
+def existing_fingerprint(profile: Path, explicit: Path | None, region_code: str) -> str | None:
+    """This controller's fingerprint of the region's vault, or None when it has no vault (or no
+    password for it) here. Never prompts, never creates anything."""
+    chosen = explicit or (Path(os.environ[ENV_PASSWORD_FILE]) if os.environ.get(ENV_PASSWORD_FILE) else None)
+    password = chosen or default_password_file(profile)
+    if not (password.is_file() and vault_path(profile).is_file()):
+        return None
+    return fingerprint(load(vault_path(profile), password), region_code)
 
 
 def load(path: Path, password_file: Path) -> dict[str, Any]:
@@ -164,6 +191,9 @@ def ensure(
     path = vault_path(profile)
     data = load(path, password_file)
     result = Secrets(data)
+    if "vault_id" not in data:
+        data["vault_id"] = secrets.token_hex(32)
+        result.generated.append("vault_id")
     apps = data.setdefault("apps", {})
     for app_id, app in sorted(ctx.apps.items()):
         mine = apps.setdefault(app_id, {})

@@ -120,18 +120,23 @@ def releases(root):
     return sorted(found, key=lambda r: r["number"])
 
 
+def read_text(path):
+    """A small file's text, or None when there is none (at most 4 KiB are read)."""
+    try:
+        with open(path) as f:
+            return f.read(4096).strip()
+    except OSError:
+        return None
+
+
 def main():
     root, region = sys.argv[1], sys.argv[2]
     docker_code, server, docker_err = run(["docker", "version", "--format", "{{.Server.Version}}"])
     compose_code, compose, _ = run(["docker", "compose", "version", "--short"])
     _, docker_root, _ = run(["docker", "info", "--format", "{{.DockerRootDir}}"])
     disk_path = docker_root if docker_root and os.path.isdir(docker_root) else "/"
-    lock = None
-    try:
-        with open(os.path.join(root, ".spbe-kit", "deploy.lock")) as f:
-            lock = f.read().strip()
-    except OSError:
-        pass
+    lock = read_text(os.path.join(root, ".spbe-kit", "deploy.lock"))
+    vault = read_text(os.path.join(root, ".spbe-kit", "vault.json"))
     print(
         json.dumps(
             {
@@ -149,6 +154,7 @@ def main():
                 "epoch": time.time(),
                 "containers": containers(region),
                 "lock": lock,
+                "vault": vault,
                 "files": installed_files(root),
                 "releases": releases(root),
             },

@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,53 @@ def test_check_mode_reports_and_changes_nothing(region) -> None:
     assert {
         c["Name"]: c["Config"]["Labels"].get("org.spbe-kit.config-sha256") for c in region_containers(CODE)
     } == labels
+
+
+def _installed(profile: Path) -> dict[str, str]:
+    """Every file the region has on the host (secrets and certificates included), by sha256."""
+    import hashlib
+
+    root = profile.parent / "opt"
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "backups" not in p.parts
+    }
+
+
+def test_a_second_controller_with_its_own_vault_is_refused_and_changes_nothing(
+    region, tmp_path: Path
+) -> None:
+    """Two clones, two vaults, one host: the second clone's deploy, backup and restore are
+    refused before anything changes; then every container restarted still serves."""
+    profile, _ = region
+    clone = tmp_path / "second-clone"
+    clone.mkdir()
+    (clone / profile.name).write_text(profile.read_text())
+    before = _installed(profile)
+    deployed = spbe_kit("deploy", profile.name, cwd=clone)
+    assert deployed.returncode == 1, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+    assert "[vault-mismatch]" in deployed.stderr, deployed.stderr[-3000:]
+    assert "banjar.vault.yml" in deployed.stderr and "first deployed by" in deployed.stderr
+    assert (clone / "banjar.vault.yml").exists()  # its own, new vault: never sent
+    for command in (["backup"], ["restore", "--backup", "20261129T000000Z-manual", "--yes"]):
+        refused = spbe_kit(command[0], profile.name, *command[1:], cwd=clone)
+        assert refused.returncode == 1 and "[vault-mismatch]" in refused.stderr, refused.stderr[-2000:]
+    assert _installed(profile) == before
+
+    ids = subprocess.run(
+        ["docker", "ps", "-q", "--filter", f"label=org.spbe-kit.region={CODE}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    subprocess.run(["docker", "restart", "-t", "5", *ids], check=True, capture_output=True)
+    for _ in range(60):
+        status = spbe_kit("status", str(profile), "--json", cwd=profile.parent)
+        if status.returncode == 0:
+            break
+        time.sleep(2)
+    assert json.loads(status.stdout)["healthy"] is True, status.stdout[-3000:]
 
 
 def test_status_json_all_healthy(region) -> None:
