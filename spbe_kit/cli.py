@@ -795,6 +795,46 @@ def main() -> None:
     app(args=hoist_global_options(sys.argv[1:]), prog_name="spbe-kit")
 
 
+secrets_app = typer.Typer(help="The region's secrets over the years of a grant.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(
+    profile: ProfileArg,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only", help="Only this secret (repeatable), e.g. simpeg.db_password; default: all but the CA."
+        ),
+    ] = None,
+    vault_password_file: VaultOption = None,
+    private_key: KeyOption = None,
+    break_lock: Annotated[
+        bool, typer.Option("--break-lock", help="Take over another deploy's lock.")
+    ] = False,
+) -> None:
+    """New values for the region's passwords, keys and certificates: set in PostgreSQL, written
+    to the hosts, each consumer restarted in turn behind the health gate, then the vault
+    rewritten and a release recorded. Run again after an interruption: it finishes the rotation."""
+
+    def body() -> int:
+        from spbe_kit.deploy import Options
+        from spbe_kit.rotate import rotate
+
+        options = Options(vault_password_file, private_key, break_lock=break_lock)
+        done = rotate(profile, _state["catalog"], options, _ui(), only)
+        restarted = ", ".join(p for projects in done.restarted.values() for p in projects) or "-"
+        seconds = f"{done.seconds:.1f}"
+        _out(
+            _say("rotated", count=len(done.names), seconds=seconds, restarted=restarted, release=done.release)
+        )
+        _out(_say("rotated-names", names=", ".join(done.names)))
+        return 0
+
+    _run(body)
+
+
 bundle_app = typer.Typer(
     help="The signed offline grant bundle: keygen and export (donor), verify and import (recipient).",
     no_args_is_help=True,

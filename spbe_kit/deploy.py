@@ -134,6 +134,17 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
     report.hosts = {a.id: a.host for a in ctx.apps.values()}
     password = vault.password_source(profile, options.vault_password_file, getpass.getpass)
     try:
+        if vault.pending_path(profile).exists():
+            raise OperationFailed(
+                [
+                    Diagnostic(
+                        "rotation-pending",
+                        Location(str(vault.pending_path(profile))),
+                        (),
+                        {"profile": str(profile)},
+                    )
+                ]
+            )
         if password.created:
             report.password_created = password.path
             ui.note("note-password-created", path=password.path)
@@ -156,6 +167,8 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         }
         run_id = report.run_dir.name
         lock_line, takeover = _lock_decision(lock, options.break_lock, ui, run_id)
+        unpack = {h: any(c.host == h and c.change != "removed" for c in report.files) for h in session.hosts}
+        sent = {h: _sha256_file(archives / f"{h}.tar") for h in session.hosts}
         extravars = {
             "spbe_run": {
                 "lock": lock_line,
@@ -174,8 +187,11 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 "converged": converged,
                 # Installed files that differ from the tree (edited by hand, say): unpack the
                 # tree again even when the archive itself did not change.
-                "unpack": {
-                    h: any(c.host == h and c.change != "removed" for c in report.files) for h in session.hosts
+                "unpack": unpack,
+                # The archive travels when the host's copy differs (its probe says which) and
+                # whenever files are unpacked: what is unpacked is always the controller's.
+                "send_tree": {
+                    h: unpack[h] or probes.get(h, {}).get("tree_sha256") != sent[h] for h in session.hosts
                 },
             }
         }
@@ -257,6 +273,10 @@ def _provided_tls(session: Session) -> dict[str, tuple[str, str]] | None:
     cert = (base / tls.certificate).read_text()
     key = (base / tls.key).read_text()
     return {app.hostname: (cert, key) for app in session.ctx.apps.values()}
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _write_public(path: Path, text: str) -> None:

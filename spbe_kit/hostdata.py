@@ -32,6 +32,7 @@ ImageId = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 RelPath = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*){0,8}$")
 ]
+SecretName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,200}$")]
 FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,120}$")]
 
 LOCK_FILE = ".spbe-kit/deploy.lock"
@@ -70,6 +71,7 @@ class Release(_Shape):
     backup_before: BackupId | None = None
     files: dict[Name, dict[RelPath, Sha256]] = {}
     rollback_of: int | None = Field(default=None, ge=1)
+    rotated: list[SecretName] = []
 
 
 class BackupFile(_Shape):

@@ -430,6 +430,24 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "use the vault password file created at the first deploy",
         "gunakan berkas kata sandi vault yang dibuat saat deploy pertama",
     ),
+    "vault-missing": (
+        "there is no vault at {path}: nothing to rotate",
+        "tidak ada vault di {path}: tidak ada yang dapat dirotasi",
+        "run the command where the region was deployed from (the vault lies beside the profile)",
+        "jalankan perintah di controller tempat daerah dideploy (vault ada di samping profil)",
+    ),
+    "rotation-pending": (
+        "a rotation of the region's secrets was interrupted; some hosts may already use the new values",
+        "rotasi rahasia daerah terputus; sebagian host mungkin sudah memakai nilai baru",
+        "finish it first: `spbe-kit secrets rotate {profile}`",
+        "selesaikan dulu: `spbe-kit secrets rotate {profile}`",
+    ),
+    "secret-unknown": (
+        "no secret named {names} in this region",
+        "tidak ada rahasia bernama {names} di daerah ini",
+        "choose among: {known}",
+        "pilih di antara: {known}",
+    ),
     "image-missing": (
         "image {image} is not on this controller",
         "image {image} tidak ada di controller ini",
@@ -858,6 +876,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{app}: {now} -> {then} (rilis {release}); basis datanya kembali ke cadangan {id} dari "
         "{created}: perubahan sejak itu hilang",
     ),
+    "note-rotation-resumed": (
+        "finishing the interrupted rotation of {names} first",
+        "menyelesaikan dulu rotasi {names} yang terputus",
+    ),
+    "rotated": (
+        "rotated {count} secret(s) in {seconds} s; restarted one at a time: {restarted}; recorded as release {release}",
+        "{count} rahasia dirotasi dalam {seconds} dtk; dimulai ulang satu per satu: {restarted}; dicatat sebagai rilis {release}",
+    ),
+    "rotated-names": ("  {names}", "  {names}"),
     # Table headings and phase names.
     "col-host": ("host", "host"),
     "col-component": ("component", "komponen"),
@@ -899,6 +926,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "pulihkan volume dan jalankan aplikasi",
     ),
     "phase-previous release": ("previous release", "rilis sebelumnya"),
+    "phase-secret files": ("secret files", "berkas rahasia"),
     "col-what": ("what", "jenis"),
     "col-item": ("item", "butir"),
     "col-expected": ("expected", "seharusnya"),
@@ -983,7 +1011,6 @@ def say(key: str, lang: Lang, **params: Any) -> str:
 # Ansible task names as the deploy output shows them (a task is shown when it changed or
 # failed). The playbooks are written in English; tests check every task name has an entry.
 TASKS_ID: dict[str, str] = {
-    "backup folders (owned by the scheduler's user)": "folder cadangan (milik pengguna penjadwal)",
     "collect the logs of the unhealthy apps": "kumpulkan log aplikasi yang tidak sehat",
     "compose projects installed on the host": "proyek compose yang terpasang di host",
     "copy the image archive to the host": "salin arsip image ke host",
@@ -995,19 +1022,20 @@ TASKS_ID: dict[str, str] = {
         "tentukan image yang belum ada di host (tag tidak ada atau ID image berbeda)"
     ),
     "describe the release": "uraikan rilis",
-    "record the region's vault fingerprint (first deploy only)": (
-        "catat sidik jari vault daerah (hanya deploy pertama)"
+    "set the new passwords of the roles without an app": "atur kata sandi baru role tanpa aplikasi",
+    "restart PostgreSQL (its certificate changed)": "mulai ulang PostgreSQL (sertifikatnya berubah)",
+    "set each app's new database password, then restart the app": (
+        "atur kata sandi basis data baru tiap aplikasi, lalu mulai ulang aplikasinya"
     ),
+    "set the app's new database password": "atur kata sandi basis data baru aplikasi",
+    "restart the consumer and wait until it is healthy": "mulai ulang pemakai dan tunggu sampai sehat",
     "docker load": "docker load (muat image)",
     "docker save on the controller": "docker save di kontroler",
     "existing roles and databases": "role dan basis data yang sudah ada",
     "forget releases beyond the kept number": "lupakan rilis di luar jumlah yang disimpan",
-    "hand earlier backups to the scheduler's user (it prunes them)": (
-        "serahkan cadangan lama ke pengguna penjadwal (ia memangkasnya)"
-    ),
     "health gate": "gerbang kesehatan",
     "images the host would receive": "image yang akan diterima host",
-    "install folders": "folder instalasi",
+    "install folders, secret files and the vault record": "folder instalasi, berkas rahasia dan catatan vault",
     "installed compose projects": "proyek compose yang terpasang",
     "keep the installed files (a rollback)": "simpan berkas yang terpasang (sebuah rollback)",
     "keep the release's files": "simpan berkas rilis",

@@ -35,6 +35,11 @@ def vault_path(profile: Path) -> Path:
     return profile.with_name(profile.stem + ".vault.yml")
 
 
+def pending_path(profile: Path) -> Path:
+    """A rotation's new values until every host and the database use them (``rotate``)."""
+    return profile.with_name(profile.stem + ".vault.rotating.yml")
+
+
 def default_password_file(profile: Path) -> Path:
     return profile.with_name(profile.stem + ".vault-password")
 

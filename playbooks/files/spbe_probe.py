@@ -120,6 +120,15 @@ def releases(root):
     return sorted(found, key=lambda r: r["number"])
 
 
+def file_sha256(path):
+    """The sha256 of the rendered tree's archive as last sent, or None."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
 def read_text(path):
     """A small file's text, or None when there is none (at most 4 KiB are read)."""
     try:
@@ -157,6 +166,7 @@ def main():
                 "vault": vault,
                 "files": installed_files(root),
                 "releases": releases(root),
+                "tree_sha256": file_sha256(os.path.join(root, ".spbe-kit", "tree.tar")),
             },
             sort_keys=True,
         )

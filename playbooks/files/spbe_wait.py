@@ -2,8 +2,10 @@
 """Health gate: wait for several compose projects' containers to become healthy, together.
 
 Usage: spbe_wait.py TIMEOUT_S PROJECT_DIR...
+       spbe_wait.py --restart TIMEOUT_S PROJECT_DIR...
 Exits 0 when every container is healthy; exits 1 as soon as one is unhealthy, exited or
-restarting, or when TIMEOUT_S passes. Prints JSON {project: status}. Read-only.
+restarting, or when TIMEOUT_S passes. Prints JSON {project: status}. Read-only, except with
+--restart: each project is restarted in turn and must be healthy before the next one is.
 """
 
 import json
@@ -33,16 +35,31 @@ def state(project_dir):
     return worst
 
 
-def main():
-    timeout, projects = float(sys.argv[1]), sys.argv[2:]
+def wait(timeout, projects):
     deadline = time.monotonic() + timeout
     while True:
         states = {p: state(p) for p in projects}
         failed = any(s in ("unhealthy", "exited", "missing") for s in states.values())
         if all(s == "healthy" for s in states.values()) or failed or time.monotonic() > deadline:
-            print(json.dumps(states, sort_keys=True))
-            sys.exit(0 if all(s == "healthy" for s in states.values()) else 1)
+            return states
         time.sleep(1)
+
+
+def main():
+    restart = sys.argv[1] == "--restart"
+    args = sys.argv[2:] if restart else sys.argv[1:]
+    timeout, projects = float(args[0]), args[1:]
+    if not restart:
+        states = wait(timeout, projects)
+    else:
+        states = {}
+        for project in projects:
+            subprocess.run(["docker", "compose", "restart"], cwd=project, check=True, capture_output=True)
+            states.update(wait(timeout, [project]))
+            if states[project] != "healthy":
+                break
+    print(json.dumps(states, sort_keys=True))
+    sys.exit(0 if all(s == "healthy" for s in states.values()) else 1)
 
 
 if __name__ == "__main__":

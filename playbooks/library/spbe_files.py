@@ -15,12 +15,17 @@ module: spbe_files
 short_description: Ensure folders and secret files with owner and mode, idempotently
 options:
   directories:
-    description: Folders to create, each with path, mode (octal string) and optionally uid and gid.
+    description: >-
+      Folders to create, each with path, mode (octal string) and optionally uid and gid; with
+      owner_below true, everything inside gets that owner too (earlier backups handed to the
+      scheduler's user).
     type: list
     elements: dict
     default: []
   files:
-    description: Files to write, each with path, content, uid, gid and mode (octal string).
+    description: >-
+      Files to write, each with path, content, uid, gid and mode (octal string); with
+      create_only true a file that exists is left as it is.
     type: list
     elements: dict
     default: []
@@ -60,6 +65,20 @@ def _write(path, content, uid, gid, mode):
         raise
 
 
+def _own_below(root, uid, gid, check_mode):
+    """Give everything below ``root`` to uid:gid (symlinks themselves, never their targets)."""
+    changed = []
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            status = os.lstat(path)
+            if (status.st_uid, status.st_gid) != (uid, gid):
+                changed.append(path)
+                if not check_mode:
+                    os.lchown(path, uid, gid)
+    return changed
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -86,10 +105,14 @@ def main():
                 changed.append(path)
                 if not module.check_mode:
                     os.chown(path, uid, gid)
+        if folder.get("owner_below") and os.path.isdir(path):
+            changed += _own_below(path, int(folder["uid"]), int(folder["gid"]), module.check_mode)
     for spec in module.params["files"]:
         path = spec["path"]
         content = str(spec["content"]).encode()
         uid, gid, mode = int(spec["uid"]), int(spec["gid"]), _mode(spec["mode"])
+        if spec.get("create_only") and os.path.lexists(path):
+            continue
         if _differs(path, content, uid, gid, mode):
             changed.append(path)
             if not module.check_mode:

@@ -155,6 +155,11 @@ def test_a_second_controller_with_its_own_vault_is_refused_and_changes_nothing(
         assert refused.returncode == 1 and "[vault-mismatch]" in refused.stderr, refused.stderr[-2000:]
     assert _installed(profile) == before
 
+    restart_everything_and_wait_healthy(profile)
+
+
+def restart_everything_and_wait_healthy(profile: Path) -> None:
+    """`docker restart` of every container of the region (a reboot, say): all must serve again."""
     ids = subprocess.run(
         ["docker", "ps", "-q", "--filter", f"label=org.spbe-kit.region={CODE}"],
         capture_output=True,
@@ -487,6 +492,135 @@ def test_the_evidence_pack_is_deterministic_offline(region, tmp_path: Path) -> N
         done = spbe_kit("evidence", str(profile), "--offline", "-o", str(tmp_path / name), cwd=profile.parent)
         assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+def _login(role: str, password: str) -> bool:
+    """Whether PostgreSQL accepts ``role`` with ``password`` (sent on stdin, never an argument)."""
+    done = subprocess.run(
+        [
+            "docker",
+            "exec",
+            "-i",
+            "spbe-kota-banjar-postgres-postgres-1",
+            "sh",
+            "-c",
+            "read -r PGPASSWORD; export PGPASSWORD; "
+            f'psql -h /run/postgresql -U {role} -d postgres -Atc "SELECT 1"',
+        ],
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+    )
+    return done.returncode == 0 and done.stdout.strip() == "1"
+
+
+def _starts_since(since: str) -> dict[str, int]:
+    events = subprocess.run(
+        [
+            "docker",
+            "events",
+            "--since",
+            since,
+            "--until",
+            str(int(time.time()) + 1),
+            "--filter",
+            f"label=org.spbe-kit.region={CODE}",
+            "--filter",
+            "event=start",
+            "--format",
+            "{{.Actor.Attributes.name}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return {name: events.count(name) for name in set(events)}
+
+
+def test_a_rotation_killed_half_way_is_finished_by_the_next_run(region) -> None:
+    import signal
+    import sys
+
+    profile, _ = region
+    pending = profile.with_name("banjar.vault.rotating.yml")
+    command = [
+        sys.executable,
+        "-m",
+        "spbe_kit",
+        "secrets",
+        "rotate",
+        str(profile),
+        "--only",
+        "simpeg.db_password",
+    ]
+    run = subprocess.Popen(
+        command,
+        cwd=profile.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(300):
+        if pending.exists():
+            break
+        time.sleep(0.1)
+    time.sleep(6)  # into the playbook: files written, perhaps the role changed
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert pending.exists()
+    refused = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert refused.returncode == 1 and "[rotation-pending]" in refused.stderr, refused.stderr[-2000:]
+    finished = spbe_kit("secrets", "rotate", str(profile), cwd=profile.parent)
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    assert "finishing the interrupted rotation of simpeg.db_password" in finished.stdout
+    assert not pending.exists()
+    new = vault.load(vault.vault_path(profile), vault.default_password_file(profile))
+    assert _login("simpeg", new["apps"]["simpeg"]["db_password"])
+    assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+
+
+def test_secrets_rotate_changes_every_password_and_restarts_each_consumer_once(region) -> None:
+    profile, _ = region
+    password = vault.default_password_file(profile)
+    old = vault.load(vault.vault_path(profile), password)
+    since = str(int(time.time()))
+    done = spbe_kit("secrets", "rotate", str(profile), cwd=profile.parent)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "rotated" in done.stdout and "recorded as release" in done.stdout
+    new = vault.load(vault.vault_path(profile), password)
+    assert not profile.with_name("banjar.vault.rotating.yml").exists()
+    assert new["tls"]["ca_cert"] == old["tls"]["ca_cert"] and new["vault_id"] == old["vault_id"]
+    for app in ("e-simpati", "layanan-publik", "simpeg"):
+        role = app.replace("-", "_")
+        assert new["apps"][app]["db_password"] != old["apps"][app]["db_password"]
+        assert not _login(role, old["apps"][app]["db_password"]), f"{app}: old password still accepted"
+        assert _login(role, new["apps"][app]["db_password"]), f"{app}: new password refused"
+    assert _login("spbe_backup", new["backup"]["db_password"])
+    assert not _login("spbe_backup", old["backup"]["db_password"])
+    # Each consumer restarted once, one at a time; PostgreSQL for its new certificate; the
+    # proxy not at all (nginx reloads).
+    starts = _starts_since(since)
+    assert all(count == 1 for count in starts.values()), starts
+    consumers = {f"spbe-kota-banjar-{p}-app-1" for p in ("e-simpati", "layanan-publik", "simpeg")}
+    assert consumers <= set(starts), starts
+    assert "spbe-kota-banjar-proxy-proxy-1" not in starts, starts
+    assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+    served = _served_certificate(profile, "simpeg.banjarkota.localhost")
+    assert served == new["tls"]["certs"]["simpeg.banjarkota.localhost"]["cert"].strip()
+    # The secret values never reach the output.
+    for value in (new["apps"]["simpeg"]["db_password"], old["apps"]["simpeg"]["db_password"]):
+        assert value not in done.stdout + done.stderr
+    restart_everything_and_wait_healthy(profile)
+
+
+def _served_certificate(profile: Path, hostname: str) -> str:
+    import ssl
+
+    with socket.create_connection(("127.0.0.1", 18443), timeout=5) as raw:
+        context = ssl.create_default_context(cafile=str(profile.with_name("banjar.ca.crt")))
+        with context.wrap_socket(raw, server_hostname=hostname) as tls:
+            der = tls.getpeercert(binary_form=True)
+    return ssl.DER_cert_to_PEM_cert(der).strip()
 
 
 def test_destroy_needs_yes_and_keeps_data(region) -> None:

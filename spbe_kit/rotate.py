@@ -1,0 +1,218 @@
+"""`spbe-kit secrets rotate`: new values for a region's secrets, in the database, on the hosts
+and in what uses them; the vault rewritten only when all of that succeeded.
+
+The new values are first written to a pending vault beside the old one (encrypted with the
+same password). The playbook (``rotate.yml``) writes the new files, changes each PostgreSQL
+role's password just before restarting the one app that logs in with it, restarts every
+consumer one at a time behind the health gate and reloads nginx for a new certificate. Only
+then does the pending vault replace the old one and a release record the rotation. A
+rotation killed half way leaves the pending vault: the next run finishes that one first, so
+the hosts and the database converge on one set of values.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import getpass
+import secrets as random
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spbe_kit import vault
+from spbe_kit.apply import new_run_dir, run_playbook
+from spbe_kit.deploy import (
+    UI,
+    Options,
+    _latest_release,
+    _lock_decision,
+    _raise_failure,
+    _release,
+)
+from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.lifecycle import KEEP_RELEASES, guarded_session
+from spbe_kit.plan import parse_lock
+from spbe_kit.render.context import Context
+
+# Roles the kit creates in PostgreSQL besides one per app (deploy.yml's database play).
+SUPERUSER_ROLE = "postgres"
+BACKUP_ROLE = "spbe_backup"
+
+
+@dataclass
+class Rotation:
+    names: list[str]
+    resumed: bool = False
+    restarted: dict[str, list[str]] = field(default_factory=dict)
+    release: int | None = None
+    seconds: float = 0.0
+
+
+def rotatable(ctx: Context, data: dict[str, Any]) -> list[str]:
+    """Every secret a rotation may renew, by the name the command takes. The region's CA is
+    not among them: a new CA is a new trust anchor for every client, not a rotation."""
+    names = [f"{app}.{name}" for app in sorted(ctx.apps) for name in sorted(ctx.apps[app].secrets)]
+    names += [f"postgres.{name}" for name in sorted(ctx.postgres.secrets)]
+    names += [f"backup.{name}" for name in sorted(ctx.backup.secrets)] if ctx.schedulers else []
+    names.append("tls.database")
+    names += [f"tls.{hostname}" for hostname in sorted(data.get("tls", {}).get("certs", {}))]
+    return names
+
+
+def renew(ctx: Context, data: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """A copy of the vault with new values for ``names`` (certificates re-issued by the CA)."""
+    from spbe_kit.tls import issue_leaf
+
+    new = copy.deepcopy(data)
+    tls = new["tls"]
+    for name in names:
+        group, _, key = name.partition(".")
+        if group == "tls" and key == "database":
+            current = tls["database"]
+            names_ = current["names"]
+            cert_key, cert = issue_leaf(
+                tls["ca_key"], tls["ca_cert"], names_[0], vault.LEAF_DAYS, names_[1:], current["ips"]
+            )
+            tls["database"] = {**current, "key": cert_key, "cert": cert}
+        elif group == "tls":
+            cert_key, cert = issue_leaf(tls["ca_key"], tls["ca_cert"], key, vault.LEAF_DAYS)
+            tls["certs"][key] = {"key": cert_key, "cert": cert}
+        elif group in ctx.apps:
+            new["apps"][group][key] = _value(key)
+        else:
+            new[group][key] = _value(key)
+    return new
+
+
+def _value(name: str) -> str:
+    return random.token_urlsafe(24) if name.endswith("password") else random.token_hex(32)
+
+
+def plan(ctx: Context, names: list[str]) -> dict[str, Any]:
+    """What the playbook must do for ``names``: roles, consumers to restart, reloads."""
+    roles = []
+    restart: dict[str, list[str]] = {}
+    for name in names:
+        group, _, key = name.partition(".")
+        if group in ctx.apps:
+            app = ctx.apps[group]
+            if key == "db_password":
+                roles.append({"role": app.database["user"], "ref": f"apps/{group}/db_password", "app": group})
+            restart.setdefault(app.host, [])
+            if group not in restart[app.host]:
+                restart[app.host].append(group)
+        elif name == "postgres.superuser_password":
+            roles.append({"role": SUPERUSER_ROLE, "ref": "postgres/superuser_password", "app": ""})
+        elif group == "backup":
+            roles.append({"role": BACKUP_ROLE, "ref": f"backup/{key}", "app": ""})
+            for host in ctx.schedulers:
+                restart.setdefault(host, []).append("backup")
+    return {
+        "roles": roles,
+        "restart": {
+            host: sorted(projects, key=lambda p: p == "backup") for host, projects in restart.items()
+        },
+        "reload_proxy": any(n.startswith("tls.") and n != "tls.database" for n in names),
+        "restart_postgres": "tls.database" in names,
+        "timeout": max([a.spec.health_timeout_s for a in ctx.apps.values()] + [90]),
+    }
+
+
+def _chosen(ctx: Context, data: dict[str, Any], only: list[str] | None, profile: Path) -> list[str]:
+    known = rotatable(ctx, data)
+    if not only:
+        return known
+    unknown = [n for n in only if n not in known]
+    if unknown:
+        raise InvalidInput(
+            [
+                Diagnostic(
+                    "secret-unknown",
+                    Location(str(profile)),
+                    (),
+                    {"names": ", ".join(unknown), "known": ", ".join(known)},
+                )
+            ]
+        )
+    return [n for n in known if n in only]
+
+
+def rotate(profile: Path, catalog: Path | None, options: Options, ui: UI, only: list[str] | None) -> Rotation:
+    start = time.monotonic()
+    session, probes = guarded_session(profile, catalog, options, ui, "rotate")
+    ctx = session.ctx
+    password = vault.password_source(profile, options.vault_password_file, getpass.getpass)
+    try:
+        store, pending = vault.vault_path(profile), vault.pending_path(profile)
+        if not store.is_file():
+            raise InvalidInput([Diagnostic("vault-missing", Location(str(store)), (), {"path": str(store)})])
+        if pending.is_file():
+            new = vault.load(pending, password.path)
+            names = list(new.pop("rotating"))
+            ui.note("note-rotation-resumed", names=", ".join(names))
+            result = Rotation(names, resumed=True)
+        else:
+            old = vault.load(store, password.path)
+            names = _chosen(ctx, old, only, profile)
+            new = renew(ctx, old, names)
+            vault.save(pending, password.path, {**new, "rotating": names})
+            result = Rotation(names)
+        steps = plan(ctx, names)
+        result.restarted = steps["restart"]
+        run_dir = new_run_dir(session.tree, "rotate")
+        locks = {h: lk for h, p in probes.items() if (lk := parse_lock(h, p.get("lock"), ctx.root))}
+        lock_line, takeover = _lock_decision(locks, options.break_lock, ui, run_dir.name)
+        extravars = {"spbe_run": {**steps, "lock": lock_line, "takeover": takeover}}
+        outcome = run_playbook(
+            "rotate.yml",
+            session.tree,
+            run_dir,
+            session.connection,
+            session.hosts,
+            extravars,
+            vault=(pending, password.path),
+            secrets=vault.Secrets(new).values(),
+            on_event=ui.event,
+            run_id=run_dir.name,
+        )
+        if not outcome.ok:
+            _release(session, run_dir, extravars, vault.Secrets(new).values())
+            _raise_failure(outcome)
+        # Everything uses the new values now: they become the vault (atomically), and the
+        # pending copy goes.
+        vault.save(store, password.path, new)
+        pending.unlink()
+        result.release = _record(session, run_dir, probes, names, ui)
+        result.seconds = time.monotonic() - start
+        return result
+    finally:
+        password.cleanup()
+
+
+def _record(session: Any, run_dir: Path, probes: dict[str, dict[str, Any]], names: list[str], ui: UI) -> int:
+    """A rotation is a release: the same files and versions as the last one, and what rotated."""
+    latest = {h: _latest_release(probes, h) for h in session.hosts}
+    base = next((r for r in latest.values() if r), None)
+    if base is None:
+        return 0
+    numbers = {h: (r["number"] if r else 0) + 1 for h, r in latest.items()}
+    record = {k: v for k, v in base.items() if k not in ("number", "rollback_of", "backup_before", "rotated")}
+    record |= {
+        "who": f"{getpass.getuser()}@{socket.gethostname()}",
+        "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "rotated": names,
+    }
+    result = run_playbook(
+        "release.yml",
+        session.tree,
+        run_dir / "release",
+        session.connection,
+        session.hosts,
+        {"spbe_run": {"number": numbers, "record": record, "keep": KEEP_RELEASES}},
+    )
+    if not result.ok:
+        _raise_failure(result)
+    return max(numbers.values())
