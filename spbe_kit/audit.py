@@ -170,7 +170,7 @@ CHECKS: dict[str, Check] = {
     "TLS-01": Check("high", ("HTTPS on every app, HTTP redirects to HTTPS", "HTTPS pada setiap aplikasi, HTTP dialihkan ke HTTPS"), ("Render the proxy with spbe-kit; do not edit its virtual hosts", "Render ulang proxy dengan spbe-kit; jangan ubah virtual host secara manual"), ("bssn-crypto",)),
     "TLS-02": Check("high", ("Minimum TLS version 1.2", "Versi TLS minimal 1.2"), ("Allow only TLSv1.2 and TLSv1.3 in ssl_protocols", "Izinkan hanya TLSv1.2 dan TLSv1.3 pada ssl_protocols"), ("bssn-crypto",)),
     "TLS-03": Check("medium", ("HSTS header sent", "Header HSTS dikirim"), ("Send Strict-Transport-Security on every HTTPS response", "Kirim Strict-Transport-Security pada setiap respons HTTPS"), ("bssn-crypto",)),
-    "TLS-04": Check("high", ("Certificates valid for at least 30 more days", "Sertifikat berlaku minimal 30 hari lagi"), ("Renew the certificates and redeploy (self-signed: delete them from the vault's tls section)", "Perbarui sertifikat lalu deploy ulang"), ("bssn-crypto",), live=True),
+    "TLS-04": Check("high", ("Certificates valid for at least 14 more days", "Sertifikat berlaku minimal 14 hari lagi"), ("Run `spbe-kit deploy`: it re-issues the region CA's certificates with fewer than 30 days left (a provided certificate: replace its files first)", "Jalankan `spbe-kit deploy`: sertifikat dari CA daerah yang tersisa kurang dari 30 hari diterbitkan ulang (sertifikat sendiri: ganti dulu berkasnya)"), ("bssn-crypto",), live=True),
     "NET-01": Check("high", ("Only the proxy publishes ports, on declared addresses", "Hanya proxy yang membuka port, pada alamat yang dideklarasikan"), ("Remove published ports; bind what must be published to a declared address", "Hapus port yang dibuka; ikat ke alamat yang dideklarasikan"), ("bssn-infra", "cis-docker-5.13")),
     "NET-03": Check("critical", ("Database connections only over verified TLS", "Koneksi basis data hanya lewat TLS terverifikasi"), ("Render pg_hba.conf with spbe-kit (hostssl only) and keep sslmode verify-full in every app's configuration", "Render pg_hba.conf dengan spbe-kit (hanya hostssl) dan pertahankan sslmode verify-full di konfigurasi setiap aplikasi"), ("bssn-crypto", "uu-pdp-35")),
     "NET-02": Check("critical", ("The database is never published", "Basis data tidak pernah dibuka ke jaringan"), ("Remove the database's ports; apps on other hosts reach it on the internal address only", "Hapus port basis data; aplikasi di host lain memakai alamat internal saja"), ("bssn-infra", "uu-pdp-35", "cis-docker-5.13")),
@@ -207,6 +207,8 @@ CHECKS: dict[str, Check] = {
 # fmt: on
 
 SENSITIVE_DATA = {"kesehatan", "anak", "keuangan"}
+# A served certificate with fewer days left fails TLS-04 (deploy renews at 30; ACME too).
+CERT_ALERT_DAYS = 14
 HOST_NAMESPACES = {"network_mode": "host", "pid": "host", "ipc": "host", "uts": "host"}
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
 
@@ -605,7 +607,7 @@ def _check_live(live: LiveFacts, out: _Results) -> None:
         )
         if probe.expires is not None:
             days = int((probe.expires - live.checked_at) // 86400)
-            (out.ok if days >= 30 else out.fail)(
+            (out.ok if days >= CERT_ALERT_DAYS else out.fail)(
                 "TLS-04", Evidence(host=host, command=command, detail=f"certificate expires in {days} days")
             )
     passed = [d for d in live.drills if d.get("ok")]

@@ -154,6 +154,11 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             ui.note("note-generated", count=len(secrets.generated), path=vault.vault_path(profile))
         if secrets.ca_certificate:
             _write_public(ca_path(profile), secrets.ca_certificate)
+            now = datetime.datetime.now(datetime.UTC)
+            left = secrets.ca_days_left(now)
+            if left is not None and left < vault.CA_WARN_DAYS:
+                when = (now + datetime.timedelta(days=left)).date().isoformat()
+                ui.note("note-ca-expiring", days=left, when=when)
         image_ids = _controller_images(ctx, options.registry)
         state = session.tree / "state"
         archives = _host_archives(session.tree, state)
@@ -704,6 +709,7 @@ class ComponentStatus:
     uptime_s: int | None
     url: str = ""
     https: str = ""
+    cert_days: int | None = None  # the served certificate's days left (apps)
 
     @property
     def healthy(self) -> bool:
@@ -724,12 +730,15 @@ def status(profile: Path, catalog: Path | None, options: Options, ui: UI) -> lis
             found = next((c for c in containers if c["labels"].get(f"org.spbe-kit.{kind}") == name), None)
             https = ""
             url = ""
+            cert_days: int | None = None
             if kind == "app":
                 from spbe_kit.verify import check_app
 
                 url = app_url(ctx, name)
                 result = check_app(ctx, name, ca)
                 https = "ok" if result.ok else result.detail
+                if result.expires is not None:
+                    cert_days = int((result.expires - now.timestamp()) // 86400)
             if found is None:
                 rows.append(
                     ComponentStatus(host, name, "", "", "missing", "none", "", None, url, https or "missing")
@@ -747,6 +756,7 @@ def status(profile: Path, catalog: Path | None, options: Options, ui: UI) -> lis
                     _uptime(found["started_at"], now, found["status"]),
                     url,
                     https,
+                    cert_days,
                 )
             )
     return rows

@@ -784,6 +784,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{tasks} tugas berubah dalam {seconds} dtk; log run: {run}",
     ),
     "app-url": ("  {app}: {url}", "  {app}: {url}"),
+    "app-url-cert": (
+        "  {app}: {url} (certificate: {days} days left)",
+        "  {app}: {url} (sertifikat: sisa {days} hari)",
+    ),
+    "note-ca-expiring": (
+        "the region's CA expires in {days} days ({when}): plan its replacement (every client must trust the new one)",
+        "CA daerah kedaluwarsa dalam {days} hari ({when}): rencanakan penggantinya (setiap klien harus memercayai CA baru)",
+    ),
     "destroyed": (
         "removed the region's containers ({changes} changes); data volumes {kept}",
         "kontainer daerah dihapus ({changes} perubahan); volume data {kept}",

@@ -109,6 +109,10 @@ def needs_renewal(cert_pem: str, now: datetime.datetime, days: int) -> bool:
     return cert.not_valid_after_utc - now < datetime.timedelta(days=days)
 
 
+def not_after(cert_pem: str) -> datetime.datetime:
+    return x509.load_pem_x509_certificate(cert_pem.encode()).not_valid_after_utc
+
+
 def fingerprint(cert_pem: str) -> str:
     cert = x509.load_pem_x509_certificate(cert_pem.encode())
     return cert.fingerprint(hashes.SHA256()).hex()

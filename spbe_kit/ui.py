@@ -76,7 +76,9 @@ class ConsoleUI:
             uptime = self.say("minutes", n=r.uptime_s // 60) if r.uptime_s is not None else "-"
             state, health, https = (self.word(w) for w in (r.state, r.health, r.https or "-"))
             table.add_row(r.host, mark + r.component, r.version, state, health, https, uptime)
-            if r.url:
+            if r.url and r.cert_days is not None:
+                urls.append(self.say("app-url-cert", app=r.component, url=r.url, days=r.cert_days))
+            elif r.url:
                 urls.append(self.say("app-url", app=r.component, url=r.url))
         return table, urls
 

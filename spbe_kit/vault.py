@@ -29,6 +29,8 @@ from spbe_kit.render.context import Context
 ENV_PASSWORD_FILE = "SPBE_KIT_VAULT_PASSWORD_FILE"
 LEAF_DAYS = 397
 RENEW_BEFORE_DAYS = 30
+# The CA is not renewed by a deploy (every client trusts it by name): warn a year ahead.
+CA_WARN_DAYS = 365
 
 
 def vault_path(profile: Path) -> Path:
@@ -140,6 +142,12 @@ class Secrets:
     def fingerprint(self, region_code: str) -> str | None:
         """The region's vault as the hosts know it (see ``fingerprint``)."""
         return fingerprint(self.data, region_code)
+
+    def ca_days_left(self, now: datetime.datetime) -> int | None:
+        from spbe_kit.tls import not_after
+
+        cert = self.ca_certificate
+        return (not_after(cert) - now).days if cert else None
 
     @property
     def ca_certificate(self) -> str | None:

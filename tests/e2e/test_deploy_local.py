@@ -66,8 +66,8 @@ def region(images: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_first_deploy_serves_every_app_over_https(region) -> None:
     profile, first = region
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    # The CA, three web certificates and PostgreSQL's; canaries kept.
-    assert "generated 5 secrets" in first.stdout
+    # The vault's id, the CA, three web certificates and PostgreSQL's; canaries kept.
+    assert "generated 6 secrets" in first.stdout
     for app, host in (("e-simpati", "simpati"), ("simpeg", "simpeg"), ("layanan-publik", "layanan")):
         assert f"  {app}: https://{host}.banjarkota.localhost:18443/" in first.stdout
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}

@@ -1,0 +1,57 @@
+"""Certificates through the years: days left in status, the CA's early warning, the audit's
+alarm threshold and which secrets a rotation renews (the rotation itself runs in
+tests/e2e/test_deploy_local.py)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from spbe_kit import vault
+from spbe_kit.deploy import ComponentStatus
+from spbe_kit.tls import new_ca
+from spbe_kit.ui import ConsoleUI
+
+
+def test_the_ca_warns_a_year_before_it_expires() -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    _, young = new_ca("spbe-kit CA Kota Banjar (32.79)", ["banjarkota.go.id"])
+    _, old = new_ca("spbe-kit CA Kota Banjar (32.79)", ["banjarkota.go.id"], days=200)
+    assert vault.Secrets({"tls": {"ca_cert": young}}).ca_days_left(now) > vault.CA_WARN_DAYS
+    assert vault.Secrets({"tls": {"ca_cert": old}}).ca_days_left(now) in (199, 200)
+
+
+def test_status_shows_each_apps_certificate_days_left_in_both_languages() -> None:
+    row = ComponentStatus(
+        "app1", "simpeg", "1.1.0", "spbe-kit/simpeg:1.1.0", "running", "healthy", "", 60,
+        "https://simpeg.banjarkota.go.id/", "ok", 396,
+    )  # fmt: skip
+    for lang, text in (("en", "certificate: 396 days left"), ("id", "sertifikat: sisa 396 hari")):
+        _, urls = ConsoleUI(lang=lang).status_table([row])
+        assert urls == [f"  simpeg: https://simpeg.banjarkota.go.id/ ({text})"]
+
+
+def test_rotation_names_every_secret_but_the_ca(tmp_path: Path) -> None:
+    from e2e.helpers import context, local_profile
+    from spbe_kit.rotate import plan, renew, rotatable
+
+    profile = local_profile(tmp_path)
+    password = tmp_path / "pw"
+    password.write_text("pw\n")
+    ctx = context(profile)
+    data = vault.ensure(ctx, profile, password).data
+    names = rotatable(ctx, data)
+    assert "simpeg.db_password" in names and "postgres.superuser_password" in names
+    assert "tls.simpeg.banjarkota.localhost" in names and "tls.database" in names
+    assert not any(n.split(".")[-1] == "ca" or n.startswith("tls.ca") for n in names)
+    new = renew(ctx, data, names)
+    assert new["tls"]["ca_key"] == data["tls"]["ca_key"] and new["vault_id"] == data["vault_id"]
+    assert all(new["apps"][a]["db_password"] != data["apps"][a]["db_password"] for a in ctx.apps)
+    assert new["tls"]["database"]["names"] == data["tls"]["database"]["names"]
+    steps = plan(ctx, ["simpeg.db_password", "backup.db_password"])
+    assert steps["roles"] == [
+        {"role": "simpeg", "ref": "apps/simpeg/db_password", "app": "simpeg"},
+        {"role": "spbe_backup", "ref": "backup/db_password", "app": ""},
+    ]
+    assert steps["restart"] == {"local": ["simpeg", "backup"]}
+    assert not steps["reload_proxy"] and not steps["restart_postgres"]
