@@ -340,6 +340,42 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "give both PEM files, relative to the profile",
         "berikan kedua berkas PEM, relatif terhadap profil",
     ),
+    "tls-cert-invalid": (
+        "not a PEM certificate file: {problem}",
+        "bukan berkas sertifikat PEM: {problem}",
+        "the file holds the certificate first, then its intermediates, each as -----BEGIN CERTIFICATE-----",
+        "berkas berisi sertifikat lebih dulu, lalu sertifikat perantaranya, masing-masing -----BEGIN CERTIFICATE-----",
+    ),
+    "tls-key-invalid": (
+        "not an unencrypted PEM private key: {problem}",
+        "bukan kunci privat PEM tanpa sandi: {problem}",
+        "export the key without a passphrase (nginx reads it unattended); keep the file mode 0600",
+        "ekspor kunci tanpa frasa sandi (nginx membacanya tanpa operator); mode berkas 0600",
+    ),
+    "tls-key-mismatch": (
+        "the key does not belong to the certificate ({subject})",
+        "kunci tidak cocok dengan sertifikat ({subject})",
+        "use the key the certificate request was made with",
+        "gunakan kunci yang dipakai saat membuat permintaan sertifikat",
+    ),
+    "tls-name-uncovered": (
+        "the certificate does not cover {hosts} (it names {names})",
+        "sertifikat tidak mencakup {hosts} (isinya {names})",
+        "request a certificate with every app hostname in its SAN, or a wildcard *.<domain>",
+        "minta sertifikat dengan setiap hostname aplikasi di SAN, atau wildcard *.<domain>",
+    ),
+    "tls-cert-expired": (
+        "the certificate is not valid now (limit {when})",
+        "sertifikat tidak berlaku saat ini (batas {when})",
+        "renew it with the certificate authority and replace the file",
+        "perpanjang di otoritas sertifikat lalu ganti berkasnya",
+    ),
+    "tls-chain-incomplete": (
+        "the chain does not lead to a trusted root (last issuer: {issuer}): {detail}",
+        "rantai sertifikat tidak sampai ke root tepercaya (penerbit terakhir: {issuer}): {detail}",
+        "append the intermediate certificates after the certificate in the same file; name the root in tls.ca if it is not publicly trusted",
+        "tambahkan sertifikat perantara setelah sertifikat di berkas yang sama; sebut root di tls.ca bila bukan root publik",
+    ),
     "tls-file-missing": (
         "file '{value}' does not exist",
         "berkas '{value}' tidak ada",

@@ -1,13 +1,16 @@
-"""The region's own certificate authority for self-signed TLS, with the cryptography library.
-
-EC P-256 keys; the CA signs one server certificate per app hostname (serverAuth, SAN).
+"""Certificates, with the cryptography library: the region's own certificate authority for
+self-signed TLS (EC P-256 keys; one server certificate per app hostname, serverAuth, SAN) and
+the checks of a certificate the region provides itself (``check_provided``).
 """
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -120,3 +123,90 @@ def fingerprint(cert_pem: str) -> str:
 
 def expires(cert_pem: str) -> datetime.datetime:
     return x509.load_pem_x509_certificate(cert_pem.encode()).not_valid_after_utc
+
+
+SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a provided certificate cannot be served: a message code, the profile key it is
+    about (``certificate``, ``key`` or ``ca``) and the message's parameters."""
+
+    code: str
+    key: str
+    params: dict[str, str]
+
+
+def check_provided(
+    chain_pem: bytes, key_pem: bytes, hostnames: Sequence[str], root_pem: bytes | None, now: datetime.datetime
+) -> list[Problem]:
+    """A region's own certificate, before it is stored or deployed: the file holds the leaf
+    first and its intermediates, the key belongs to the leaf, every app hostname is covered, the
+    leaf is valid now, and the chain leads to ``root_pem`` (or the system's trust store)."""
+    from cryptography.x509 import DNSName
+    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+    try:
+        chain = x509.load_pem_x509_certificates(chain_pem)
+    except ValueError as exc:
+        return [Problem("tls-cert-invalid", "certificate", {"problem": str(exc)[:200]})]
+    leaf, intermediates = chain[0], chain[1:]
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError) as exc:
+        return [Problem("tls-key-invalid", "key", {"problem": str(exc)[:200]})]
+    problems = []
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.DER, spki) != leaf.public_key().public_bytes(
+        serialization.Encoding.DER, spki
+    ):
+        problems.append(Problem("tls-key-mismatch", "key", {"subject": leaf.subject.rfc4514_string()}))
+    names = _dns_names(leaf)
+    uncovered = [h for h in hostnames if not any(_covers(n, h) for n in names)]
+    if uncovered:
+        problems.append(
+            Problem(
+                "tls-name-uncovered",
+                "certificate",
+                {"hosts": ", ".join(uncovered), "names": ", ".join(names) or "-"},
+            )
+        )
+    if leaf.not_valid_after_utc <= now or leaf.not_valid_before_utc > now:
+        when = leaf.not_valid_after_utc if leaf.not_valid_after_utc <= now else leaf.not_valid_before_utc
+        problems.append(Problem("tls-cert-expired", "certificate", {"when": when.isoformat()}))
+    if problems:
+        return problems
+    try:
+        trusted = root_pem if root_pem is not None else SYSTEM_ROOTS.read_bytes()
+        with warnings.catch_warnings():  # a system root or two has a non-positive serial
+            warnings.simplefilter("ignore")
+            roots = x509.load_pem_x509_certificates(trusted)
+    except (ValueError, OSError) as exc:
+        return [Problem("tls-cert-invalid", "ca", {"problem": str(exc)[:200]})]
+    policy = PolicyBuilder().store(Store(roots)).time(now)
+    for hostname in hostnames:
+        try:
+            policy.build_server_verifier(DNSName(hostname)).verify(leaf, intermediates)
+        except VerificationError as exc:
+            issuer = (intermediates[-1] if intermediates else leaf).issuer.rfc4514_string()
+            detail = str(exc)[:300]
+            return [Problem("tls-chain-incomplete", "certificate", {"issuer": issuer, "detail": detail})]
+    return []
+
+
+def _dns_names(cert: x509.Certificate) -> list[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [str(n) for n in san.get_values_for_type(x509.DNSName)]
+
+
+def _covers(name: str, hostname: str) -> bool:
+    """A certificate name covers ``hostname`` exactly or as a one-label wildcard."""
+    name, hostname = name.lower(), hostname.lower()
+    if name.startswith("*."):
+        head, _, rest = hostname.partition(".")
+        return bool(head) and rest == name[2:]
+    return name == hostname

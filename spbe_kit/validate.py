@@ -521,11 +521,31 @@ def _tls(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Itera
     if not tls.certificate or not tls.key:
         yield doc.diagnostic("tls-files-required", ("tls",))
         return
-    for key in ("certificate", "key"):
-        value: str = getattr(tls, key)
-        problem = profile_file_problem(path, value)
+    problems = False
+    for key in ("certificate", "key", "ca"):
+        value: str | None = getattr(tls, key)
+        problem = profile_file_problem(path, value) if value else None
         if problem:
+            problems = True
             yield doc.diagnostic(problem, ("tls", key), value=value)
+    if problems:
+        return
+    import datetime
+
+    from spbe_kit.tls import check_provided
+
+    base = path.resolve().parent
+    root = (base / tls.ca).read_bytes() if tls.ca else None
+    hostnames = sorted(
+        app_hostname(profile, app_id, catalog.apps[app_id])
+        for app_id in profile.apps
+        if app_id in catalog.apps
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    chain, private = (base / tls.certificate).read_bytes(), (base / tls.key).read_bytes()
+    found = check_provided(chain, private, hostnames, root, now)
+    for item in found:
+        yield doc.diagnostic(item.code, ("tls", item.key), **item.params)
 
 
 def profile_file_problem(profile_path: Path, reference: str) -> str | None:

@@ -223,10 +223,15 @@ def ensure(
     # The region CA also signs PostgreSQL's certificate, whatever the proxy's TLS mode.
     web = sorted(a.hostname for a in ctx.apps.values()) if ctx.profile.tls.mode == "self-signed" else []
     _ensure_tls(data.setdefault("tls", {}), web, ctx, result)
+    if tls_files:
+        # The region's own certificate lives in the vault like every other secret (the proxy
+        # host's files come from it); replacing the files beside the profile replaces it.
+        provided = {h: {"cert": c, "key": k} for h, (c, k) in sorted(tls_files.items())}
+        if data.get("provided_tls") != provided:
+            data["provided_tls"] = provided
+            result.generated.append("provided_tls")
     if result.generated:
         save(path, password_file, data)
-    if tls_files:
-        data["provided_tls"] = {h: {"cert": c, "key": k} for h, (c, k) in tls_files.items()}
     return result
 
 

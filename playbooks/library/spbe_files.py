@@ -5,6 +5,7 @@ Each file is written atomically (temp file in the same folder, fsync, rename) on
 content, owner or mode differs; its content is a no_log argument, never returned or logged.
 """
 
+import json
 import os
 import tempfile
 
@@ -109,7 +110,11 @@ def main():
             changed += _own_below(path, int(folder["uid"]), int(folder["gid"]), module.check_mode)
     for spec in module.params["files"]:
         path = spec["path"]
-        content = str(spec["content"]).encode()
+        content = spec["content"]
+        if not isinstance(content, str):
+            # Templating turns a JSON text into data; write it back as JSON.
+            content = json.dumps(content, sort_keys=True) + "\n"
+        content = content.encode()
         uid, gid, mode = int(spec["uid"]), int(spec["gid"]), _mode(spec["mode"])
         if spec.get("create_only") and os.path.lexists(path):
             continue

@@ -78,6 +78,11 @@ class Tls(Strict):
     mode: Literal["self-signed", "provided", "acme"] = "self-signed"
     certificate: str | None = Field(default=None, description="PEM file, relative to profile.")
     key: str | None = Field(default=None, description="PEM key, relative to the profile.")
+    ca: str | None = Field(
+        default=None,
+        description="PEM of the root the provided chain leads to, relative to the profile "
+        "(default: the system's trust store).",
+    )
     acme_email: str | None = None
 
 
