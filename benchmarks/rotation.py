@@ -6,7 +6,7 @@ Two client threads send HTTPS requests through the proxy back to back (new conne
 time) while, first, `nginx -s reload` runs 10 times, then a full rotation runs (which
 reloads nginx for the new certificates and restarts each app in turn). Prints the rotation's
 wall time and the failed requests of each phase. Cleans up.
-Run: .venv/bin/python benchmarks/secrets.py
+Run: .venv/bin/python benchmarks/rotation.py
 """
 
 from __future__ import annotations
