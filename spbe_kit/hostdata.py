@@ -106,37 +106,31 @@ def _check(model: type[_Shape], data: Any, host: str, file: str) -> Any:
         raise invalid(host, file, f"{where}: {first['msg']}") from None
 
 
-def lock(host: str, raw: Any, root: str) -> Lock | None:
-    """The deploy lock a host holds, or None; anything but the kit's own JSON is refused."""
+def _small_json(model: type[_Shape], host: str, raw: Any, file: str, what: str) -> Any:
+    """A small JSON file the kit writes on a host (a lock, the vault record), checked against
+    its shape; None when the host has none."""
     if raw is None or raw == "":
         return None
-    file = f"{root}/{LOCK_FILE}"
     if not isinstance(raw, str) or len(raw) > 1024:
-        raise invalid(host, file, "not a lock written by spbe-kit")
+        raise invalid(host, file, f"not {what} written by spbe-kit")
     import json
 
     try:
         data = json.loads(raw)
     except ValueError:
         raise invalid(host, file, "not JSON") from None
-    found: Lock = _check(Lock, data, host, file)
+    return _check(model, data, host, file)
+
+
+def lock(host: str, raw: Any, root: str) -> Lock | None:
+    """The deploy lock a host holds, or None; anything but the kit's own JSON is refused."""
+    found: Lock | None = _small_json(Lock, host, raw, f"{root}/{LOCK_FILE}", "a lock")
     return found
 
 
 def vault_mark(host: str, raw: Any, root: str) -> VaultMark | None:
     """The vault fingerprint a host recorded at its first deploy, or None (never deployed)."""
-    if raw is None or raw == "":
-        return None
-    file = f"{root}/{VAULT_FILE}"
-    if not isinstance(raw, str) or len(raw) > 1024:
-        raise invalid(host, file, "not a vault record written by spbe-kit")
-    import json
-
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise invalid(host, file, "not JSON") from None
-    found: VaultMark = _check(VaultMark, data, host, file)
+    found: VaultMark | None = _small_json(VaultMark, host, raw, f"{root}/{VAULT_FILE}", "a vault record")
     return found
 
 
