@@ -496,7 +496,7 @@ def _record_release(
     session: Session, run_dir: Path, probes: dict[str, dict[str, Any]], image_ids: dict[str, str], backup: str
 ) -> int | None:
     """A numbered release on every host, when what is deployed differs from the last one."""
-    from spbe_kit.lifecycle import KEEP_RELEASES, release_record
+    from spbe_kit.lifecycle import release_record
 
     manifest = hashlib.sha256((session.tree / "manifest.json").read_bytes()).hexdigest()
     latest = {h: _latest_release(probes, h) for h in session.hosts}
@@ -508,6 +508,13 @@ def _record_release(
         "backup_before": backup,
         "files": rendered_hashes(session.tree),
     }
+    return write_release(session, run_dir, numbers, record)
+
+
+def write_release(session: Session, run_dir: Path, numbers: dict[str, int], record: dict[str, Any]) -> int:
+    """Record release ``numbers[host]`` on every host (release.yml keeps the installed tree)."""
+    from spbe_kit.lifecycle import KEEP_RELEASES
+
     result = run_playbook(
         "release.yml",
         session.tree,

@@ -27,13 +27,15 @@ from spbe_kit.apply import new_run_dir, run_playbook
 from spbe_kit.deploy import (
     UI,
     Options,
+    Session,
     _latest_release,
     _lock_decision,
     _raise_failure,
     _release,
+    write_release,
 )
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
-from spbe_kit.lifecycle import KEEP_RELEASES, guarded_session
+from spbe_kit.lifecycle import guarded_session
 from spbe_kit.plan import parse_lock
 from spbe_kit.render.context import Context
 
@@ -192,7 +194,9 @@ def rotate(profile: Path, catalog: Path | None, options: Options, ui: UI, only: 
         password.cleanup()
 
 
-def _record(session: Any, run_dir: Path, probes: dict[str, dict[str, Any]], names: list[str], ui: UI) -> int:
+def _record(
+    session: Session, run_dir: Path, probes: dict[str, dict[str, Any]], names: list[str], ui: UI
+) -> int:
     """A rotation is a release: the same files and versions as the last one, and what rotated."""
     latest = {h: _latest_release(probes, h) for h in session.hosts}
     base = next((r for r in latest.values() if r), None)
@@ -205,14 +209,4 @@ def _record(session: Any, run_dir: Path, probes: dict[str, dict[str, Any]], name
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "rotated": names,
     }
-    result = run_playbook(
-        "release.yml",
-        session.tree,
-        run_dir / "release",
-        session.connection,
-        session.hosts,
-        {"spbe_run": {"number": numbers, "record": record, "keep": KEEP_RELEASES}},
-    )
-    if not result.ok:
-        _raise_failure(result)
-    return max(numbers.values())
+    return write_release(session, run_dir, numbers, record)
