@@ -377,7 +377,7 @@ def _preflight(
                     "preflight-failed",
                     Location(c.host),
                     (),
-                    {"host": c.host, "check": c.name, "detail": c.detail, "hint": c.hint},
+                    {"host": c.host, "check": c.name, "detail": c.says(), "hint": c.advice()},
                 )
                 for c in failed
             ]

@@ -10,6 +10,7 @@ from typing import Any
 from spbe_kit import wilayah
 from spbe_kit.apply import new_run_dir
 from spbe_kit.deploy import UI, Options, Session, probe, read_session
+from spbe_kit.messages import Lang, word
 from spbe_kit.models.report import HandoverRecord
 from spbe_kit.plan import components_on
 from spbe_kit.vault import vault_path
@@ -35,6 +36,12 @@ DOCUMENTS = [
 ]
 
 
+def _state(container: dict[str, Any] | None, lang: Lang) -> str:
+    if container is None:
+        return word("missing", lang)
+    return f"{word(container['status'], lang)} ({word(container['health'], lang)})"
+
+
 def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
     ctx = session.ctx
     profile = ctx.profile
@@ -56,7 +63,7 @@ def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "url": app_url(ctx, app.id),
                 "image": running["image"] if running else app.image,
                 "image_id": running["image_id"] if running else None,
-                "status": f"{running['status']} ({running['health']})" if running else "not running",
+                "status": {lang: _state(running, lang) for lang in ("id", "en")},
                 "data_classes": list(app.spec.data_classes),
             }
         )

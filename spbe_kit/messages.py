@@ -950,6 +950,71 @@ TEXTS: dict[str, tuple[str, str]] = {
     "minutes": ("{n} min", "{n} mnt"),
     "hours": ("{n} h", "{n} jam"),
     "preflight-title": ("preflight", "pemeriksaan awal"),
+    "pf-reachable": ("reachable", "terjangkau"),
+    "pf-os": ("os", "sistem operasi"),
+    "pf-docker-engine": ("docker engine", "mesin docker"),
+    "pf-compose-plugin": ("compose plugin", "plugin compose"),
+    "pf-cpu": ("cpu", "cpu"),
+    "pf-memory": ("memory", "memori"),
+    "pf-disk": ("disk", "disk"),
+    "pf-ports": ("ports", "port"),
+    "pf-ownership": ("ownership", "kepemilikan"),
+    "pf-clock": ("clock", "jam"),
+    "pf-no-answer": ("no answer from the host", "host tidak menjawab"),
+    "pf-no-answer-hint": ("check the address, SSH user and key", "periksa alamat, pengguna SSH dan kuncinya"),
+    "pf-as-reported": ("{value}", "{value}"),
+    "pf-missing": ("missing", "tidak ada"),
+    "pf-os-unknown": ("unknown: /etc/os-release unreadable", "tidak dikenal: /etc/os-release tidak terbaca"),
+    "pf-os-hint": (
+        "use a Linux host with /etc/os-release (Debian 12 is tested)",
+        "pakai host Linux dengan /etc/os-release (Debian 12 sudah diuji)",
+    ),
+    "pf-docker-down": ("not running: {value}", "tidak berjalan: {value}"),
+    "pf-docker-hint": (
+        "install docker.io and start dockerd (scripts/setup-engine.sh)",
+        "pasang docker.io dan jalankan dockerd (scripts/setup-engine.sh)",
+    ),
+    "pf-compose-hint": (
+        "install the compose v2 plugin 2.20 or newer (scripts/setup-engine.sh)",
+        "pasang plugin compose v2 versi 2.20 atau lebih baru (scripts/setup-engine.sh)",
+    ),
+    "pf-cpu-detail": (
+        "{cpus} cores; largest component needs {needed}",
+        "{cpus} core; komponen terbesar butuh {needed}",
+    ),
+    "pf-cpu-hint": ("give the host more CPU cores", "tambahkan core CPU pada host"),
+    "pf-memory-detail": ("{mb} MB; {names} need {needed} MB", "{mb} MB; {names} butuh {needed} MB"),
+    "pf-memory-hint": (
+        "add memory or move an app to another host (apps.<id>.host)",
+        "tambah memori atau pindahkan aplikasi ke host lain (apps.<id>.host)",
+    ),
+    "pf-disk-detail": (
+        "{mb} MB free on {path}; need {needed} MB",
+        "{mb} MB kosong di {path}; butuh {needed} MB",
+    ),
+    "pf-disk-hint": ("free disk space under Docker's data root", "kosongkan ruang disk di data root Docker"),
+    "pf-ports-free": ("free: {ports}", "bebas: {ports}"),
+    "pf-ports-busy": ("in use by another program: {ports}", "dipakai program lain: {ports}"),
+    "pf-ports-hint": (
+        "stop the program holding the port, or change proxy.http_port / proxy.https_port",
+        "hentikan program yang memakai port itu, atau ubah proxy.http_port / proxy.https_port",
+    ),
+    "pf-ownership-ok": ("installs into {root}", "dipasang di {root}"),
+    "pf-ownership-foreign": (
+        "region's containers come from {folders}",
+        "kontainer daerah ini berasal dari {folders}",
+    ),
+    "pf-ownership-hint": (
+        "this region is already installed from another folder on this host; destroy that one first "
+        "or deploy with the same install_dir",
+        "daerah ini sudah terpasang dari folder lain di host ini; hapus (destroy) yang itu dulu "
+        "atau deploy dengan install_dir yang sama",
+    ),
+    "pf-clock-detail": ("{skew} s from the controller", "selisih {skew} dtk dari controller"),
+    "pf-clock-hint": (
+        "synchronise the clock (NTP); certificates and backups depend on it",
+        "sinkronkan jam (NTP); sertifikat dan cadangan bergantung padanya",
+    ),
     "phase-lock": ("lock", "kunci"),
     "phase-images": ("images", "image"),
     "phase-files": ("secrets and files", "rahasia dan berkas"),
@@ -1050,6 +1115,13 @@ def say(key: str, lang: Lang, **params: Any) -> str:
     """A sentence of the commands' output in ``lang``; a missing parameter is a bug, not text."""
     en, id_ = TEXTS[key]
     return (id_ if lang == "id" else en).format(**params)
+
+
+def word(value: str, lang: Lang) -> str:
+    """A state Docker or a host record reports (``running``, ``healthy``, ``pre-upgrade``),
+    in ``lang`` when the catalog knows it; anything else as it came."""
+    key = f"word-{value}"
+    return say(key, lang) if key in TEXTS else value
 
 
 # Ansible task names as the deploy output shows them (a task is shown when it changed or

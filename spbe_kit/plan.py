@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from spbe_kit import hostdata
+from spbe_kit.messages import Lang, say
 from spbe_kit.models.catalog import Component
 from spbe_kit.render.context import Context, published_ports
 
@@ -23,11 +24,24 @@ MAX_CLOCK_SKEW_S = 60.0
 
 @dataclass(frozen=True)
 class Check:
+    """One preflight check of one host: ``name`` is its stable id (JSON output), the words a
+    person reads come from the message catalog (``pf-<name>``, ``<detail>``, ``<hint>``)."""
+
     host: str
     name: str
     ok: bool
     detail: str
+    params: dict[str, Any] = field(default_factory=dict)
     hint: str = ""
+
+    def label(self, lang: Lang = "en") -> str:
+        return say("pf-" + self.name.replace(" ", "-"), lang)
+
+    def says(self, lang: Lang = "en") -> str:
+        return say(self.detail, lang, **self.params)
+
+    def advice(self, lang: Lang = "en") -> str:
+        return say(self.hint, lang) if self.hint else ""
 
 
 def _version(text: str | None) -> tuple[int, ...]:
@@ -58,11 +72,7 @@ def preflight(ctx: Context, probes: dict[str, dict[str, Any]], controller_epoch:
     for host in sorted(ctx.hosts):
         probe = probes.get(host)
         if probe is None:
-            checks.append(
-                Check(
-                    host, "reachable", False, "no answer from the host", "check the address, SSH user and key"
-                )
-            )
+            checks.append(Check(host, "reachable", False, "pf-no-answer", hint="pf-no-answer-hint"))
             continue
         checks.extend(_host_checks(ctx, host, probe, ports.get(host, []), controller_epoch))
     return checks
@@ -89,66 +99,83 @@ def _host_checks(
             if c.get("working_dir") and not c["working_dir"].startswith(ctx.root + "/")
         }
     )
+    names = ", ".join(n for n, _ in parts)
     return [
-        Check(host, "os", bool(probe.get("os")), str(probe.get("os") or "unknown")),
+        Check(
+            host,
+            "os",
+            bool(probe.get("os")),
+            "pf-as-reported" if probe.get("os") else "pf-os-unknown",
+            {"value": probe.get("os")},
+            "pf-os-hint",
+        ),
         Check(
             host,
             "docker engine",
             docker >= MIN_DOCKER,
-            probe.get("docker") or f"not running: {probe.get('docker_error', '')[:80]}",
-            "install docker.io and start dockerd (scripts/setup-engine.sh)",
+            "pf-as-reported" if probe.get("docker") else "pf-docker-down",
+            {"value": probe.get("docker") or str(probe.get("docker_error", ""))[:80]},
+            "pf-docker-hint",
         ),
         Check(
             host,
             "compose plugin",
             compose >= MIN_COMPOSE,
-            probe.get("compose") or "missing",
-            "install the compose v2 plugin 2.20 or newer (scripts/setup-engine.sh)",
+            "pf-as-reported" if probe.get("compose") else "pf-missing",
+            {"value": probe.get("compose")},
+            "pf-compose-hint",
         ),
         Check(
             host,
             "cpu",
             probe.get("cpus", 0) >= cpus_needed,
-            f"{probe.get('cpus', 0)} cores; largest component needs {cpus_needed:g}",
-            "give the host more CPU cores",
+            "pf-cpu-detail",
+            {"cpus": probe.get("cpus", 0), "needed": f"{cpus_needed:g}"},
+            "pf-cpu-hint",
         ),
         Check(
             host,
             "memory",
             probe.get("memory_mb", 0) >= memory_needed,
-            f"{probe.get('memory_mb', 0)} MB; {', '.join(n for n, _ in parts)} need {memory_needed} MB",
-            "add memory or move an app to another host (apps.<id>.host)",
+            "pf-memory-detail",
+            {"mb": probe.get("memory_mb", 0), "names": names, "needed": memory_needed},
+            "pf-memory-hint",
         ),
         Check(
             host,
             "disk",
             probe.get("disk_free_mb", 0) >= disk_needed,
-            f"{probe.get('disk_free_mb', 0)} MB free on {probe.get('disk_path', '?')}; need {disk_needed} MB",
-            "free disk space under Docker's data root",
+            "pf-disk-detail",
+            {"mb": probe.get("disk_free_mb", 0), "path": probe.get("disk_path", "?"), "needed": disk_needed},
+            "pf-disk-hint",
         ),
         Check(
             host,
             "ports",
             not busy,
-            "free: " + ", ".join(str(p) for p, _, _ in ports)
-            if not busy
-            else "in use by another program: " + ", ".join(f"{p} ({o})" for p, o in busy),
-            "stop the program holding the port, or change proxy.http_port / proxy.https_port",
+            "pf-ports-busy" if busy else "pf-ports-free",
+            {
+                "ports": ", ".join(f"{p} ({o})" for p, o in busy)
+                if busy
+                else ", ".join(str(p) for p, _, _ in ports)
+            },
+            "pf-ports-hint",
         ),
         Check(
             host,
             "ownership",
             not foreign,
-            f"region's containers come from {', '.join(foreign)}" if foreign else f"installs into {ctx.root}",
-            "this region is already installed from another folder on this host; destroy that one first "
-            "or deploy with the same install_dir",
+            "pf-ownership-foreign" if foreign else "pf-ownership-ok",
+            {"folders": ", ".join(foreign), "root": ctx.root},
+            "pf-ownership-hint",
         ),
         Check(
             host,
             "clock",
             skew <= MAX_CLOCK_SKEW_S,
-            f"{skew:.1f} s from the controller",
-            "synchronise the clock (NTP); certificates and backups depend on it",
+            "pf-clock-detail",
+            {"skew": f"{skew:.1f}"},
+            "pf-clock-hint",
         ),
     ]
 

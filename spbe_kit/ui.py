@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console, Group
 from rich.table import Table
 
-from spbe_kit.messages import TEXTS, Lang, phase_name, say, task_name
+from spbe_kit.messages import Lang, phase_name, say, task_name, word
 from spbe_kit.plan import Check
 
 
@@ -28,10 +28,7 @@ class ConsoleUI:
         return say(key, self.lang, **params)
 
     def word(self, value: str) -> str:
-        """A state Docker or a host record reports (``running``, ``healthy``, ``pre-upgrade``),
-        in the chosen language when the catalog knows it; anything else as it came."""
-        key = f"word-{value}"
-        return self.say(key) if key in TEXTS else value
+        return word(value, self.lang)
 
     def note(self, key: str, **params: Any) -> None:
         self.console.print(f"• {self.say(key, **params)}", markup=False)
@@ -42,9 +39,8 @@ class ConsoleUI:
             table.add_column(self.say(column) if column else "")
         for check in checks:
             mark = f"[green]{self.say('go')}[/]" if check.ok else f"[red]{self.say('no-go')}[/]"
-            table.add_row(
-                check.host, check.name, mark, check.detail + ("" if check.ok else f"\n→ {check.hint}")
-            )
+            advice = "" if check.ok else f"\n→ {check.advice(self.lang)}"
+            table.add_row(check.host, check.label(self.lang), mark, check.says(self.lang) + advice)
         self.console.print(table)
 
     def event(self, event: dict[str, Any]) -> None:

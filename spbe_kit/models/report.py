@@ -90,7 +90,7 @@ class HandedApp(Strict):
     url: str
     image: str
     image_id: str | None = Field(description="sha256 of the image running on the host")
-    status: str
+    status: Text = Field(description="container state and health on the host, in both languages")
     data_classes: list[str]
 
 

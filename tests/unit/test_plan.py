@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 
+from langcheck import english_leftovers
+
 from conftest import EXAMPLES
 from spbe_kit import pipeline
 from spbe_kit.plan import file_changes, lock_is_stale, parse_lock, preflight
@@ -40,7 +42,7 @@ def healthy_probe(**changes):
 
 
 def failed(probe) -> dict[str, str]:
-    return {c.name: c.detail for c in preflight(demo_context(), {"local": probe}, NOW) if not c.ok}
+    return {c.name: c.says() for c in preflight(demo_context(), {"local": probe}, NOW) if not c.ok}
 
 
 def test_a_healthy_host_is_go() -> None:
@@ -58,6 +60,37 @@ def test_each_rule_says_no_go() -> None:
         "ports": "in use by another program: 8443 (proxy (https))"
     }
     assert set(failed(healthy_probe(epoch=NOW + 600))) == {"clock"}
+
+
+def test_every_check_reads_in_indonesian_with_its_hint() -> None:
+    """Labels, details and hints of the preflight table come from the catalog in both languages."""
+    bad = healthy_probe(
+        docker=None, compose=None, cpus=0, memory_mb=1, disk_free_mb=1, listening=[8443], epoch=NOW + 600
+    )
+    bad["os"] = ""
+    bad["containers"] = [{"name": "p", "ports": [], "working_dir": "/tmp/elsewhere/kuningan/proxy"}]
+    checks = preflight(demo_context(), {"local": bad}, NOW) + preflight(demo_context(), {}, NOW)
+    assert {c.name for c in checks if not c.ok} == {
+        "os",
+        "docker engine",
+        "compose plugin",
+        "cpu",
+        "memory",
+        "disk",
+        "ports",
+        "ownership",
+        "clock",
+        "reachable",
+    }
+    for check in checks:
+        texts = [check.label("id"), check.says("id"), check.advice("id")]
+        english = [check.label(), check.says(), check.advice()]
+        assert english_leftovers("\n".join(texts)) == [], check.name
+        assert all(english), check.name
+        assert check.detail == "pf-as-reported" or check.says("id") != check.says(), check.name
+        assert check.advice("id") != check.advice(), check.name
+    ports = next(c for c in checks if c.name == "ports")
+    assert ports.says("id") == "dipakai program lain: 8443 (proxy (https))"
 
 
 def test_ports_held_by_this_region_are_fine() -> None:
