@@ -185,7 +185,6 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                     "since": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 },
                 "image_ids": image_ids,
-                "image_cache": str((state / "images").resolve()),
                 "host_archives": str(archives.resolve()),
                 "registry": options.registry,
                 "local_hosts": session.connection.local_hosts,
@@ -200,7 +199,6 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 },
             }
         }
-        (state / "images").mkdir(parents=True, exist_ok=True)
         upgrading = _version_changes(ctx, probes)
         report.version_changes = {
             a: (old, ctx.apps[a].version, _direction(ctx, a, old)) for a, old in upgrading.items()
@@ -229,7 +227,6 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             on_event=ui.event,
             run_id=run_id,
         )
-        _drop_image_archives(state / "images")
         if not result.ok:
             try:
                 gate = _health_gate(result)
@@ -432,13 +429,6 @@ def _direction(ctx: Context, app: str, running: str) -> str:
         return "upgrade"
     older = (then.released, then.schema_generation) < (now.released, now.schema_generation)
     return "downgrade" if older else "upgrade"
-
-
-def _drop_image_archives(cache: Path) -> None:
-    """The archives a run sent are loaded on the hosts by now; keeping them filled the
-    controller's disk (1.2 GB for one region). The next run saves what it needs again."""
-    for archive in cache.glob("*.tar") if cache.is_dir() else []:
-        archive.unlink(missing_ok=True)
 
 
 def _latest_release(probes: dict[str, dict[str, Any]], host: str) -> dict[str, Any] | None:

@@ -1129,11 +1129,10 @@ def word(value: str, lang: Lang) -> str:
 TASKS_ID: dict[str, str] = {
     "collect the logs of the unhealthy apps": "kumpulkan log aplikasi yang tidak sehat",
     "compose projects installed on the host": "proyek compose yang terpasang di host",
-    "copy the image archive to the host": "salin arsip image ke host",
     "copy the rendered tree": "salin pohon hasil render",
     "create one role and one database per app": "buat satu role dan satu basis data per aplikasi",
     "create the read-only backup role (pg_read_all_data)": "buat role cadangan hanya-baca (pg_read_all_data)",
-    "create the region's network": "buat jaringan daerah",
+    "create the region's network unless it exists": "buat jaringan daerah bila belum ada",
     "decide which images the host lacks (tag absent or a different image ID)": (
         "tentukan image yang belum ada di host (tag tidak ada atau ID image berbeda)"
     ),
@@ -1145,8 +1144,6 @@ TASKS_ID: dict[str, str] = {
     ),
     "set the app's new database password": "atur kata sandi basis data baru aplikasi",
     "restart the consumer and wait until it is healthy": "mulai ulang pemakai dan tunggu sampai sehat",
-    "docker load": "docker load (muat image)",
-    "docker save on the controller": "docker save di kontroler",
     "existing roles and databases": "role dan basis data yang sudah ada",
     "forget releases beyond the kept number": "lupakan rilis di luar jumlah yang disimpan",
     "health gate": "gerbang kesehatan",
@@ -1156,7 +1153,6 @@ TASKS_ID: dict[str, str] = {
     "keep the installed files (a rollback)": "simpan berkas yang terpasang (sebuah rollback)",
     "keep the release's files": "simpan berkas rilis",
     "list images on the host": "daftar image di host",
-    "look for the region's network": "cari jaringan daerah",
     "postgres up": "postgres berjalan",
     "probe host": "periksa host",
     "proxy up": "proxy berjalan",
@@ -1168,7 +1164,6 @@ TASKS_ID: dict[str, str] = {
     "reload certificates": "muat ulang sertifikat",
     "remove containers (and volumes with --delete-data)": "hapus kontainer (dan volume dengan --delete-data)",
     "remove installed files and secrets from the host": "hapus berkas terpasang dan rahasia dari host",
-    "remove the image archive from the host": "hapus arsip image dari host",
     "remove the install folder (with --delete-data)": "hapus folder instalasi (dengan --delete-data)",
     "remove the region's network": "hapus jaringan daerah",
     "remove what compose left (--delete-data removes every volume of the region's projects)": (
@@ -1186,8 +1181,8 @@ TASKS_ID: dict[str, str] = {
     "stop the apps being restored": "hentikan aplikasi yang dipulihkan",
     "stop the apps being rolled back": "hentikan aplikasi yang dikembalikan",
     "take the deploy lock": "ambil kunci deploy",
-    "transfer missing images as one archive (shared layers once)": (
-        "kirim image yang belum ada sebagai satu arsip (lapisan bersama sekali)"
+    "stream the missing images to the host (shared layers once)": (
+        "alirkan image yang belum ada ke host (lapisan bersama sekali)"
     ),
     "unpack the rendered tree": "buka pohon hasil render",
     "verify the checksums of the files to restore": "periksa checksum berkas yang akan dipulihkan",
