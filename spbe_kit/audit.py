@@ -185,6 +185,7 @@ CHECKS: dict[str, Check] = {
     "CTR-09": Check("critical", ("No privileged containers", "Tidak ada kontainer privileged"), ("Remove privileged: true", "Hapus privileged: true"), ("bssn-access", "cis-docker-5.4")),
     "IMG-01": Check("medium", ("Images pinned by digest", "Image dipatok dengan digest"), ("Record each release's digest in the catalog (versions.<v>.digest) once images are in the region's registry or bundle", "Catat digest setiap rilis di katalog (versions.<v>.digest)"), ("bssn-integrity",)),
     "SEC-01": Check("critical", ("No secret value in the rendered tree", "Tidak ada nilai rahasia di hasil render"), ("Remove the value, rotate the secret, keep secrets only in the vault", "Hapus nilai itu, ganti rahasianya, simpan rahasia hanya di vault"), ("bssn-crypto", "uu-pdp-35")),
+    "SEC-03": Check("medium", ("Passwords and keys rotated within the profile's maximum age", "Kata sandi dan kunci diganti dalam batas umur di profil"), ("Run `spbe-kit secrets rotate PROFILE` (all, or --only the old ones); the maximum is security.secret_max_age_days", "Jalankan `spbe-kit secrets rotate PROFILE` (semua, atau --only yang lama); batasnya security.secret_max_age_days"), ("bssn-auth",)),
     "SEC-02": Check("high", ("No high-entropy strings that look like keys", "Tidak ada string acak yang tampak seperti kunci"), ("Move the value into the vault", "Pindahkan nilai itu ke vault"), ("bssn-crypto",)),
     "INT-01": Check("medium", ("Rendered files match their manifest", "Berkas hasil render sesuai manifest"), ("Render again with spbe-kit render; edit the profile, not the output", "Render ulang; ubah profil, bukan hasilnya"), ("bssn-integrity", "permenpanrb-59-2020-29")),
     "BAK-01": Check("high", ("Backups scheduled with retention", "Cadangan terjadwal dengan masa simpan"), ("Set backup.schedule and backup.keep (at least 7)", "Atur backup.schedule dan backup.keep (minimal 7)"), ("bssn-data", "uu-pdp-35")),
@@ -641,6 +642,29 @@ def _check_live(live: LiveFacts, out: _Results) -> None:
         out.fail("BAK-05", Evidence(command="spbe-kit backups", detail="no backup scheduler answered"))
 
 
+def _check_secret_ages(
+    ctx: Context, ages: dict[str, str] | None, today: datetime.date, out: _Results
+) -> None:
+    """Each password and key against ``security.secret_max_age_days``; the dates come from the
+    vault (written when a value is generated or rotated), so the result is the same all day."""
+    if ages is None:
+        out.not_applicable("SEC-03", "vault not readable here: secret ages unknown")
+        return
+    limit = ctx.profile.security.secret_max_age_days
+    from spbe_kit.vault import secret_names
+
+    for name in secret_names(ctx):
+        command = "spbe-kit secrets rotate"
+        when = ages.get(name)
+        if when is None:
+            detail = f"{name}: age unknown (set before the kit recorded dates); max {limit} days"
+            out.fail("SEC-03", Evidence(command=command, detail=detail))
+            continue
+        days = (today - datetime.date.fromisoformat(when[:10])).days
+        detail = f"{name}: set {when[:10]}, {days} days ago (max {limit})"
+        (out.ok if days <= limit else out.fail)("SEC-03", Evidence(command=command, detail=detail))
+
+
 def audit_tree(
     ctx: Context,
     tree: Path,
@@ -648,13 +672,18 @@ def audit_tree(
     profile_doc: Document | None,
     secrets: list[str] | None,
     live: LiveFacts | None = None,
+    ages: dict[str, str] | None = None,
+    today: datetime.date | None = None,
 ) -> list[Result]:
+    """Every check on the rendered tree; ``ages`` (from the vault) adds the secret-age check,
+    ``live`` the checks of the running region."""
     out = _Results()
     for rel, doc in _compose_files(tree):
         _check_compose(ctx, rel, doc, out)
     _check_nginx(tree, out)
     _check_database_tls(tree, out)
     _check_secrets(tree, secrets, out)
+    _check_secret_ages(ctx, ages, today or datetime.datetime.now(datetime.UTC).date(), out)
     _check_manifest(tree, out)
     _check_app_settings(tree, ctx, out)
     _check_declarations(ctx, profile_file, profile_doc, out)

@@ -331,17 +331,18 @@ def verify(
     profile: ProfileArg,
     as_json: JsonOption = False,
     private_key: KeyOption = None,
+    vault_password_file: VaultOption = None,
 ) -> None:
-    """Compare the live hosts with the deployed release (files, services, images, ports); exit 3
-    on drift."""
+    """Compare the live hosts with the deployed release (files, services, images, ports) and,
+    with the region's vault here, the secret and certificate files and the served certificates
+    with the vault; exit 3 on drift."""
 
     def body() -> int:
         from spbe_kit import drift
         from spbe_kit.deploy import Options
 
-        hosts = drift.verify(
-            profile, _state["catalog"], Options(private_key=private_key), _server_ui(as_json)
-        )
+        options = Options(private_key=private_key, vault_password_file=vault_password_file)
+        hosts = drift.verify(profile, _state["catalog"], options, _server_ui(as_json))
         drifted = [d for h in hosts for d in h.differences]
         if as_json:
             _emit_json(
@@ -362,8 +363,13 @@ def verify(
             if drifted:
                 columns = ("col-host", "col-what", "col-item", "col-expected", "col-found")
                 table = Table(*(_say(c) for c in columns), box=None)
+                from spbe_kit.messages import word
+
+                lang = _lang()
                 for d in drifted:
-                    table.add_row(d.host, d.kind, d.item, d.expected, d.found)
+                    table.add_row(
+                        d.host, word(d.kind, lang), d.item, word(d.expected, lang), word(d.found, lang)
+                    )
                 _server_ui(False).console.print(table)
                 _err(_say("drift"))
         return int(ExitCode.DIFFERENCES) if drifted else 0
@@ -463,9 +469,12 @@ def audit(
         severity = _severity(fail_on)
         session = read_session(profile, _state["catalog"], Options(private_key=private_key, output=tree))
         facts = checks.observe(session, _server_ui(False)) if live else None
-        secrets = vault.existing_values(profile, vault_password_file)
+        data = vault.existing(profile, vault_password_file)
+        secrets = None if data is None else vault.Secrets(data).values()
+        ages = None if data is None else vault.ages(data)
         ctx, target = session.ctx, session.tree
-        results = checks.audit_tree(ctx, target, str(profile), session.validated.profile_doc, secrets, facts)
+        doc = session.validated.profile_doc
+        results = checks.audit_tree(ctx, target, str(profile), doc, secrets, facts, ages)
         data = checks.build_report(ctx, results, target, facts)
         payload = report.write("audit", data, chosen)
         if output:

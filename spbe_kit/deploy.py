@@ -332,9 +332,20 @@ def _host_archives(tree: Path, state: Path) -> Path:
     return folder
 
 
-def probe(session: Session, run_dir: Path, secrets: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def probe(
+    session: Session, run_dir: Path, secrets: list[str] | None = None, nonce: str = ""
+) -> dict[str, dict[str, Any]]:
+    """What each host reports (``spbe_probe.py``), checked at the trust boundary. With a
+    ``nonce``, secret and certificate files come back as HMACs under it (``drift``)."""
+    extravars = {"spbe_run": {"nonce": nonce}} if nonce else {}
     result = run_playbook(
-        "probe.yml", session.tree, run_dir / "probe", session.connection, session.hosts, {}, secrets=secrets
+        "probe.yml",
+        session.tree,
+        run_dir / "probe",
+        session.connection,
+        session.hosts,
+        extravars,
+        secrets=secrets,
     )
     found: dict[str, dict[str, Any]] = {}
     for host, res in result.results("probe host").items():

@@ -9,19 +9,25 @@ Read-only.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets as random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from spbe_kit import vault
 from spbe_kit.apply import new_run_dir
-from spbe_kit.deploy import UI, Options, Session, probe, read_session, rendered_hashes
+from spbe_kit.deploy import UI, Options, Session, ca_path, probe, read_session, rendered_hashes
 from spbe_kit.render.context import published_ports
+from spbe_kit.render.tree import secret_files
+from spbe_kit.tls import fingerprint
 
 
 @dataclass(frozen=True)
 class Difference:
     host: str
-    kind: str  # release, file, service, image, port
+    kind: str  # release, file, service, image, port, secret, certificate, served
     item: str
     expected: str
     found: str
@@ -91,7 +97,73 @@ def compare_host(session: Session, host: str, found: dict[str, Any]) -> HostDrif
     return HostDrift(host, release["number"] if release else None, diffs)
 
 
+def compare_secrets(
+    session: Session, host: str, keyed: dict[str, str], secrets: dict[str, Any], nonce: bytes
+) -> list[Difference]:
+    """Each secret and certificate file ``host`` should hold, against the vault: the host sent
+    HMACs under this run's ``nonce``, never a stable digest; no value is ever shown."""
+    diffs = []
+    root = session.ctx.root + "/"
+    for spec in secret_files(session.ctx, session.ctx.hosts[host]):
+        content = _pick(secrets, spec["ref"])
+        if content is None:
+            continue  # not in this vault yet (a deploy generates it)
+        relative = spec["path"].removeprefix(root)
+        kind = "certificate" if relative.endswith(".crt") else "secret"
+        expected = hmac.new(nonce, content.encode(), hashlib.sha256).hexdigest()
+        found = keyed.get(relative)
+        if found != expected:
+            state = "absent" if found is None else "differs from the vault"
+            diffs.append(Difference(host, kind, relative, "as in the vault", state))
+    return diffs
+
+
+def _pick(data: dict[str, Any], ref: str) -> str | None:
+    node: Any = data
+    for part in ref.split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else None
+
+
+def compare_served(session: Session, secrets: dict[str, Any]) -> list[Difference]:
+    """The certificate the proxy presents for each app against the one in the vault (a proxy
+    that kept an old certificate in memory, or a file replaced by hand)."""
+    from spbe_kit.verify import check_app
+
+    ctx = session.ctx
+    ca = ca_path(session.profile).read_text() if ca_path(session.profile).exists() else None
+    source = "tls/certs" if ctx.profile.tls.mode == "self-signed" else "provided_tls"
+    diffs = []
+    for app in sorted(ctx.apps.values(), key=lambda a: a.id):
+        pem = _pick(
+            secrets, f"tls/{source}/{app.hostname}/cert" if source else f"provided_tls/{app.hostname}/cert"
+        )
+        if pem is None:
+            continue
+        served = check_app(ctx, app.id, ca).served_sha256
+        expected = fingerprint(pem)
+        if served != expected:
+            found = served[:12] if served else "no certificate served"
+            diffs.append(Difference(ctx.proxy.host, "served", app.hostname, expected[:12], found))
+    return diffs
+
+
 def verify(profile: Path, catalog: Path | None, options: Options, ui: UI) -> list[HostDrift]:
     session = read_session(profile, catalog, options)
-    found = probe(session, new_run_dir(session.tree, "verify"))
-    return [compare_host(session, host, found.get(host, {})) for host in session.hosts]
+    secrets = vault.existing(profile, options.vault_password_file)
+    nonce = random.token_bytes(16)
+    found = probe(session, new_run_dir(session.tree, "verify"), nonce=nonce.hex() if secrets else "")
+    drifts = [compare_host(session, host, found.get(host, {})) for host in session.hosts]
+    if secrets is None:
+        return drifts
+    served = compare_served(session, secrets)
+    return [
+        HostDrift(
+            d.host,
+            d.release,
+            d.differences
+            + compare_secrets(session, d.host, found.get(d.host, {}).get("keyed", {}), secrets, nonce)
+            + [s for s in served if s.host == d.host],
+        )
+        for d in drifts
+    ]

@@ -53,6 +53,12 @@ class Lock(_Shape):
     run: RunId = ""  # locks written before runs were named carry none
 
 
+class Keyed(_Shape):
+    """HMACs of the secret and certificate files under the run's nonce (``spbe_probe.py``)."""
+
+    files: dict[RelPath, Sha256] = Field(max_length=2000)
+
+
 class VaultMark(_Shape):
     """Which vault deployed the region on this host: its fingerprint, who and when (first)."""
 
@@ -163,4 +169,5 @@ def probe(host: str, data: Any, root: str) -> dict[str, Any]:
         **data,
         "vault": mark.model_dump() if mark else None,
         "releases": releases(host, data.get("releases", []), root),
+        "keyed": _check(Keyed, {"files": data.get("keyed", {})}, host, f"{root}/secrets, {root}/tls").files,
     }

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import datetime
 import getpass
-import secrets as random
 import socket
 import time
 from dataclasses import dataclass, field
@@ -56,9 +55,7 @@ class Rotation:
 def rotatable(ctx: Context, data: dict[str, Any]) -> list[str]:
     """Every secret a rotation may renew, by the name the command takes. The region's CA is
     not among them: a new CA is a new trust anchor for every client, not a rotation."""
-    names = [f"{app}.{name}" for app in sorted(ctx.apps) for name in sorted(ctx.apps[app].secrets)]
-    names += [f"postgres.{name}" for name in sorted(ctx.postgres.secrets)]
-    names += [f"backup.{name}" for name in sorted(ctx.backup.secrets)] if ctx.schedulers else []
+    names = vault.secret_names(ctx)
     names.append("tls.database")
     names += [f"tls.{hostname}" for hostname in sorted(data.get("tls", {}).get("certs", {}))]
     return names
@@ -83,14 +80,11 @@ def renew(ctx: Context, data: dict[str, Any], names: list[str]) -> dict[str, Any
             cert_key, cert = issue_leaf(tls["ca_key"], tls["ca_cert"], key, vault.LEAF_DAYS)
             tls["certs"][key] = {"key": cert_key, "cert": cert}
         elif group in ctx.apps:
-            new["apps"][group][key] = _value(key)
+            new["apps"][group][key] = vault.generate(key)
         else:
-            new[group][key] = _value(key)
+            new[group][key] = vault.generate(key)
+    vault.stamp(new, [n for n in names if not n.startswith("tls.")])
     return new
-
-
-def _value(name: str) -> str:
-    return random.token_urlsafe(24) if name.endswith("password") else random.token_hex(32)
 
 
 def plan(ctx: Context, names: list[str]) -> dict[str, Any]:

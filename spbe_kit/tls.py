@@ -117,12 +117,10 @@ def not_after(cert_pem: str) -> datetime.datetime:
 
 
 def fingerprint(cert_pem: str) -> str:
+    """sha256 of the (first, leaf) certificate's DER: what ``openssl x509 -fingerprint
+    -sha256`` prints, without colons."""
     cert = x509.load_pem_x509_certificate(cert_pem.encode())
     return cert.fingerprint(hashes.SHA256()).hex()
-
-
-def expires(cert_pem: str) -> datetime.datetime:
-    return x509.load_pem_x509_certificate(cert_pem.encode()).not_valid_after_utc
 
 
 SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")

@@ -83,11 +83,8 @@ def password_source(
 def existing_values(profile: Path, explicit: Path | None) -> list[str] | None:
     """The region's secret values when its vault and password are already here (for checks
     that compare, never print); None otherwise. Never prompts, never creates anything."""
-    chosen = explicit or (Path(os.environ[ENV_PASSWORD_FILE]) if os.environ.get(ENV_PASSWORD_FILE) else None)
-    password = chosen or default_password_file(profile)
-    if not (password.is_file() and vault_path(profile).is_file()):
-        return None
-    return Secrets(load(vault_path(profile), password)).values()
+    data = existing(profile, explicit)
+    return None if data is None else Secrets(data).values()
 
 
 def _private_temp_file(content: str) -> Path:
@@ -166,14 +163,20 @@ def fingerprint(data: dict[str, Any], region_code: str) -> str | None:
     return hmac.new(bytes.fromhex(key), message, hashlib.sha256).hexdigest()
 
 
-def existing_fingerprint(profile: Path, explicit: Path | None, region_code: str) -> str | None:
-    """This controller's fingerprint of the region's vault, or None when it has no vault (or no
-    password for it) here. Never prompts, never creates anything."""
+def existing(profile: Path, explicit: Path | None) -> dict[str, Any] | None:
+    """This controller's vault of the region, or None when it has no vault (or no password for
+    it) here. Never prompts, never creates anything."""
     chosen = explicit or (Path(os.environ[ENV_PASSWORD_FILE]) if os.environ.get(ENV_PASSWORD_FILE) else None)
     password = chosen or default_password_file(profile)
     if not (password.is_file() and vault_path(profile).is_file()):
         return None
-    return fingerprint(load(vault_path(profile), password), region_code)
+    return load(vault_path(profile), password)
+
+
+def existing_fingerprint(profile: Path, explicit: Path | None, region_code: str) -> str | None:
+    """This controller's fingerprint of the region's vault, or None (see ``existing``)."""
+    data = existing(profile, explicit)
+    return None if data is None else fingerprint(data, region_code)
 
 
 def load(path: Path, password_file: Path) -> dict[str, Any]:
@@ -212,13 +215,13 @@ def ensure(
         mine = apps.setdefault(app_id, {})
         for name in app.secrets:
             if name not in mine:
-                mine[name] = _generate(name)
+                mine[name] = generate(name)
                 result.generated.append(f"{app_id}.{name}")
     for kind, service in (("postgres", ctx.postgres), ("backup", ctx.backup)):
         mine = data.setdefault(kind, {})
         for name in service.secrets:
             if name not in mine:
-                mine[name] = _generate(name)
+                mine[name] = generate(name)
                 result.generated.append(f"{kind}.{name}")
     # The region CA also signs PostgreSQL's certificate, whatever the proxy's TLS mode.
     web = sorted(a.hostname for a in ctx.apps.values()) if ctx.profile.tls.mode == "self-signed" else []
@@ -231,6 +234,7 @@ def ensure(
             data["provided_tls"] = provided
             result.generated.append("provided_tls")
     if result.generated:
+        stamp(data, [n for n in result.generated if not n.startswith("tls") and "." in n])
         save(path, password_file, data)
     return result
 
@@ -258,7 +262,31 @@ def _ensure_database_cert(tls: dict[str, Any], ctx: Context, now: datetime.datet
         result.generated.append("tls.database")
 
 
-def _generate(name: str) -> str:
+def secret_names(ctx: Context) -> list[str]:
+    """The region's passwords and keys (certificates aside), as ``secrets rotate`` names them."""
+    names = [f"{app}.{name}" for app in sorted(ctx.apps) for name in sorted(ctx.apps[app].secrets)]
+    names += [f"postgres.{name}" for name in sorted(ctx.postgres.secrets)]
+    names += [f"backup.{name}" for name in sorted(ctx.backup.secrets)] if ctx.schedulers else []
+    return names
+
+
+def stamp(data: dict[str, Any], names: list[str], when: datetime.datetime | None = None) -> None:
+    """Record when each secret in ``names`` got its value, for the audit's age check. Kept under
+    ``public``: dates are not secrets and are never redacted."""
+    moment = (when or datetime.datetime.now(datetime.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    set_at = data.setdefault("public", {}).setdefault("set_at", {})
+    for name in names:
+        set_at[name] = moment
+
+
+def ages(data: dict[str, Any]) -> dict[str, str]:
+    """When each secret got its value (``stamp``); a secret missing here predates the record."""
+    found = data.get("public", {}).get("set_at", {})
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
+def generate(name: str) -> str:
+    """A new value for a secret: a URL-safe password, or 256 bits in hex for keys."""
     if name.endswith("password"):
         return secrets.token_urlsafe(24)
     return secrets.token_hex(32)

@@ -7,6 +7,7 @@ app's health endpoint. Never changes anything.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import socket
@@ -26,6 +27,7 @@ class Probe:
     hsts: bool = False
     tls: str = ""  # negotiated protocol, e.g. TLSv1.3
     expires: float | None = None  # certificate notAfter, seconds since the epoch
+    served_sha256: str = ""  # sha256 of the certificate the proxy presented (DER)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -72,15 +74,16 @@ def check_app(ctx: Context, app_id: str, ca_pem: str | None, timeout: float = 5.
         response = connection.getresponse()
         body = response.read(4096)
         hsts = bool(response.getheader("Strict-Transport-Security"))
-        tls, expires = "", None
+        tls, expires, served = "", None, ""
         if isinstance(connection.sock, ssl.SSLSocket):
             tls = connection.sock.version() or ""
             not_after = (connection.sock.getpeercert() or {}).get("notAfter")
             expires = ssl.cert_time_to_seconds(str(not_after)) if not_after else None
+            served = hashlib.sha256(connection.sock.getpeercert(binary_form=True) or b"").hexdigest()
         if response.status != 200:
-            return Probe(app_id, url, False, f"HTTP {response.status}", hsts, tls, expires)
+            return Probe(app_id, url, False, f"HTTP {response.status}", hsts, tls, expires, served)
         status = json.loads(body).get("status", "?")
-        return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts, tls, expires)
+        return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts, tls, expires, served)
     except (OSError, ssl.SSLError, http.client.HTTPException, ValueError) as exc:
         return Probe(app_id, url, False, _failure(exc))
     finally:

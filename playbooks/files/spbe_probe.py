@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Read-only probe run on a target host by spbe-kit; prints one JSON object.
 
-Usage: spbe_probe.py ROOT REGION_CODE
+Usage: spbe_probe.py ROOT REGION_CODE [NONCE]
 Reports what preflight, status and verify need: OS, Docker engine and compose versions,
 CPUs, memory, free disk, listening TCP ports, this region's containers, the deploy lock and
-the sha256 of every file spbe-kit installed. Changes nothing. Python 3 stdlib only.
+the sha256 of every file spbe-kit installed. With NONCE (hex, new for each run), the secret
+and certificate files are reported as HMAC-SHA256(NONCE, content): the controller compares
+them with its vault without any stable digest of a secret leaving the host. Changes nothing.
+Python 3 stdlib only.
 """
 
 import hashlib
+import hmac
 import json
 import os
 import platform
@@ -109,6 +113,19 @@ def installed_files(root):
     return hashes
 
 
+def keyed_digests(root, nonce):
+    """HMAC-SHA256 under the run's nonce of every file in the secret and certificate folders."""
+    found = {}
+    for folder in ("secrets", "tls"):
+        base = os.path.join(root, folder)
+        for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+            path = os.path.join(base, name)
+            if os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) <= 1 << 20:
+                with open(path, "rb") as f:
+                    found[f"{folder}/{name}"] = hmac.new(nonce, f.read(), hashlib.sha256).hexdigest()
+    return found
+
+
 def releases(root):
     found = []
     base = os.path.join(root, ".spbe-kit", "releases")
@@ -140,6 +157,7 @@ def read_text(path):
 
 def main():
     root, region = sys.argv[1], sys.argv[2]
+    nonce = bytes.fromhex(sys.argv[3]) if len(sys.argv) > 3 else None
     docker_code, server, docker_err = run(["docker", "version", "--format", "{{.Server.Version}}"])
     compose_code, compose, _ = run(["docker", "compose", "version", "--short"])
     _, docker_root, _ = run(["docker", "info", "--format", "{{.DockerRootDir}}"])
@@ -167,6 +185,7 @@ def main():
                 "files": installed_files(root),
                 "releases": releases(root),
                 "tree_sha256": file_sha256(os.path.join(root, ".spbe-kit", "tree.tar")),
+                "keyed": keyed_digests(root, nonce) if nonce else {},
             },
             sort_keys=True,
         )

@@ -103,6 +103,12 @@ class Security(Strict):
     last_audit: Date | None = Field(
         default=None, description="Last SPBE security audit (Perpres 95/2018 Art. 58)."
     )
+    secret_max_age_days: Int = Field(
+        default=365,
+        ge=30,
+        le=3650,
+        description="The audit flags a password or key older than this (`spbe-kit secrets rotate`).",
+    )
 
 
 class Profile(Strict):

@@ -77,6 +77,38 @@ def backup_script() -> bytes:
     return (playbooks_dir() / "files" / "spbe_backup.py").read_bytes()
 
 
+def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
+    """Where each secret lands on ``host``: path, owner, mode and its key in the vault."""
+    found: list[dict[str, Any]] = []
+
+    def add(path: str, owner: str, mode: str, ref: str) -> None:
+        uid, gid = (int(part) for part in owner.split(":"))
+        found.append({"path": path, "uid": uid, "gid": gid, "mode": mode, "ref": ref})
+
+    for app_id in host.apps:
+        app = ctx.apps[app_id]
+        for name, path in app.secrets.items():
+            add(path, app.spec.user, "0400", f"apps/{app_id}/{name}")
+    if host.runs_database:
+        for name, path in ctx.postgres.secrets.items():
+            add(path, ctx.postgres.spec.user, "0400", f"postgres/{name}")
+        add(ctx.tls_files["server_cert"], ctx.postgres.spec.user, "0400", "tls/database/cert")
+        add(ctx.tls_files["server_key"], ctx.postgres.spec.user, "0400", "tls/database/key")
+    if host.apps or host.runs_database or host.name in ctx.schedulers:
+        add(ctx.tls_files["ca"], "0:0", "0444", "tls/ca_cert")
+    scheduler = ctx.schedulers.get(host.name)
+    if scheduler and (scheduler.databases or scheduler.remote):
+        for name, path in ctx.backup.secrets.items():
+            add(path, ctx.backup.spec.user, "0400", f"backup/{name}")
+    if host.runs_proxy:
+        source = "tls/certs" if ctx.profile.tls.mode == "self-signed" else "provided_tls"
+        for app in ctx.apps.values():
+            base = f"{ctx.root}/tls/{app.hostname}"
+            add(f"{base}.crt", ctx.proxy.spec.user, "0444", f"{source}/{app.hostname}/cert")
+            add(f"{base}.key", ctx.proxy.spec.user, "0400", f"{source}/{app.hostname}/key")
+    return sorted(found, key=lambda f: f["path"])
+
+
 class _Renderer:
     def __init__(self, ctx: Context, templates: Path) -> None:
         self.ctx = ctx
@@ -241,36 +273,7 @@ class _Renderer:
         return {"all": {"hosts": hosts, "children": groups}}
 
     def secret_files(self, host: HostContext) -> list[dict[str, Any]]:
-        """Where each secret lands on ``host``: path, owner, mode and its key in the vault."""
-        ctx = self.ctx
-        found: list[dict[str, Any]] = []
-
-        def add(path: str, owner: str, mode: str, ref: str) -> None:
-            uid, gid = (int(part) for part in owner.split(":"))
-            found.append({"path": path, "uid": uid, "gid": gid, "mode": mode, "ref": ref})
-
-        for app_id in host.apps:
-            app = ctx.apps[app_id]
-            for name, path in app.secrets.items():
-                add(path, app.spec.user, "0400", f"apps/{app_id}/{name}")
-        if host.runs_database:
-            for name, path in ctx.postgres.secrets.items():
-                add(path, ctx.postgres.spec.user, "0400", f"postgres/{name}")
-            add(ctx.tls_files["server_cert"], ctx.postgres.spec.user, "0400", "tls/database/cert")
-            add(ctx.tls_files["server_key"], ctx.postgres.spec.user, "0400", "tls/database/key")
-        if host.apps or host.runs_database or host.name in ctx.schedulers:
-            add(ctx.tls_files["ca"], "0:0", "0444", "tls/ca_cert")
-        scheduler = ctx.schedulers.get(host.name)
-        if scheduler and (scheduler.databases or scheduler.remote):
-            for name, path in ctx.backup.secrets.items():
-                add(path, ctx.backup.spec.user, "0400", f"backup/{name}")
-        if host.runs_proxy:
-            source = "tls/certs" if ctx.profile.tls.mode == "self-signed" else "provided_tls"
-            for app in ctx.apps.values():
-                base = f"{ctx.root}/tls/{app.hostname}"
-                add(f"{base}.crt", ctx.proxy.spec.user, "0444", f"{source}/{app.hostname}/cert")
-                add(f"{base}.key", ctx.proxy.spec.user, "0400", f"{source}/{app.hostname}/key")
-        return sorted(found, key=lambda f: f["path"])
+        return secret_files(self.ctx, host)
 
     def deployment_vars(self) -> dict[str, Any]:
         ctx = self.ctx

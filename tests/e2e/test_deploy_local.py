@@ -19,7 +19,7 @@ import pytest
 
 from e2e import helpers
 from e2e.helpers import broken_release_catalog, https_health, local_profile, region_containers, start_times
-from spbe_kit import vault
+from spbe_kit import tls, vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
 CODE = "32.79"
@@ -400,12 +400,32 @@ def test_verify_names_a_hand_edited_config_file_and_a_redeploy_clears_it(region)
     config.write_text(
         config.read_text().replace('"session_timeout_minutes": 15', '"session_timeout_minutes": 600')
     )
+    # What an intruder (or a careless admin) does to secrets and certificates: a password
+    # file changed, and another certificate for simpeg put in place and loaded by nginx.
+    root = profile.parent / "opt" / "kota-banjar"
+    (root / "secrets" / "simpeg.db_password").write_text("changed-by-hand")
+    hostname = "simpeg.banjarkota.localhost"
+    ca_key, ca_cert = tls.new_ca("intruder", ["banjarkota.localhost"])
+    key, cert = tls.issue_leaf(ca_key, ca_cert, hostname, 30)
+    (root / "tls" / f"{hostname}.crt").write_text(cert)
+    (root / "tls" / f"{hostname}.key").write_text(key)
+    proxy = "spbe-kota-banjar-proxy-proxy-1"
+    subprocess.run(["docker", "exec", proxy, "nginx", "-s", "reload"], check=True, capture_output=True)
+    time.sleep(1)
     drifted = spbe_kit("verify", str(profile), "--json", cwd=profile.parent)
     assert drifted.returncode == 3
     differences = json.loads(drifted.stdout)["hosts"]["local"]["differences"]
-    assert [(d["kind"], d["item"]) for d in differences] == [("file", "simpeg/config.json")]
-    shown = spbe_kit("verify", str(profile), cwd=profile.parent)
+    assert [(d["kind"], d["item"], d["found"]) for d in differences] == [
+        ("file", "simpeg/config.json", differences[0]["found"]),
+        ("secret", "secrets/simpeg.db_password", "differs from the vault"),
+        ("certificate", f"tls/{hostname}.crt", "differs from the vault"),
+        ("secret", f"tls/{hostname}.key", "differs from the vault"),
+        ("served", hostname, tls.fingerprint(cert)[:12]),
+    ]
+    shown = spbe_kit("--lang", "id", "verify", str(profile), cwd=profile.parent)
     assert shown.returncode == 3 and "simpeg/config.json" in shown.stdout
+    assert "berbeda dari vault" in shown.stdout and "sertifikat yang disajikan" in shown.stdout
+    assert "changed-by-hand" not in shown.stdout + drifted.stdout
     assert spbe_kit("deploy", str(profile), cwd=profile.parent).returncode == 0
     again = spbe_kit("verify", str(profile), cwd=profile.parent)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -208,3 +208,32 @@ def test_port_evidence_names_the_published_port(tmp_path: Path) -> None:
         details
     )
     assert any(d.startswith("proxy publishes 443 on ") for d in details), details
+
+
+def test_secrets_older_than_the_profiles_maximum_fail_sec_03(clean, tmp_path: Path) -> None:
+    from spbe_kit import pipeline, vault
+    from spbe_kit.render.context import build_context
+
+    profile, catalog, _ = clean
+    validated = pipeline.validate(profile, catalog)
+    password = tmp_path / "demo.vault-password"
+    password.write_text("correct horse battery staple\n")
+    vault.ensure(build_context(validated.profile, validated.catalog), profile, password)
+    code, report = audit(clean, tmp_path)
+    assert code == 0 and "SEC-03" not in failing(report)  # a new vault: every value dated today
+    data = vault.load(vault.vault_path(profile), password)
+    old = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=400)
+    vault.stamp(data, ["simpeg.db_password"], old)
+    del data["public"]["set_at"]["postgres.superuser_password"]
+    vault.save(vault.vault_path(profile), password, data)
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    assert sorted(e["detail"] for e in failing(report)["SEC-03"]) == [
+        "postgres.superuser_password: age unknown (set before the kit recorded dates); max 365 days",
+        f"simpeg.db_password: set {old.date()}, 400 days ago (max 365)",
+    ]
+    data = yaml.safe_load(profile.read_text())
+    data["security"]["secret_max_age_days"] = 500
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    code, report = audit(clean, tmp_path)
+    assert [e["detail"].split(":")[0] for e in failing(report)["SEC-03"]] == ["postgres.superuser_password"]

@@ -333,7 +333,7 @@ def test_the_region_ca_is_constrained_to_the_region_domain(tmp_path: Path) -> No
     verdicts = {}
     for name in ("simpati.garutkab.go.id", "garutkab.go.id.evil.example", "www.example.com"):
         _, leaf = tls.issue_leaf(ca_key, ca_cert, name, 825)
-        lifetime = tls.expires(leaf) - datetime.datetime.now(datetime.UTC)
+        lifetime = tls.not_after(leaf) - datetime.datetime.now(datetime.UTC)
         assert lifetime <= datetime.timedelta(days=398)
         (tmp_path / "leaf.pem").write_text(leaf)
         checked = subprocess.run(
@@ -347,7 +347,9 @@ def test_the_region_ca_is_constrained_to_the_region_domain(tmp_path: Path) -> No
         "garutkab.go.id.evil.example": False,
         "www.example.com": False,
     }
-    assert tls.expires(ca_cert) - datetime.datetime.now(datetime.UTC) <= datetime.timedelta(days=tls.CA_DAYS)
+    assert tls.not_after(ca_cert) - datetime.datetime.now(datetime.UTC) <= datetime.timedelta(
+        days=tls.CA_DAYS
+    )
 
 
 # -- Reports: free text is literal Markdown; encoded secrets are redacted ---------------------

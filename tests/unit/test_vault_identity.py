@@ -76,3 +76,27 @@ def test_a_forged_vault_record_stops_the_command(raw: str) -> None:
     with pytest.raises(OperationFailed) as raised:
         hostdata.probe("app1", {"vault": raw, "releases": []}, ROOT)
     assert raised.value.diagnostics[0].code == "host-report-invalid"
+
+
+@pytest.mark.parametrize(
+    "keyed",
+    [
+        "{{ lookup('pipe', 'id') }}",
+        {"secrets/x": "{{ lookup('pipe','id') }}"},
+        {"../../etc/shadow": "ab" * 32},
+        {"secrets/x": "AB" * 32},
+        {"secrets/x": ["ab" * 32]},
+        {f"secrets/{n}": "ab" * 32 for n in range(2001)},
+    ],
+)
+def test_forged_secret_digests_stop_the_command(keyed: object) -> None:
+    """verify compares HMACs the host sends; anything but hex digests under plain names is refused."""
+    with pytest.raises(OperationFailed) as raised:
+        hostdata.probe("app1", {"keyed": keyed, "releases": []}, ROOT)
+    assert raised.value.diagnostics[0].code == "host-report-invalid"
+
+
+def test_secret_digests_in_the_kits_shape_pass() -> None:
+    found = hostdata.probe("app1", {"keyed": {"secrets/simpeg.db_password": "ab" * 32}, "releases": []}, ROOT)
+    assert found["keyed"] == {"secrets/simpeg.db_password": "ab" * 32}
+    assert hostdata.probe("app1", {"releases": []}, ROOT)["keyed"] == {}
