@@ -18,7 +18,7 @@ from typing import Any
 
 from spbe_kit import vault
 from spbe_kit.apply import new_run_dir
-from spbe_kit.deploy import UI, Options, Session, ca_path, probe, read_session, rendered_hashes
+from spbe_kit.deploy import UI, Options, Session, probe, read_session, rendered_hashes
 from spbe_kit.render.context import published_ports
 from spbe_kit.render.tree import secret_files
 from spbe_kit.tls import fingerprint
@@ -128,19 +128,16 @@ def _pick(data: dict[str, Any], ref: str) -> str | None:
 def compare_served(session: Session, secrets: dict[str, Any]) -> list[Difference]:
     """The certificate the proxy presents for each app against the one in the vault (a proxy
     that kept an old certificate in memory, or a file replaced by hand)."""
-    from spbe_kit.verify import check_app
+    from spbe_kit.verify import served_certificate
 
     ctx = session.ctx
-    ca = ca_path(session.profile).read_text() if ca_path(session.profile).exists() else None
     source = "tls/certs" if ctx.profile.tls.mode == "self-signed" else "provided_tls"
     diffs = []
     for app in sorted(ctx.apps.values(), key=lambda a: a.id):
-        pem = _pick(
-            secrets, f"tls/{source}/{app.hostname}/cert" if source else f"provided_tls/{app.hostname}/cert"
-        )
+        pem = _pick(secrets, f"{source}/{app.hostname}/cert")
         if pem is None:
             continue
-        served = check_app(ctx, app.id, ca).served_sha256
+        served = served_certificate(ctx, app.id)
         expected = fingerprint(pem)
         if served != expected:
             found = served[:12] if served else "no certificate served"

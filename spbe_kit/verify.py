@@ -27,7 +27,6 @@ class Probe:
     hsts: bool = False
     tls: str = ""  # negotiated protocol, e.g. TLSv1.3
     expires: float | None = None  # certificate notAfter, seconds since the epoch
-    served_sha256: str = ""  # sha256 of the certificate the proxy presented (DER)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -74,20 +73,36 @@ def check_app(ctx: Context, app_id: str, ca_pem: str | None, timeout: float = 5.
         response = connection.getresponse()
         body = response.read(4096)
         hsts = bool(response.getheader("Strict-Transport-Security"))
-        tls, expires, served = "", None, ""
+        tls, expires = "", None
         if isinstance(connection.sock, ssl.SSLSocket):
             tls = connection.sock.version() or ""
             not_after = (connection.sock.getpeercert() or {}).get("notAfter")
             expires = ssl.cert_time_to_seconds(str(not_after)) if not_after else None
-            served = hashlib.sha256(connection.sock.getpeercert(binary_form=True) or b"").hexdigest()
         if response.status != 200:
-            return Probe(app_id, url, False, f"HTTP {response.status}", hsts, tls, expires, served)
+            return Probe(app_id, url, False, f"HTTP {response.status}", hsts, tls, expires)
         status = json.loads(body).get("status", "?")
-        return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts, tls, expires, served)
+        return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts, tls, expires)
     except (OSError, ssl.SSLError, http.client.HTTPException, ValueError) as exc:
         return Probe(app_id, url, False, _failure(exc))
     finally:
         connection.close()
+
+
+def served_certificate(ctx: Context, app_id: str, timeout: float = 5.0) -> str:
+    """The sha256 of the certificate the proxy presents for the app's hostname, trusted or not
+    (verify compares it with the vault's); "" when nothing answers with TLS."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    address = (proxy_address(ctx), ctx.profile.proxy.https_port)
+    try:
+        with (
+            socket.create_connection(address, timeout) as raw,
+            context.wrap_socket(raw, server_hostname=ctx.apps[app_id].hostname) as tls,
+        ):
+            return hashlib.sha256(tls.getpeercert(binary_form=True) or b"").hexdigest()
+    except (OSError, ssl.SSLError):
+        return ""
 
 
 _FAILURES: tuple[tuple[type[BaseException], str], ...] = (

@@ -84,7 +84,23 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "directories": {"type": "list", "elements": "dict", "default": []},
-            "files": {"type": "list", "elements": "dict", "default": [], "no_log": True},
+            # Only each file's content is no_log: a no_log on the whole list made Ansible mask
+            # every string of it in the result, the changed paths included, so nothing could
+            # react to a changed certificate.
+            "files": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "path": {"type": "str", "required": True},
+                    "content": {"type": "raw", "required": True, "no_log": True},
+                    "uid": {"type": "int", "required": True},
+                    "gid": {"type": "int", "required": True},
+                    "mode": {"type": "raw", "required": True},
+                    "create_only": {"type": "bool", "default": False},
+                    "ref": {"type": "str"},
+                },
+            },
         },
         supports_check_mode=True,
     )
