@@ -282,22 +282,14 @@ def destroy(
     """Stop and remove the region's containers; data volumes stay unless --delete-data."""
 
     def body() -> int:
-        from spbe_kit.errors import Diagnostic, InvalidInput, Location
+        from spbe_kit.errors import confirm_required
 
         if not yes:
-            raise InvalidInput(
-                [
-                    Diagnostic(
-                        "confirm-required",
-                        Location(str(profile)),
-                        (),
-                        {
-                            "action": "destroy",
-                            "hint": f"spbe-kit destroy {profile} --yes (data volumes are kept)",
-                            "hint_id": f"spbe-kit destroy {profile} --yes (volume data tetap disimpan)",
-                        },
-                    )
-                ]
+            raise confirm_required(
+                str(profile),
+                "destroy",
+                f"spbe-kit destroy {profile} --yes (data volumes are kept)",
+                f"spbe-kit destroy {profile} --yes (volume data tetap disimpan)",
             )
         from spbe_kit.deploy import Options
         from spbe_kit.deploy import destroy as run_destroy
@@ -649,22 +641,14 @@ def restore(
     """Restore apps' databases and volumes from a backup (current data is replaced)."""
 
     def body() -> int:
-        from spbe_kit.errors import Diagnostic, InvalidInput, Location
+        from spbe_kit.errors import confirm_required
 
         if not yes:
-            raise InvalidInput(
-                [
-                    Diagnostic(
-                        "confirm-required",
-                        Location(str(profile)),
-                        (),
-                        {
-                            "action": "restore",
-                            "hint": "restore replaces the current data; add --yes to go ahead",
-                            "hint_id": "pemulihan mengganti data saat ini; tambahkan --yes untuk melanjutkan",
-                        },
-                    )
-                ]
+            raise confirm_required(
+                str(profile),
+                "restore",
+                "restore replaces the current data; add --yes to go ahead",
+                "pemulihan mengganti data saat ini; tambahkan --yes untuk melanjutkan",
             )
         from spbe_kit import lifecycle
         from spbe_kit.deploy import Options
@@ -839,6 +823,54 @@ def secrets_rotate(
             _say("rotated", count=len(done.names), seconds=seconds, restarted=restarted, release=done.release)
         )
         _out(_say("rotated-names", names=", ".join(done.names)))
+        return 0
+
+    _run(body)
+
+
+@secrets_app.command("recover")
+def secrets_recover(
+    profile: ProfileArg,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: reset every password and certificate on the hosts.")
+    ] = False,
+    vault_password_file: VaultOption = None,
+    private_key: KeyOption = None,
+    break_lock: Annotated[
+        bool, typer.Option("--break-lock", help="Take over another deploy's lock.")
+    ] = False,
+) -> None:
+    """For a region whose vault is lost: give the hosts this controller's vault (a new one if
+    there is none). Every database password is reset through the superuser's local socket,
+    every secret and certificate rewritten, every consumer restarted; recorded as a release."""
+
+    def body() -> int:
+        from spbe_kit.errors import confirm_required
+
+        if not yes:
+            raise confirm_required(
+                str(profile),
+                "secrets recover",
+                "it replaces every password, key and certificate on the hosts and restarts every "
+                "app; use it only when the region's vault is lost. Add --yes",
+                "ini mengganti semua kata sandi, kunci dan sertifikat di host dan memulai ulang "
+                "semua aplikasi; pakai hanya bila vault daerah hilang. Tambahkan --yes",
+            )
+        from spbe_kit.deploy import Options
+        from spbe_kit.rotate import recover
+
+        options = Options(vault_password_file, private_key, break_lock=break_lock)
+        done = recover(profile, _state["catalog"], options, _ui())
+        restarted = ", ".join(p for projects in done.restarted.values() for p in projects) or "-"
+        _out(
+            _say(
+                "recovered",
+                count=len(done.names),
+                seconds=f"{done.seconds:.1f}",
+                restarted=restarted,
+                release=done.release,
+            )
+        )
         return 0
 
     _run(body)

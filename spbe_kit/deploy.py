@@ -153,7 +153,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         if secrets.generated:
             ui.note("note-generated", count=len(secrets.generated), path=vault.vault_path(profile))
         if secrets.ca_certificate:
-            _write_public(ca_path(profile), secrets.ca_certificate)
+            write_public(ca_path(profile), secrets.ca_certificate)
             now = datetime.datetime.now(datetime.UTC)
             left = secrets.ca_days_left(now)
             if left is not None and left < vault.CA_WARN_DAYS:
@@ -281,7 +281,7 @@ def _sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _write_public(path: Path, text: str) -> None:
+def write_public(path: Path, text: str) -> None:
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
 

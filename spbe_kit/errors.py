@@ -96,6 +96,11 @@ def raise_if_any(diagnostics: Iterable[Diagnostic]) -> None:
         raise InvalidInput(found)
 
 
+def confirm_required(where: str, action: str, hint: str, hint_id: str) -> InvalidInput:
+    """A command that would replace data or secrets was run without --yes (nothing changed)."""
+    return InvalidInput(single("confirm-required", where, action=action, hint=hint, hint_id=hint_id))
+
+
 def invalid_choice(where: str, found: str, allowed: Sequence[str]) -> InvalidInput:
     """A value outside a fixed set (a command-line option, a report kind)."""
     return InvalidInput(

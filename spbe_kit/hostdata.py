@@ -78,6 +78,7 @@ class Release(_Shape):
     files: dict[Name, dict[RelPath, Sha256]] = {}
     rollback_of: int | None = Field(default=None, ge=1)
     rotated: list[SecretName] = []
+    recovered: bool = False  # `secrets recover`: the hosts were given this controller's vault
 
 
 class BackupFile(_Shape):

@@ -22,7 +22,14 @@ from typing import Any
 from spbe_kit import hostdata, vault
 from spbe_kit.apply import RunResult, new_run_dir, run_playbook
 from spbe_kit.deploy import UI, Options, Session, _raise_failure, check_vault, open_session, probe
-from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed, unknown_apps
+from spbe_kit.errors import (
+    Diagnostic,
+    InvalidInput,
+    Location,
+    OperationFailed,
+    confirm_required,
+    unknown_apps,
+)
 from spbe_kit.render.context import Context, image_ref
 
 KEEP_RELEASES = 10
@@ -355,29 +362,15 @@ def rollback(
         ui.note(key, **params)
     forward = any(_newer(session.ctx, app, now, then) for app, (now, then) in plan.apps.items())
     if (plan.data_from or forward) and not confirmed:
-        raise InvalidInput(
-            [
-                Diagnostic(
-                    "confirm-required",
-                    Location(str(profile)),
-                    (),
-                    {
-                        "action": "a rollback to a newer release"
-                        if forward
-                        else "a rollback that restores data",
-                        "hint": (
-                            "it moves the apps forward and migrates their data; add --yes"
-                            if forward
-                            else "read what would be lost above, then add --yes"
-                        ),
-                        "hint_id": (
-                            "aplikasi maju ke rilis lebih baru dan datanya dimigrasi; tambahkan --yes"
-                            if forward
-                            else "baca data yang akan hilang di atas, lalu tambahkan --yes"
-                        ),
-                    },
-                )
-            ]
+        raise confirm_required(
+            str(profile),
+            "a rollback to a newer release" if forward else "a rollback that restores data",
+            "it moves the apps forward and migrates their data; add --yes"
+            if forward
+            else "read what would be lost above, then add --yes",
+            "aplikasi maju ke rilis lebih baru dan datanya dimigrasi; tambahkan --yes"
+            if forward
+            else "baca data yang akan hilang di atas, lalu tambahkan --yes",
         )
     ctx = session.ctx
     running = {app: now for app, (now, _) in plan.apps.items()}

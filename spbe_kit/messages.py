@@ -543,6 +543,12 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "log lengkap: {run}",
     ),
     "confirm-required": ("{action} needs --yes", "{action} memerlukan --yes", "{hint}", "{hint_id}"),
+    "recover-not-needed": (
+        "every host already runs this region with this controller's vault ({path})",
+        "semua host sudah menjalankan daerah ini dengan vault controller ini ({path})",
+        "nothing was changed; to renew passwords and certificates use `spbe-kit secrets rotate`",
+        "tidak ada yang diubah; untuk mengganti kata sandi dan sertifikat pakai `spbe-kit secrets rotate`",
+    ),
     "unsafe-character": (
         "contains the control or direction character {char} at position {offset}",
         "berisi karakter kontrol atau arah {char} di posisi {offset}",
@@ -929,6 +935,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{count} rahasia dirotasi dalam {seconds} dtk; dimulai ulang satu per satu: {restarted}; dicatat sebagai rilis {release}",
     ),
     "rotated-names": ("  {names}", "  {names}"),
+    "recovered": (
+        "the hosts now run this controller's vault: {count} secret(s) reset in {seconds} s; restarted: "
+        "{restarted}; recorded as release {release}. Keep the vault and its password file safe and "
+        "copied: a lost vault costs a recovery",
+        "host kini memakai vault controller ini: {count} rahasia disetel ulang dalam {seconds} dtk; "
+        "dimulai ulang: {restarted}; dicatat sebagai rilis {release}. Simpan vault dan berkas kata "
+        "sandinya dengan aman dan salinannya: vault yang hilang berarti pemulihan lagi",
+    ),
     # Table headings and phase names.
     "col-host": ("host", "host"),
     "col-component": ("component", "komponen"),

@@ -29,8 +29,13 @@ from spbe_kit.deploy import (
     Session,
     _latest_release,
     _lock_decision,
+    _provided_tls,
     _raise_failure,
     _release,
+    ca_path,
+    open_session,
+    probe,
+    write_public,
     write_release,
 )
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
@@ -136,6 +141,75 @@ def _chosen(ctx: Context, data: dict[str, Any], only: list[str] | None, profile:
     return [n for n in known if n in only]
 
 
+def recover(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rotation:
+    """For a region whose vault is lost: the hosts take this controller's vault (created here
+    when there is none). Every PostgreSQL role's password is reset through the superuser's
+    local socket on the database host (no old password needed), every secret and certificate
+    file rewritten (a new CA when the vault is new), PostgreSQL restarted for its certificate,
+    every consumer restarted behind the health gate, nginx reloaded, the hosts' vault record
+    replaced and a release recorded. Run again after an interruption: it converges."""
+    start = time.monotonic()
+    session = open_session(profile, catalog, options, ui)
+    ctx = session.ctx
+    probes = probe(session, new_run_dir(session.tree, "recover"))
+    password = vault.password_source(profile, options.vault_password_file, getpass.getpass)
+    try:
+        if vault.pending_path(profile).is_file():
+            vault.pending_path(profile).unlink()  # a rotation of the lost vault can never finish
+        ensured = vault.ensure(ctx, profile, password.path, _provided_tls(session))
+        if ensured.ca_certificate:
+            write_public(ca_path(profile), ensured.ca_certificate)  # clients trust the new CA
+        data = vault.load(vault.vault_path(profile), password.path)
+        mine = vault.fingerprint(data, ctx.region.code)
+        marks = [p["vault"] for p in probes.values() if p.get("vault")]
+        if marks and all(m["fingerprint"] == mine for m in marks):
+            raise InvalidInput(
+                [
+                    Diagnostic(
+                        "recover-not-needed",
+                        Location(str(profile)),
+                        (),
+                        {"path": str(vault.vault_path(profile))},
+                    )
+                ]
+            )
+        names = rotatable(ctx, data)
+        vault.stamp(data, vault.secret_names(ctx))
+        vault.save(vault.vault_path(profile), password.path, data)
+        steps = plan(ctx, names) | {"restart_postgres": True, "reload_proxy": True}
+        result = Rotation(names, restarted=steps["restart"])
+        run_dir = new_run_dir(session.tree, "recover")
+        locks = {h: lk for h, p in probes.items() if (lk := parse_lock(h, p.get("lock"), ctx.root))}
+        lock_line, takeover = _lock_decision(locks, options.break_lock, ui, run_dir.name)
+        mark = {"fingerprint": mine, "who": f"{getpass.getuser()}@{socket.gethostname()}", "since": _now()}
+        extravars = {"spbe_run": {**steps, "lock": lock_line, "takeover": takeover, "vault_mark": mark}}
+        values = vault.Secrets(data).values()
+        outcome = run_playbook(
+            "rotate.yml",
+            session.tree,
+            run_dir,
+            session.connection,
+            session.hosts,
+            extravars,
+            vault=(vault.vault_path(profile), password.path),
+            secrets=values,
+            on_event=ui.event,
+            run_id=run_dir.name,
+        )
+        if not outcome.ok:
+            _release(session, run_dir, extravars, values)
+            _raise_failure(outcome)
+        result.release = _record(session, run_dir, probes, names, ui, recovered=True)
+        result.seconds = time.monotonic() - start
+        return result
+    finally:
+        password.cleanup()
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def rotate(profile: Path, catalog: Path | None, options: Options, ui: UI, only: list[str] | None) -> Rotation:
     start = time.monotonic()
     session, probes = guarded_session(profile, catalog, options, ui, "rotate")
@@ -189,7 +263,12 @@ def rotate(profile: Path, catalog: Path | None, options: Options, ui: UI, only: 
 
 
 def _record(
-    session: Session, run_dir: Path, probes: dict[str, dict[str, Any]], names: list[str], ui: UI
+    session: Session,
+    run_dir: Path,
+    probes: dict[str, dict[str, Any]],
+    names: list[str],
+    ui: UI,
+    recovered: bool = False,
 ) -> int:
     """A rotation is a release: the same files and versions as the last one, and what rotated."""
     latest = {h: _latest_release(probes, h) for h in session.hosts}
@@ -197,10 +276,13 @@ def _record(
     if base is None:
         return 0
     numbers = {h: (r["number"] if r else 0) + 1 for h, r in latest.items()}
-    record = {k: v for k, v in base.items() if k not in ("number", "rollback_of", "backup_before", "rotated")}
+    dropped = ("number", "rollback_of", "backup_before", "rotated", "recovered")
+    record = {k: v for k, v in base.items() if k not in dropped}
     record |= {
         "who": f"{getpass.getuser()}@{socket.gethostname()}",
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "rotated": names,
     }
+    if recovered:
+        record["recovered"] = True
     return write_release(session, run_dir, numbers, record)

@@ -643,6 +643,47 @@ def _served_certificate(profile: Path, hostname: str) -> str:
     return ssl.DER_cert_to_PEM_cert(der).strip()
 
 
+def test_a_lost_vault_is_recovered_from_a_new_controller_with_yes(region, tmp_path: Path) -> None:
+    """The region's vault is gone: a new controller takes the region over with `secrets
+    recover --yes`. Every password is reset (the old ones refused), the apps serve with the new
+    CA, the old controller is refused from then on, and a reboot still leaves all healthy."""
+    profile, _ = region
+    old = vault.load(vault.vault_path(profile), vault.default_password_file(profile))
+    clone = tmp_path / "new-laptop"
+    clone.mkdir()
+    mine = clone / profile.name
+    mine.write_text(profile.read_text())
+    before = _installed(profile)
+    refused = spbe_kit("secrets", "recover", mine.name, cwd=clone)
+    assert refused.returncode == 2 and "[confirm-required]" in refused.stderr, refused.stderr[-2000:]
+    assert _installed(profile) == before and not (clone / "banjar.vault.yml").exists()
+    since = str(int(time.time()))
+    done = spbe_kit("secrets", "recover", mine.name, "--yes", cwd=clone)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "recorded as release" in done.stdout
+    new = vault.load(vault.vault_path(mine), vault.default_password_file(mine))
+    assert new["vault_id"] != old["vault_id"] and new["tls"]["ca_cert"] != old["tls"]["ca_cert"]
+    role = "simpeg"
+    assert not _login(role, old["apps"]["simpeg"]["db_password"])
+    assert _login(role, new["apps"]["simpeg"]["db_password"])
+    assert all(count == 1 for count in _starts_since(since).values())
+    assert https_health(mine) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+    releases = sorted(
+        (profile.parent / "opt" / "kota-banjar" / ".spbe-kit" / "releases").iterdir(),
+        key=lambda p: int(p.name),
+    )
+    assert json.loads((releases[-1] / "release.json").read_text())["recovered"] is True
+    stale = spbe_kit("backup", profile.name, cwd=profile.parent)
+    assert stale.returncode == 1 and "[vault-mismatch]" in stale.stderr, stale.stderr[-2000:]
+    again = spbe_kit("deploy", mine.name, cwd=clone)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert spbe_kit("verify", mine.name, cwd=clone).returncode == 0
+    restart_everything_and_wait_healthy(mine)
+    # What the README says to do with a second controller: copy the vault and its password.
+    for source in (vault.vault_path(mine), vault.default_password_file(mine), mine.with_suffix(".ca.crt")):
+        (profile.parent / source.name).write_bytes(source.read_bytes())
+
+
 def test_destroy_needs_yes_and_keeps_data(region) -> None:
     profile, _ = region
     refused = spbe_kit("destroy", str(profile), cwd=profile.parent)
@@ -659,5 +700,8 @@ def test_destroy_needs_yes_and_keeps_data(region) -> None:
         check=True,
     ).stdout.split()
     assert "spbe-kota-banjar-postgres-data" in volumes
+    # The kept data holds this vault's passwords: the host keeps the vault record, so a
+    # controller with another vault is still refused.
+    assert (profile.parent / "opt" / "kota-banjar" / ".spbe-kit" / "vault.json").is_file()
     back = spbe_kit("deploy", str(profile), cwd=profile.parent)
     assert back.returncode == 0, back.stderr[-2000:]
