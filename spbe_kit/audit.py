@@ -753,12 +753,12 @@ def observe(session: Any, ui: Any) -> LiveFacts:
     """Read-only look at the running region: HTTPS per app, restore drills, schedulers."""
     import time
 
-    from spbe_kit.deploy import ca_path
+    from spbe_kit.deploy import web_trust
     from spbe_kit.lifecycle import list_backups
     from spbe_kit.verify import check_app
 
     ctx = session.ctx
-    ca = ca_path(session.profile).read_text() if ca_path(session.profile).exists() else None
+    ca = web_trust(session)
     probes = [check_app(ctx, app_id, ca) for app_id in sorted(ctx.apps)]
     listing = list_backups(session, ui)
     return LiveFacts(time.time(), ctx.proxy.host, probes, listing.drills, listing.schedulers, listing.backups)

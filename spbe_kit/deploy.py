@@ -106,6 +106,18 @@ def ca_path(profile: Path) -> Path:
     return profile.with_name(profile.stem + ".ca.crt")
 
 
+def web_trust(session: Session) -> str | None:
+    """What a client of the apps' HTTPS trusts: the region's CA (self-signed), the root a
+    provided certificate names (tls.ca), or the system's roots (None: a public certificate)."""
+    tls = session.ctx.profile.tls
+    if tls.mode == "self-signed":
+        path = ca_path(session.profile)
+        return path.read_text() if path.exists() else None
+    if tls.mode == "provided" and tls.ca:
+        return (session.profile.resolve().parent / tls.ca).read_text()
+    return None
+
+
 @dataclass
 class Report:
     tree: Path
@@ -241,7 +253,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             _raise_failure(result)
         report.changed = result.changed()
         if not options.check:
-            report.probes = smoke(ctx, secrets.ca_certificate)
+            report.probes = smoke(ctx, web_trust(session))
             failed = [p for p in report.probes if not p.ok]
             if failed:
                 raise HealthGateFailed(
@@ -729,7 +741,7 @@ def status(profile: Path, catalog: Path | None, options: Options, ui: UI) -> lis
     session = open_session(profile, catalog, options, ui)
     ctx = session.ctx
     probes = probe(session, new_run_dir(session.tree, "status"))
-    ca = ca_path(profile).read_text() if ca_path(profile).exists() else None
+    ca = web_trust(session)
     rows: list[ComponentStatus] = []
     now = datetime.datetime.now(datetime.UTC)
     for host in session.hosts:

@@ -431,6 +431,65 @@ def test_verify_names_a_hand_edited_config_file_and_a_redeploy_clears_it(region)
     assert again.returncode == 0, again.stdout + again.stderr
 
 
+def test_a_provided_chain_is_served_exactly_and_back(region) -> None:
+    """The region's own certificate (root -> intermediate -> leaf, the root named by tls.ca):
+    deployed with a reload, served as leaf + intermediate byte for byte (openssl s_client),
+    verify clean; then back to the region's CA."""
+    import re as regex
+
+    from certs import chain
+
+    from conftest import require_tool
+
+    require_tool("openssl")
+    profile, _ = region
+    original = profile.read_text()
+    hostnames = sorted(a.hostname for a in helpers.context(profile).apps.values())
+    folder = profile.parent / "tls-provided"
+    folder.mkdir()
+    files = chain(folder, hostnames)
+    provided = "\ntls:\n  mode: provided\n  certificate: tls-provided/full.pem\n  key: tls-provided/key.pem\n"
+    profile.write_text(original + provided + "  ca: tls-provided/root.pem\n")
+    try:
+        done = spbe_kit("deploy", str(profile), cwd=profile.parent)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        sent = [
+            tls.fingerprint(block)
+            for block in regex.findall(
+                r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----",
+                subprocess.run(
+                    [
+                        "openssl",
+                        "s_client",
+                        "-connect",
+                        "127.0.0.1:18443",
+                        "-servername",
+                        hostnames[0],
+                        "-showcerts",
+                    ],
+                    input="",
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                ).stdout,
+                regex.S,
+            )
+        ]
+        expected = [
+            tls.fingerprint(block)
+            for block in regex.findall(
+                r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", files["full"].read_text(), regex.S
+            )
+        ]
+        assert sent == expected and len(sent) == 2
+        assert spbe_kit("verify", str(profile), cwd=profile.parent).returncode == 0
+    finally:
+        profile.write_text(original)
+    back = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert back.returncode == 0, back.stdout[-3000:] + back.stderr[-3000:]
+    assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+
+
 def test_live_audit_and_handover_record_what_runs(region, tmp_path: Path) -> None:
     import jsonschema
 

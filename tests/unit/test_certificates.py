@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+from certs import chain as make_chain
+
 from spbe_kit import vault
 from spbe_kit.deploy import ComponentStatus
 from spbe_kit.tls import new_ca
@@ -57,69 +59,6 @@ def test_rotation_names_every_secret_but_the_ca(tmp_path: Path) -> None:
     assert not steps["reload_proxy"] and not steps["restart_postgres"]
 
 
-def _chain(tmp: Path, names: list[str]) -> dict[str, Path]:
-    """root -> intermediate -> leaf for ``names``, as a public CA would issue them."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-
-    def make(subject: str, issuer: tuple | None, ca: bool, san: list[str] = ()) -> tuple:
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-        issuer_name, issuer_key = (issuer[0].subject, issuer[1]) if issuer else (name, key)
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(issuer_name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=90))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
-            )
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=not ca, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                    encipher_only=False, decipher_only=False,
-                ),
-                critical=True,
-            )
-        )  # fmt: skip
-        if not ca:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.DNSName(n) for n in san]), critical=False
-            ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        return builder.sign(issuer_key, hashes.SHA256()), key
-
-    root = make("Test Root CA", None, True)
-    middle = make("Test Intermediate CA", root, True)
-    leaf = make(names[0], middle, False, names)
-    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)  # noqa: E731
-    files = {
-        "full": pem(leaf[0]) + pem(middle[0]),
-        "leaf-only": pem(leaf[0]),
-        "root": pem(root[0]),
-        "key": leaf[1].private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-        "other-key": ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-    }
-    paths = {}
-    for name, data in files.items():
-        paths[name] = tmp / f"{name}.pem"
-        paths[name].write_bytes(data)
-    return paths
-
-
 HOSTS = ["layanan.banjarkota.go.id", "simpati.banjarkota.go.id", "simpeg.banjarkota.go.id"]
 
 
@@ -127,7 +66,7 @@ def test_a_provided_chain_is_checked_for_key_chain_names_and_dates(tmp_path: Pat
     from spbe_kit.tls import check_provided
 
     now = datetime.datetime.now(datetime.UTC)
-    files = _chain(tmp_path, HOSTS)
+    files = make_chain(tmp_path, HOSTS)
     read = {k: v.read_bytes() for k, v in files.items()}
     assert check_provided(read["full"], read["key"], HOSTS, read["root"], now) == []
     [mismatch] = check_provided(read["full"], read["other-key"], HOSTS, read["root"], now)
@@ -153,7 +92,7 @@ def test_validate_locates_each_provided_certificate_problem_in_both_languages(tm
 
     from conftest import EXAMPLES
 
-    _chain(tmp_path, [h.replace("banjarkota.go.id", "kuningankab.localhost") for h in HOSTS])
+    make_chain(tmp_path, [h.replace("banjarkota.go.id", "kuningankab.localhost") for h in HOSTS])
     demo = (EXAMPLES / "demo.yaml").read_text()
     assert "tls:" not in demo.split("proxy:")[0]
 
