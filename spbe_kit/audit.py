@@ -171,6 +171,7 @@ CHECKS: dict[str, Check] = {
     "TLS-02": Check("high", ("Minimum TLS version 1.2", "Versi TLS minimal 1.2"), ("Allow only TLSv1.2 and TLSv1.3 in ssl_protocols", "Izinkan hanya TLSv1.2 dan TLSv1.3 pada ssl_protocols"), ("bssn-crypto",)),
     "TLS-03": Check("medium", ("HSTS header sent", "Header HSTS dikirim"), ("Send Strict-Transport-Security on every HTTPS response", "Kirim Strict-Transport-Security pada setiap respons HTTPS"), ("bssn-crypto",)),
     "TLS-04": Check("high", ("Certificates valid for at least 14 more days", "Sertifikat berlaku minimal 14 hari lagi"), ("Run `spbe-kit deploy`: it re-issues the region CA's certificates with fewer than 30 days left (a provided certificate: replace its files first)", "Jalankan `spbe-kit deploy`: sertifikat dari CA daerah yang tersisa kurang dari 30 hari diterbitkan ulang (sertifikat sendiri: ganti dulu berkasnya)"), ("bssn-crypto",), live=True),
+    "TLS-05": Check("high", ("The proxy serves the certificates deployed from the vault", "Proxy menyajikan sertifikat yang dideploy dari vault"), ("Run `spbe-kit verify`, then `spbe-kit deploy` to put the vault's certificates back; find out who replaced them", "Jalankan `spbe-kit verify`, lalu `spbe-kit deploy` untuk memasang lagi sertifikat dari vault; cari tahu siapa yang menggantinya"), ("bssn-crypto",), live=True),
     "NET-01": Check("high", ("Only the proxy publishes ports, on declared addresses", "Hanya proxy yang membuka port, pada alamat yang dideklarasikan"), ("Remove published ports; bind what must be published to a declared address", "Hapus port yang dibuka; ikat ke alamat yang dideklarasikan"), ("bssn-infra", "cis-docker-5.13")),
     "NET-03": Check("critical", ("Database connections only over verified TLS", "Koneksi basis data hanya lewat TLS terverifikasi"), ("Render pg_hba.conf with spbe-kit (hostssl only) and keep sslmode verify-full in every app's configuration", "Render pg_hba.conf dengan spbe-kit (hanya hostssl) dan pertahankan sslmode verify-full di konfigurasi setiap aplikasi"), ("bssn-crypto", "uu-pdp-35")),
     "NET-02": Check("critical", ("The database is never published", "Basis data tidak pernah dibuka ke jaringan"), ("Remove the database's ports; apps on other hosts reach it on the internal address only", "Hapus port basis data; aplikasi di host lain memakai alamat internal saja"), ("bssn-infra", "uu-pdp-35", "cis-docker-5.13")),
@@ -586,9 +587,25 @@ class LiveFacts:
     drills: list[dict[str, Any]]
     schedulers: dict[str, dict[str, Any]]
     backups: list[Any] = field(default_factory=list)  # lifecycle.BackupInfo
+    served: dict[str, str] = field(default_factory=dict)  # hostname: sha256 of what the proxy presents
+    expected: dict[str, str] | None = None  # hostname: sha256 in the vault (None: no vault here)
+
+
+def _check_served(live: LiveFacts, out: _Results) -> None:
+    if live.expected is None:
+        out.not_applicable("TLS-05", "vault not readable here: served certificates not compared")
+        return
+    for hostname, served in sorted(live.served.items()):
+        expected = live.expected.get(hostname)
+        if expected is None:
+            continue
+        detail = f"{hostname}: serves {served[:12] or 'nothing'}, vault {expected[:12]}"
+        evidence = Evidence(host=live.proxy_host, command=f"TLS handshake with SNI {hostname}", detail=detail)
+        (out.ok if served == expected else out.fail)("TLS-05", evidence)
 
 
 def _check_live(live: LiveFacts, out: _Results) -> None:
+    _check_served(live, out)
     for probe in live.probes:
         host, command = live.proxy_host, f"GET {probe.url}"
         if not probe.tls:
@@ -749,19 +766,30 @@ def build_report(ctx: Context, results: list[Result], tree: Path, live: LiveFact
     return AuditReport.model_validate(report).model_dump(mode="json", by_alias=True, exclude_none=False)
 
 
-def observe(session: Any, ui: Any) -> LiveFacts:
-    """Read-only look at the running region: HTTPS per app, restore drills, schedulers."""
+def observe(session: Any, ui: Any, expected: dict[str, str] | None = None) -> LiveFacts:
+    """Read-only look at the running region: HTTPS per app, the certificate served for each
+    (against ``expected``, the vault's, when the vault is here), restore drills, schedulers."""
     import time
 
     from spbe_kit.deploy import web_trust
     from spbe_kit.lifecycle import list_backups
-    from spbe_kit.verify import check_app
+    from spbe_kit.verify import check_app, served_certificate
 
     ctx = session.ctx
     ca = web_trust(session)
     probes = [check_app(ctx, app_id, ca) for app_id in sorted(ctx.apps)]
+    served = {ctx.apps[a].hostname: served_certificate(ctx, a) for a in sorted(ctx.apps)}
     listing = list_backups(session, ui)
-    return LiveFacts(time.time(), ctx.proxy.host, probes, listing.drills, listing.schedulers, listing.backups)
+    return LiveFacts(
+        time.time(),
+        ctx.proxy.host,
+        probes,
+        listing.drills,
+        listing.schedulers,
+        listing.backups,
+        served,
+        expected,
+    )
 
 
 def worst_failure(report: dict[str, Any], threshold: Severity) -> bool:

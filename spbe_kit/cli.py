@@ -460,8 +460,9 @@ def audit(
         chosen = _report_format(fmt, output)
         severity = _severity(fail_on)
         session = read_session(profile, _state["catalog"], Options(private_key=private_key, output=tree))
-        facts = checks.observe(session, _server_ui(False)) if live else None
         data = vault.existing(profile, vault_password_file)
+        expected = None if data is None else vault.web_certificates(session.ctx, data)
+        facts = checks.observe(session, _server_ui(False), expected) if live else None
         secrets = None if data is None else vault.Secrets(data).values()
         ages = None if data is None else vault.ages(data)
         ctx, target = session.ctx, session.tree

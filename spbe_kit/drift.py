@@ -21,7 +21,6 @@ from spbe_kit.apply import new_run_dir
 from spbe_kit.deploy import UI, Options, Session, probe, read_session, rendered_hashes
 from spbe_kit.render.context import published_ports
 from spbe_kit.render.tree import secret_files
-from spbe_kit.tls import fingerprint
 
 
 @dataclass(frozen=True)
@@ -131,17 +130,17 @@ def compare_served(session: Session, secrets: dict[str, Any]) -> list[Difference
     from spbe_kit.verify import served_certificate
 
     ctx = session.ctx
-    source = "tls/certs" if ctx.profile.tls.mode == "self-signed" else "provided_tls"
+    expected = vault.web_certificates(ctx, secrets)
     diffs = []
     for app in sorted(ctx.apps.values(), key=lambda a: a.id):
-        pem = _pick(secrets, f"{source}/{app.hostname}/cert")
-        if pem is None:
+        if app.hostname not in expected:
             continue
         served = served_certificate(ctx, app.id)
-        expected = fingerprint(pem)
-        if served != expected:
+        if served != expected[app.hostname]:
             found = served[:12] if served else "no certificate served"
-            diffs.append(Difference(ctx.proxy.host, "served", app.hostname, expected[:12], found))
+            diffs.append(
+                Difference(ctx.proxy.host, "served", app.hostname, expected[app.hostname][:12], found)
+            )
     return diffs
 
 

@@ -270,6 +270,21 @@ def secret_names(ctx: Context) -> list[str]:
     return names
 
 
+def web_certificates(ctx: Context, data: dict[str, Any]) -> dict[str, str]:
+    """Each app hostname's certificate in the vault (the region CA's, or the provided one), as
+    the sha256 of its leaf: what the proxy must present."""
+    from spbe_kit.tls import fingerprint
+
+    key = "certs" if ctx.profile.tls.mode == "self-signed" else None
+    group = data.get("tls", {}).get("certs", {}) if key else data.get("provided_tls", {})
+    found = {}
+    for app in ctx.apps.values():
+        entry = group.get(app.hostname) if isinstance(group, dict) else None
+        if isinstance(entry, dict) and isinstance(entry.get("cert"), str):
+            found[app.hostname] = fingerprint(entry["cert"])
+    return found
+
+
 def stamp(data: dict[str, Any], names: list[str], when: datetime.datetime | None = None) -> None:
     """Record when each secret in ``names`` got its value, for the audit's age check. Kept under
     ``public``: dates are not secrets and are never redacted."""

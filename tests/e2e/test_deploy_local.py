@@ -504,6 +504,7 @@ def test_live_audit_and_handover_record_what_runs(region, tmp_path: Path) -> Non
     results = {r["id"]: r for r in report["results"]}
     assert results["BAK-04"]["status"] == "fail"
     assert results["TLS-04"]["status"] == "pass"
+    assert results["TLS-05"]["status"] == "pass" and len(results["TLS-05"]["evidence"]) == 3
     assert "expires in" in results["TLS-04"]["evidence"][0]["detail"]
     assert results["TLS-02"]["status"] == "pass"
     assert "negotiated TLSv1.3" in json.dumps(results["TLS-02"]["evidence"])

@@ -237,3 +237,20 @@ def test_secrets_older_than_the_profiles_maximum_fail_sec_03(clean, tmp_path: Pa
     profile.write_text(yaml.safe_dump(data, sort_keys=False))
     code, report = audit(clean, tmp_path)
     assert [e["detail"].split(":")[0] for e in failing(report)["SEC-03"]] == ["postgres.superuser_password"]
+
+
+def test_a_served_certificate_that_is_not_the_vaults_fails_tls_05() -> None:
+    from spbe_kit import audit
+
+    def check(served: dict[str, str], expected: dict[str, str] | None) -> list[tuple[str, str]]:
+        out = audit._Results()
+        audit._check_served(audit.LiveFacts(0.0, "web1", [], [], {}, [], served, expected), out)
+        return [(r.status, r.evidence[0].detail if r.evidence else "") for r in out.results()]
+
+    good, bad = "a" * 64, "b" * 64
+    assert check({"simpeg.x.go.id": good}, {"simpeg.x.go.id": good})[0][0] == "pass"
+    failed = check(
+        {"simpeg.x.go.id": bad, "simpati.x.go.id": good}, {"simpeg.x.go.id": good, "simpati.x.go.id": good}
+    )
+    assert failed[0][0] == "fail" and "simpeg.x.go.id: serves bbbbbbbbbbbb, vault aaaaaaaaaaaa" in str(failed)
+    assert check({"simpeg.x.go.id": bad}, None)[0][0] == "not-applicable"
