@@ -345,6 +345,7 @@ def test_a_stale_lock_is_taken_over(region) -> None:
 
 def test_concurrent_deploy_is_refused(region) -> None:
     profile, _ = region
+    import signal
     import sys
 
     first = subprocess.Popen(
@@ -353,14 +354,20 @@ def test_concurrent_deploy_is_refused(region) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     try:
-        import time
-
         deadline = time.monotonic() + 60
         while not _lock_path(profile).exists() and time.monotonic() < deadline and first.poll() is None:
-            time.sleep(0.1)
-        second = spbe_kit("deploy", str(profile), cwd=profile.parent)
+            time.sleep(0.05)
+        # A no-op deploy holds the lock for a few seconds only: pause the first deploy (its
+        # whole process group, Ansible included) while the second one probes, so the second
+        # always meets a lock held by a live deploy; then let the first finish.
+        os.killpg(first.pid, signal.SIGSTOP)
+        try:
+            second = spbe_kit("deploy", str(profile), cwd=profile.parent)
+        finally:
+            os.killpg(first.pid, signal.SIGCONT)
         assert second.returncode == 1, second.stdout[-1000:]
         assert "[deploy-locked]" in second.stderr
     finally:
