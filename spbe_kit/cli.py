@@ -184,6 +184,7 @@ def schema(
     _run(body)
 
 
+BreakLockOption = Annotated[bool, typer.Option("--break-lock", help="Take over another deploy's lock.")]
 VaultOption = Annotated[
     Path | None,
     typer.Option("--vault-password-file", help="Vault password file (or $SPBE_KIT_VAULT_PASSWORD_FILE)."),
@@ -198,9 +199,7 @@ def deploy(
     vault_password_file: VaultOption = None,
     private_key: KeyOption = None,
     check: Annotated[bool, typer.Option("--check", help="Show what would change; change nothing.")] = False,
-    break_lock: Annotated[
-        bool, typer.Option("--break-lock", help="Take over another deploy's lock.")
-    ] = False,
+    break_lock: BreakLockOption = False,
     registry: Annotated[str, typer.Option(help="Pull missing images from this registry.")] = "",
 ) -> None:
     """Deploy the region: preflight, images, secrets, database, apps, proxy, smoke test."""
@@ -804,9 +803,7 @@ def secrets_rotate(
     ] = None,
     vault_password_file: VaultOption = None,
     private_key: KeyOption = None,
-    break_lock: Annotated[
-        bool, typer.Option("--break-lock", help="Take over another deploy's lock.")
-    ] = False,
+    break_lock: BreakLockOption = False,
 ) -> None:
     """New values for the region's passwords, keys and certificates: set in PostgreSQL, written
     to the hosts, each consumer restarted in turn behind the health gate, then the vault
@@ -837,9 +834,7 @@ def secrets_recover(
     ] = False,
     vault_password_file: VaultOption = None,
     private_key: KeyOption = None,
-    break_lock: Annotated[
-        bool, typer.Option("--break-lock", help="Take over another deploy's lock.")
-    ] = False,
+    break_lock: BreakLockOption = False,
 ) -> None:
     """For a region whose vault is lost: give the hosts this controller's vault (a new one if
     there is none). Every database password is reset through the superuser's local socket,

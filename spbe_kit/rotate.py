@@ -178,32 +178,60 @@ def recover(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Ro
         vault.save(vault.vault_path(profile), password.path, data)
         steps = plan(ctx, names) | {"restart_postgres": True, "reload_proxy": True}
         result = Rotation(names, restarted=steps["restart"])
-        run_dir = new_run_dir(session.tree, "recover")
-        locks = {h: lk for h, p in probes.items() if (lk := parse_lock(h, p.get("lock"), ctx.root))}
-        lock_line, takeover = _lock_decision(locks, options.break_lock, ui, run_dir.name)
         mark = {"fingerprint": mine, "who": f"{getpass.getuser()}@{socket.gethostname()}", "since": _now()}
-        extravars = {"spbe_run": {**steps, "lock": lock_line, "takeover": takeover, "vault_mark": mark}}
-        values = vault.Secrets(data).values()
-        outcome = run_playbook(
-            "rotate.yml",
-            session.tree,
-            run_dir,
-            session.connection,
-            session.hosts,
-            extravars,
-            vault=(vault.vault_path(profile), password.path),
-            secrets=values,
-            on_event=ui.event,
-            run_id=run_dir.name,
+        run_dir = _apply(
+            session,
+            probes,
+            options,
+            ui,
+            "recover",
+            steps | {"vault_mark": mark},
+            vault.vault_path(profile),
+            password.path,
+            data,
         )
-        if not outcome.ok:
-            _release(session, run_dir, extravars, values)
-            _raise_failure(outcome)
         result.release = _record(session, run_dir, probes, names, ui, recovered=True)
         result.seconds = time.monotonic() - start
         return result
     finally:
         password.cleanup()
+
+
+def _apply(
+    session: Session,
+    probes: dict[str, dict[str, Any]],
+    options: Options,
+    ui: UI,
+    action: str,
+    steps: dict[str, Any],
+    vault_file: Path,
+    password_file: Path,
+    data: dict[str, Any],
+) -> Path:
+    """Run rotate.yml under the deploy lock with ``data`` (the values the hosts must end up
+    with); a failure releases the lock and stops the command. Returns the run's folder."""
+    run_dir = new_run_dir(session.tree, action)
+    root = session.ctx.root
+    locks = {h: lk for h, p in probes.items() if (lk := parse_lock(h, p.get("lock"), root))}
+    lock_line, takeover = _lock_decision(locks, options.break_lock, ui, run_dir.name)
+    extravars = {"spbe_run": {**steps, "lock": lock_line, "takeover": takeover}}
+    values = vault.Secrets(data).values()
+    outcome = run_playbook(
+        "rotate.yml",
+        session.tree,
+        run_dir,
+        session.connection,
+        session.hosts,
+        extravars,
+        vault=(vault_file, password_file),
+        secrets=values,
+        on_event=ui.event,
+        run_id=run_dir.name,
+    )
+    if not outcome.ok:
+        _release(session, run_dir, extravars, values)
+        _raise_failure(outcome)
+    return run_dir
 
 
 def _now() -> str:
@@ -232,25 +260,7 @@ def rotate(profile: Path, catalog: Path | None, options: Options, ui: UI, only: 
             result = Rotation(names)
         steps = plan(ctx, names)
         result.restarted = steps["restart"]
-        run_dir = new_run_dir(session.tree, "rotate")
-        locks = {h: lk for h, p in probes.items() if (lk := parse_lock(h, p.get("lock"), ctx.root))}
-        lock_line, takeover = _lock_decision(locks, options.break_lock, ui, run_dir.name)
-        extravars = {"spbe_run": {**steps, "lock": lock_line, "takeover": takeover}}
-        outcome = run_playbook(
-            "rotate.yml",
-            session.tree,
-            run_dir,
-            session.connection,
-            session.hosts,
-            extravars,
-            vault=(pending, password.path),
-            secrets=vault.Secrets(new).values(),
-            on_event=ui.event,
-            run_id=run_dir.name,
-        )
-        if not outcome.ok:
-            _release(session, run_dir, extravars, vault.Secrets(new).values())
-            _raise_failure(outcome)
+        run_dir = _apply(session, probes, options, ui, "rotate", steps, pending, password.path, new)
         # Everything uses the new values now: they become the vault (atomically), and the
         # pending copy goes.
         vault.save(store, password.path, new)
