@@ -1180,7 +1180,6 @@ TASKS_ID: dict[str, str] = {
     "health gate": "gerbang kesehatan",
     "images the host would receive": "image yang akan diterima host",
     "install folders, secret files and the vault record": "folder instalasi, berkas rahasia dan catatan vault",
-    "installed compose projects": "proyek compose yang terpasang",
     "keep the installed files (a rollback)": "simpan berkas yang terpasang (sebuah rollback)",
     "keep the release's files": "simpan berkas rilis",
     "list images on the host": "daftar image di host",
@@ -1193,7 +1192,9 @@ TASKS_ID: dict[str, str] = {
     "release the deploy lock": "lepaskan kunci deploy",
     "release the deploy lock held by this run": "lepaskan kunci deploy milik run ini",
     "reload certificates": "muat ulang sertifikat",
-    "remove containers (and volumes with --delete-data)": "hapus kontainer (dan volume dengan --delete-data)",
+    "remove containers (data volumes stay unless --delete-data)": (
+        "hapus kontainer (volume data tetap kecuali dengan --delete-data)"
+    ),
     "remove installed files and secrets from the host": "hapus berkas terpasang dan rahasia dari host",
     "remove the install folder (with --delete-data)": "hapus folder instalasi (dengan --delete-data)",
     "remove the region's network": "hapus jaringan daerah",

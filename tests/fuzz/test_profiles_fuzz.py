@@ -237,6 +237,11 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Any:
             yield from _paths(value, (*prefix, index))
 
 
+def dump(data: dict[str, Any]) -> str:
+    """The profile as YAML text, through libyaml (a third of the pure-Python emitter's time)."""
+    return yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True)
+
+
 def fuzz(examples: int) -> settings:
     return settings(
         max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
@@ -246,13 +251,13 @@ def fuzz(examples: int) -> settings:
 @fuzz(4000)
 @given(valid_profiles())
 def test_generated_valid_profiles(data: dict[str, Any]) -> None:
-    check(yaml.safe_dump(data, allow_unicode=True), Path("/nonexistent"))
+    check(dump(data), Path("/nonexistent"))
 
 
 @fuzz(4500)
 @given(hostile_profiles())
 def test_hostile_profiles(data: dict[str, Any]) -> None:
-    check(yaml.safe_dump(data, allow_unicode=True), Path("/nonexistent"))
+    check(dump(data), Path("/nonexistent"))
 
 
 @fuzz(1500)
