@@ -8,7 +8,8 @@ set -euo pipefail
 COMPOSE_VERSION="2.26.1-4"
 COMPOSE_SHA256="47681197cb2b1ab88206b42a1a92fc75f50d9530a6322d03494a473eed0408ea"
 COMPOSE_URL="http://deb.debian.org/debian/pool/main/d/docker-compose/docker-compose_${COMPOSE_VERSION}_amd64.deb"
-PACKAGES=(docker.io debootstrap nginx-light openssl openssh-client curl ca-certificates python3-venv age chromium fonts-dejavu-core)
+# pebble: the ACME test server the tests obtain certificates from (Debian's package).
+PACKAGES=(docker.io debootstrap nginx-light openssl openssh-client curl ca-certificates python3-venv age chromium fonts-dejavu-core pebble)
 
 say() { printf 'setup-engine: %s\n' "$*"; }
 

@@ -108,12 +108,12 @@ def ca_path(profile: Path) -> Path:
 
 def web_trust(session: Session) -> str | None:
     """What a client of the apps' HTTPS trusts: the region's CA (self-signed), the root a
-    provided certificate names (tls.ca), or the system's roots (None: a public certificate)."""
+    provided or ACME certificate leads to (tls.ca), or the system's roots (None)."""
     tls = session.ctx.profile.tls
     if tls.mode == "self-signed":
         path = ca_path(session.profile)
         return path.read_text() if path.exists() else None
-    if tls.mode == "provided" and tls.ca:
+    if tls.ca:
         return (session.profile.resolve().parent / tls.ca).read_text()
     return None
 

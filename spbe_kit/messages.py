@@ -334,6 +334,18 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "five fields: minute hour day month weekday, e.g. '0 2 * * *'",
         "lima kolom: menit jam tanggal bulan hari, mis. '0 2 * * *'",
     ),
+    "acme-email-required": (
+        "tls.mode 'acme' needs tls.acme_email, the ACME account's contact",
+        "tls.mode 'acme' memerlukan tls.acme_email, kontak akun ACME",
+        "write e.g. acme_email: diskominfo@karawangkab.go.id",
+        "tulis mis. acme_email: diskominfo@karawangkab.go.id",
+    ),
+    "acme-directory-invalid": (
+        "'{value}' is not an https:// ACME directory URL",
+        "'{value}' bukan URL direktori ACME https://",
+        "leave it out for Let's Encrypt, or give the directory of your ACME CA",
+        "hapus untuk Let's Encrypt, atau isi direktori CA ACME Anda",
+    ),
     "tls-files-required": (
         "tls.mode 'provided' needs tls.certificate and tls.key",
         "tls.mode 'provided' memerlukan tls.certificate dan tls.key",
@@ -1192,6 +1204,9 @@ TASKS_ID: dict[str, str] = {
     "release the deploy lock": "lepaskan kunci deploy",
     "release the deploy lock held by this run": "lepaskan kunci deploy milik run ini",
     "reload certificates": "muat ulang sertifikat",
+    "ACME certificates to start with": "sertifikat awal sebelum sertifikat ACME terbit",
+    "obtain the ACME certificates that are due": "ambil sertifikat ACME yang sudah waktunya",
+    "report the ACME certificates": "laporkan sertifikat ACME",
     "remove containers (data volumes stay unless --delete-data)": (
         "hapus kontainer (volume data tetap kecuali dengan --delete-data)"
     ),

@@ -14,11 +14,16 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> str:
+def new_account_key() -> str:
+    """An ACME account key: RSA 2048 (RS256 is the one algorithm every ACME server takes)."""
+    return _pem_key(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()

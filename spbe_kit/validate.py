@@ -10,6 +10,7 @@ import datetime
 import difflib
 import ipaddress
 import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -516,6 +517,9 @@ def _aplikasi_umum(profile: Profile, catalog: Catalog, doc: Document, path: Path
 
 def _tls(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
     tls = profile.tls
+    if tls.mode == "acme":
+        yield from _acme(profile, doc, path)
+        return
     if tls.mode != "provided":
         return
     if not tls.certificate or not tls.key:
@@ -546,6 +550,18 @@ def _tls(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Itera
     found = check_provided(chain, private, hostnames, root, now)
     for item in found:
         yield doc.diagnostic(item.code, ("tls", item.key), **item.params)
+
+
+def _acme(profile: Profile, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    tls = profile.tls
+    if not tls.acme_email:
+        yield doc.diagnostic("acme-email-required", ("tls",))
+    url = urllib.parse.urlsplit(tls.acme_directory)
+    if url.scheme != "https" or not url.hostname or any(c.isspace() for c in tls.acme_directory):
+        yield doc.diagnostic("acme-directory-invalid", ("tls", "acme_directory"), value=tls.acme_directory)
+    problem = profile_file_problem(path, tls.ca) if tls.ca else None
+    if problem:
+        yield doc.diagnostic(problem, ("tls", "ca"), value=tls.ca)
 
 
 def profile_file_problem(profile_path: Path, reference: str) -> str | None:

@@ -223,8 +223,15 @@ def ensure(
             if name not in mine:
                 mine[name] = generate(name)
                 result.generated.append(f"{kind}.{name}")
-    # The region CA also signs PostgreSQL's certificate, whatever the proxy's TLS mode.
-    web = sorted(a.hostname for a in ctx.apps.values()) if ctx.profile.tls.mode == "self-signed" else []
+    # The region CA also signs PostgreSQL's certificate, whatever the proxy's TLS mode, and the
+    # certificates the proxy starts with under ACME until the first ones are issued.
+    mode = ctx.profile.tls.mode
+    web = sorted(a.hostname for a in ctx.apps.values()) if mode in ("self-signed", "acme") else []
+    if mode == "acme" and "account_key" not in data.get("acme", {}):
+        from spbe_kit.tls import new_account_key
+
+        data.setdefault("acme", {})["account_key"] = new_account_key()
+        result.generated.append("acme.account_key")
     _ensure_tls(data.setdefault("tls", {}), web, ctx, result)
     if tls_files:
         # The region's own certificate lives in the vault like every other secret (the proxy

@@ -74,16 +74,28 @@ class Proxy(Strict):
     https_port: Int = Field(default=443, ge=1, le=65535)
 
 
+LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+
+
 class Tls(Strict):
     mode: Literal["self-signed", "provided", "acme"] = "self-signed"
     certificate: str | None = Field(default=None, description="PEM file, relative to profile.")
     key: str | None = Field(default=None, description="PEM key, relative to the profile.")
     ca: str | None = Field(
         default=None,
-        description="PEM of the root the provided chain leads to, relative to the profile "
-        "(default: the system's trust store).",
+        description="PEM of the root the provided or ACME chain leads to, relative to the profile "
+        "(default: the system's trust store); with acme it also verifies the directory's HTTPS.",
     )
-    acme_email: str | None = None
+    acme_email: str | None = Field(default=None, description="Contact for the ACME account.")
+    acme_directory: str = Field(
+        default=LETS_ENCRYPT, description="ACME directory URL (default: Let's Encrypt)."
+    )
+    acme_check_minutes: Int = Field(
+        default=720,
+        ge=1,
+        le=10080,
+        description="How often the renewal container checks (it also wakes when one is due).",
+    )
 
 
 class Backup(Strict):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 _NGINX_TOKEN = re.compile(r"^[A-Za-z0-9._:/\[\]-]+$")
@@ -47,6 +48,9 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
 
+_RESOLVER = yaml.resolver.Resolver()
+
+
 def to_ansible_yaml(value: Any, indent: int = 0) -> str:
     """Block YAML where every string is ``!unsafe``: Ansible never templates profile values."""
     pad = "  " * indent
@@ -79,6 +83,13 @@ def to_ansible_yaml(value: Any, indent: int = 0) -> str:
         return json.dumps(value)
     if value is None:
         return "null"
+    plain = _RESOLVER.resolve(yaml.ScalarNode, str(value), (True, False))  # type: ignore[no-untyped-call]
+    if value and plain != "tag:yaml.org,2002:str":
+        # Ansible (2.19) resolves an !unsafe scalar as if it were plain, quotes or not:
+        # !unsafe "32.10" loads as the float 32.1 and "33:33" as 1993. Such a value holds no
+        # template delimiter, so it goes in as a plain quoted string. (The empty string stays
+        # !unsafe: the playbooks read it as null, as they always have.)
+        return yaml_str(value)
     return f"!unsafe {yaml_str(value)}"
 
 

@@ -15,6 +15,7 @@ import jinja2
 
 from spbe_kit import __version__, wilayah
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.models.catalog import Resources
 from spbe_kit.render.context import (
     CA_IN_CONTAINER,
     PROXY_HTTP_PORT,
@@ -35,6 +36,8 @@ from spbe_kit.validate import Validated
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 MANIFEST_SCHEMA = "spbe-kit/manifest/v1"
+# The ACME renewal container: asleep but for a few seconds per renewal.
+ACME_RESOURCES = Resources(cpus=0.25, memory_mb=128, disk_mb=0, pids=32)
 
 
 def templates_sha256(root: Path) -> str:
@@ -72,9 +75,17 @@ def inputs_stamp(validated: Validated, templates: Path) -> dict[str, Any]:
     }
 
 
+def acme_script() -> bytes:
+    """The ACME renewal, run by the proxy project's ``acme`` service (``tls.mode: acme``)."""
+    return (playbooks_dir() / "files" / "spbe_acme.py").read_bytes()
+
+
 def backup_script() -> bytes:
     """The host-side backup tool, installed beside each scheduler's schedule."""
     return (playbooks_dir() / "files" / "spbe_backup.py").read_bytes()
+
+
+ACME_ACCOUNT_KEY = "{root}/secrets/acme.account_key"
 
 
 def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
@@ -100,8 +111,11 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
     if scheduler and (scheduler.databases or scheduler.remote):
         for name, path in ctx.backup.secrets.items():
             add(path, ctx.backup.spec.user, "0400", f"backup/{name}")
+    if host.runs_proxy and ctx.profile.tls.mode == "acme":
+        add(ACME_ACCOUNT_KEY.format(root=ctx.root), ctx.proxy.spec.user, "0400", "acme/account_key")
     if host.runs_proxy:
-        source = "tls/certs" if ctx.profile.tls.mode == "self-signed" else "provided_tls"
+        # With ACME these are the placeholders from the region CA the proxy starts with.
+        source = "provided_tls" if ctx.profile.tls.mode == "provided" else "tls/certs"
         for app in ctx.apps.values():
             base = f"{ctx.root}/tls/{app.hostname}"
             add(f"{base}.crt", ctx.proxy.spec.user, "0444", f"{source}/{app.hostname}/cert")
@@ -110,8 +124,9 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
 
 
 class _Renderer:
-    def __init__(self, ctx: Context, templates: Path) -> None:
+    def __init__(self, ctx: Context, templates: Path, acme_trust: bytes | None = None) -> None:
         self.ctx = ctx
+        self.acme_trust = acme_trust
         self.env = make_environment(templates)
         https = ctx.profile.proxy.https_port
         self.common: dict[str, Any] = {
@@ -204,10 +219,45 @@ class _Renderer:
             for app in self.ctx.apps.values():
                 proxy[f"{base}/proxy/conf.d/{app.id}.conf"] = self.render("nginx/vhost.conf.j2", app=app)
             digest = hashlib.sha256(b"".join(proxy[k] for k in sorted(proxy))).hexdigest()
+            acme = self.acme_files(f"{base}/proxy")
             files[f"{base}/proxy/compose.yaml"] = self.render(
-                "compose/proxy.yaml.j2", host=host, project=f"spbe-{slug}-proxy", config_sha256=digest
+                "compose/proxy.yaml.j2",
+                host=host,
+                project=f"spbe-{slug}-proxy",
+                config_sha256=digest,
+                acme=acme and {
+                    "spec": self.ctx.proxy.spec.model_copy(
+                        update={"resources": ACME_RESOURCES, "tmpfs": ["/tmp"]}
+                    ),
+                    "trust": f"{base}/proxy/acme-trust.pem" in acme,
+                    "sha256": hashlib.sha256(b"".join(acme[k] for k in sorted(acme))).hexdigest(),
+                },
             )
             files.update(proxy)
+            files.update(acme)
+        return files
+
+    def acme_files(self, folder: str) -> dict[str, bytes]:
+        """The renewal's script, its settings and the root it trusts (``tls.ca``), if ACME."""
+        tls = self.ctx.profile.tls
+        if tls.mode != "acme":
+            return {}
+        settings = {
+            "directory": tls.acme_directory,
+            "email": tls.acme_email,
+            "hostnames": sorted(app.hostname for app in self.ctx.apps.values()),
+            "account_key": "/run/spbe/acme/account.key",
+            "certs": "/srv/acme/certs",
+            "challenges": "/srv/acme/challenges",
+            "trust": "/opt/spbe/acme-trust.pem" if self.acme_trust else None,
+            "check_minutes": tls.acme_check_minutes,
+        }
+        files = {
+            f"{folder}/acme.json": (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode(),
+            f"{folder}/spbe_acme.py": acme_script(),
+        }
+        if self.acme_trust:
+            files[f"{folder}/acme-trust.pem"] = self.acme_trust
         return files
 
     def schedule(self, scheduler: SchedulerContext) -> dict[str, Any]:
@@ -282,12 +332,14 @@ class _Renderer:
             "spbe_root": ctx.root,
             "spbe_network": ctx.network,
             "spbe_tls_mode": ctx.profile.tls.mode,
+            "spbe_acme_directory": ctx.profile.tls.acme_directory,
             "spbe_proxy": {
                 "host": ctx.proxy.host,
                 "bind": ctx.profile.proxy.bind,
                 "http_port": ctx.profile.proxy.http_port,
                 "https_port": ctx.profile.proxy.https_port,
                 "image": ctx.proxy.image,
+                "user": ctx.proxy.spec.user,
             },
             "spbe_postgres": {
                 "host": ctx.postgres.host,
@@ -334,7 +386,9 @@ def render_files(validated: Validated, templates: Path | None = None) -> dict[st
     """Every rendered file, plus ``manifest.json`` and ``SHA256SUMS`` over them."""
     root = templates or templates_dir()
     ctx = build_context(validated.profile, validated.catalog)
-    renderer = _Renderer(ctx, root)
+    tls = validated.profile.tls
+    trust = (validated.profile_path.parent / tls.ca).read_bytes() if tls.mode == "acme" and tls.ca else None
+    renderer = _Renderer(ctx, root, trust)
     files: dict[str, bytes] = {}
     for host in ctx.hosts.values():
         files.update(renderer.host_files(host))

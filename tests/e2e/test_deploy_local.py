@@ -497,6 +497,97 @@ def test_a_provided_chain_is_served_exactly_and_back(region) -> None:
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
 
 
+def test_acme_certificates_are_obtained_renewed_and_reloaded_without_a_failed_request(
+    region, tmp_path: Path
+) -> None:
+    """tls.mode acme against a real ACME server (pebble) issuing 40-second certificates: the
+    deploy obtains them over HTTP-01 through the proxy; the acme service renews each at half
+    its life and reloads nginx while requests run in a loop, none failing; then back."""
+    import ssl
+    import threading
+
+    import acme
+
+    profile, _ = region
+    original = profile.read_text()
+    ctx = helpers.context(profile)
+    hostname = sorted(a.hostname for a in ctx.apps.values())[0]
+    app = next(a for a in ctx.apps.values() if a.hostname == hostname)
+    with acme.pebble(tmp_path / "pebble", ctx.profile.proxy.http_port, validity_s=40) as server:
+        (profile.parent / "acme-trust.pem").write_text(server.trust)
+        profile.write_text(
+            original + "\ntls:\n  mode: acme\n  acme_email: admin@banjarkota.go.id\n"
+            f"  acme_directory: {server.directory}\n  ca: acme-trust.pem\n"
+        )
+        try:
+            done = spbe_kit("deploy", str(profile), cwd=profile.parent)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            trust = ssl.create_default_context(cadata=server.trust)
+            results = {"ok": 0, "failed": []}
+            seen: list[str] = []
+            stop = threading.Event()
+
+            def served() -> str:
+                with (
+                    socket.create_connection(("127.0.0.1", 18443), timeout=10) as raw,
+                    trust.wrap_socket(raw, server_hostname=hostname) as conn,
+                ):
+                    return tls.fingerprint(ssl.DER_cert_to_PEM_cert(conn.getpeercert(binary_form=True)))
+
+            def get() -> int:
+                """One request on a new TLS connection (a new handshake: the served certificate)."""
+                with (
+                    socket.create_connection(("127.0.0.1", 18443), timeout=10) as raw,
+                    trust.wrap_socket(raw, server_hostname=hostname) as conn,
+                ):
+                    conn.sendall(
+                        f"GET {app.spec.health} HTTP/1.1\r\nHost: {hostname}\r\n"
+                        "Connection: close\r\n\r\n".encode()
+                    )
+                    head = conn.recv(64).decode(errors="replace")
+                return int(head.split()[1]) if head.startswith("HTTP/") else 0
+
+            def loop() -> None:
+                while not stop.is_set():
+                    try:
+                        status = get()
+                    except (OSError, ValueError) as exc:
+                        results["failed"].append(repr(exc))
+                        continue
+                    if status == 200:
+                        results["ok"] += 1
+                    else:
+                        results["failed"].append(status)
+
+            first = served()
+            workers = [threading.Thread(target=loop) for _ in range(2)]
+            for worker in workers:
+                worker.start()
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and (not seen or seen[-1] == first):
+                time.sleep(1)
+                seen.append(served())
+            time.sleep(2)
+            stop.set()
+            for worker in workers:
+                worker.join()
+            assert seen and seen[-1] != first, "no renewal within 90 s"
+            logs = subprocess.run(
+                ["docker", "logs", f"spbe-{ctx.region.slug}-proxy-acme-1"],
+                capture_output=True, text=True, timeout=30,
+            ).stdout
+            assert logs.count('"event": "nginx-reloaded"') >= 2, logs
+            assert results["failed"] == [] and results["ok"] > 20, results
+            print(f"\nACME renewal: {results['ok']} requests during the reload, 0 failed")
+        finally:
+            profile.write_text(original)
+            back = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert back.returncode == 0, back.stdout[-3000:] + back.stderr[-3000:]
+    assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
+    services = [c["Config"]["Labels"].get("org.spbe-kit.service") for c in region_containers(CODE)]
+    assert "acme" not in services
+
+
 def test_live_audit_and_handover_record_what_runs(region, tmp_path: Path) -> None:
     import jsonschema
 

@@ -201,3 +201,26 @@ def test_demo_keeps_everything_on_loopback() -> None:
     assert 'host_ip: "127.0.0.1"' in proxy and 'published: "8443"' in proxy
     vhost = files["hosts/local/proxy/conf.d/simpeg.conf"].decode()
     assert "return 308 https://$host:8443$request_uri;" in vhost
+
+
+def test_strings_stay_strings_through_ansibles_loader() -> None:
+    """Ansible 2.19 resolves an !unsafe scalar as if it were plain: !unsafe "32.10" loaded as
+    the float 32.1 (the probe then filtered region 32.10's containers by "32.1")."""
+    from ansible.parsing.utils.yaml import from_yaml
+
+    from spbe_kit.render.environment import to_ansible_yaml
+
+    values = {
+        "code": "32.10",
+        "user": "33:33",
+        "word": "yes",
+        "octal": "016",
+        "hex": "0x10",
+        "null": "~",
+        "version": "15",
+        "template": "{{ 7 * 7 }}",
+        "text": "Kabupaten Majalengka",
+    }
+    loaded = from_yaml(to_ansible_yaml(values))
+    assert loaded == values
+    assert all(isinstance(v, str) for v in loaded.values())

@@ -1,0 +1,83 @@
+"""The ACME renewal's decisions (playbooks/files/spbe_acme.py) and the acme profile checks.
+The protocol itself runs against a real ACME server in the e2e test."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+from certs import chain
+
+from conftest import EXAMPLES
+from spbe_kit.resources import playbooks_dir
+
+_spec = importlib.util.spec_from_file_location("spbe_acme", playbooks_dir() / "files" / "spbe_acme.py")
+assert _spec and _spec.loader
+spbe_acme = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(spbe_acme)
+DAY = datetime.timedelta(days=1)
+
+
+def test_renewal_comes_at_30_days_or_a_third_of_the_life_and_never_past_half() -> None:
+    assert spbe_acme.renew_before(90 * DAY) == 30 * DAY
+    assert spbe_acme.renew_before(365 * DAY) == 365 * DAY / 3
+    assert spbe_acme.renew_before(60 * DAY) == 30 * DAY
+    # Short-lived certificates: half their life, or they would be renewed on every pass.
+    assert spbe_acme.renew_before(6 * DAY) == 3 * DAY
+    assert spbe_acme.renew_before(datetime.timedelta(seconds=40)) == datetime.timedelta(seconds=20)
+
+
+def test_a_certificate_is_due_unless_this_directory_issued_it_and_it_is_fresh(tmp_path: Path) -> None:
+    files = chain(tmp_path, ["simpati.example.go.id"])  # valid 1 day ago .. 90 days ahead
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    config = {"certs": str(certs), "directory": "https://acme.example/dir", "check_minutes": 720,
+              "hostnames": ["simpati.example.go.id"]}  # fmt: skip
+    now = datetime.datetime.now(datetime.UTC)
+    name = "simpati.example.go.id"
+    assert spbe_acme.why_due(config, {}, name, now) == "no certificate"
+    pem = files["full"].read_bytes()
+    (certs / f"{name}.crt").write_bytes(pem)
+    assert spbe_acme.why_due(config, {}, name, now) == "not issued by this ACME directory yet"
+    state = {name: {"sha256": hashlib.sha256(pem).hexdigest(), "directory": config["directory"]}}
+    assert spbe_acme.why_due(config, state, name, now) is None
+    assert spbe_acme.why_due({**config, "directory": "https://other/dir"}, state, name, now) == (
+        "issued by another ACME directory"
+    )
+    assert spbe_acme.why_due(config, state, "simpeg.example.go.id", now) == "no certificate"
+    assert spbe_acme.why_due(config, state, name, now + 61 * DAY) == "due for renewal"
+    # The loop wakes when the first certificate falls due, not only every check_minutes.
+    due = spbe_acme.due_at(pem)
+    assert spbe_acme.next_wake({**config, "check_minutes": 10080}, due - DAY) == due
+    assert spbe_acme.next_wake(config, now) == now + datetime.timedelta(minutes=720)
+
+
+def test_health_follows_the_loops_heartbeat(tmp_path: Path) -> None:
+    config = {"certs": str(tmp_path)}
+    assert spbe_acme.health(config) == 1
+    (tmp_path / ".heartbeat").touch()
+    assert spbe_acme.health(config) == 0
+
+
+def test_acme_profiles_need_a_contact_and_an_https_directory(tmp_path: Path) -> None:
+    demo = (EXAMPLES / "demo.yaml").read_text()
+
+    def validate(tls: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
+        (tmp_path / "p.yaml").write_text(demo + "\ntls:\n  mode: acme\n" + tls)
+        return subprocess.run(
+            [sys.executable, "-m", "spbe_kit", "--lang", lang, "validate", "p.yaml"],
+            cwd=tmp_path, capture_output=True, text=True,
+        )  # fmt: skip
+
+    assert validate("  acme_email: admin@kuningankab.go.id\n").returncode == 0
+    done = validate("  acme_directory: http://acme.example/dir\n")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "[acme-email-required]" in done.stderr and "[acme-directory-invalid]" in done.stderr
+    assert "tls.acme_directory:" in done.stderr and "p.yaml:" in done.stderr
+    assert "saran:" in validate("  acme_directory: ftp://x\n", "id").stderr
+    missing = validate("  acme_email: a@b.go.id\n  ca: nowhere.pem\n")
+    assert missing.returncode == 2 and "tls.ca:" in missing.stderr
