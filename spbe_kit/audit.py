@@ -465,12 +465,17 @@ def _check_secrets(tree: Path, secrets: list[str] | None, out: _Results) -> None
         if rel.startswith(("runs/", "state/")):
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
+        in_certificate = False
         for number, line in enumerate(text.splitlines(), 1):
             for value in values:
                 if value in line:
                     out.fail("SEC-01", Evidence(rel, number, detail="a value from the region's vault"))
                     break
-            for token in _TOKEN.findall(line):
+            # A certificate is public (e.g. the root tls.ca names); a private key is not.
+            if line.strip() in ("-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"):
+                in_certificate = line.strip().startswith("-----BEGIN")
+                continue
+            for token in [] if in_certificate else _TOKEN.findall(line):
                 mixed = re.search(r"[a-z]", token) and re.search(r"[A-Z]", token) and re.search(r"\d", token)
                 if mixed and _entropy(token) >= 4.3 and not any(v in token for v in values):
                     shown = f"{token[:4]}…({len(token)} chars)"

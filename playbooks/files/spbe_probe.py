@@ -105,7 +105,8 @@ def installed_files(root):
     if not os.path.isdir(root):
         return hashes
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in ("secrets", "tls", ".spbe-kit", "backups", "backup-copies")]
+        # acme/: the certificates the acme service obtains on the host (not from the release).
+        dirs[:] = [d for d in dirs if d not in ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies")]
         for name in files:
             path = os.path.join(folder, name)
             with open(path, "rb") as f:

@@ -254,3 +254,18 @@ def test_a_served_certificate_that_is_not_the_vaults_fails_tls_05() -> None:
     )
     assert failed[0][0] == "fail" and "simpeg.x.go.id: serves bbbbbbbbbbbb, vault aaaaaaaaaaaa" in str(failed)
     assert check({"simpeg.x.go.id": bad}, None)[0][0] == "not-applicable"
+
+
+def test_a_certificate_is_public_but_a_private_key_is_flagged(clean, tmp_path: Path) -> None:
+    """A root certificate in the tree (tls.ca under ACME) is public; a private key is not."""
+    from certs import chain
+
+    (tmp_path / "pki").mkdir()
+    files = chain(tmp_path / "pki", ["simpati.example.go.id"])
+    tree = clean[2]
+    (tree / "hosts/local/proxy/acme-trust.pem").write_text(files["root"].read_text())
+    code, report = audit(clean, tmp_path)
+    assert "SEC-02" not in failing(report)
+    (tree / "hosts/local/proxy/leaked.pem").write_text(files["key"].read_text())
+    code, report = audit(clean, tmp_path)
+    assert failing(report)["SEC-02"][0]["file"] == "hosts/local/proxy/leaked.pem"
