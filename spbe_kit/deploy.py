@@ -788,6 +788,8 @@ def _expected(ctx: Context, host: str) -> list[tuple[str, str]]:
         found.append(("postgres", "service"))
     if ctx.proxy.host == host:
         found.append(("proxy", "service"))
+        if ctx.profile.tls.mode == "acme":
+            found.append(("acme", "service"))
     if host in ctx.schedulers:
         found.append(("backup", "service"))
     return found

@@ -32,7 +32,9 @@ from typing import Any
 DAY = datetime.timedelta(days=1)
 HEARTBEAT_S = 10
 FRESH_S = 60
-RETRY_AFTER_FAILURE = datetime.timedelta(minutes=5)
+# After a failed order: a quarter of the time the certificate has left, between 10 s and an hour
+# (Let's Encrypt allows 5 failed validations per hostname and hour).
+RETRY_AFTER_FAILURE = datetime.timedelta(hours=1)
 
 
 def log(event: str, **fields: Any) -> None:
@@ -52,6 +54,15 @@ def renew_before(life: datetime.timedelta) -> datetime.timedelta:
 
 
 def due_at(cert_pem: bytes) -> datetime.datetime:
+    start, end = _validity(cert_pem)
+    return end - renew_before(end - start)
+
+
+def not_after(cert_pem: bytes) -> datetime.datetime:
+    return _validity(cert_pem)[1]
+
+
+def _validity(cert_pem: bytes) -> tuple[datetime.datetime, datetime.datetime]:
     from cryptography import x509
 
     cert = x509.load_pem_x509_certificate(cert_pem)
@@ -60,7 +71,7 @@ def due_at(cert_pem: bytes) -> datetime.datetime:
     else:  # Debian bookworm's cryptography (38) has only the naive-UTC properties.
         utc = datetime.timezone.utc
         start, end = (cert.not_valid_before.replace(tzinfo=utc), cert.not_valid_after.replace(tzinfo=utc))
-    return end - renew_before(end - start)
+    return start, end
 
 
 def covers(cert_pem: bytes, hostname: str) -> bool:
@@ -97,12 +108,20 @@ def why_due(
     return None
 
 
-def next_wake(config: dict[str, Any], now: datetime.datetime) -> datetime.datetime:
+def next_wake(config: dict[str, Any], now: datetime.datetime, failed: bool = False) -> datetime.datetime:
+    """When the loop looks again: the next certificate due, at most ``check_minutes`` away;
+    after a failure, a quarter of the shortest time left (10 s to RETRY_AFTER_FAILURE)."""
     wake = now + datetime.timedelta(minutes=config["check_minutes"])
+    retry = RETRY_AFTER_FAILURE
     for hostname in config["hostnames"]:
         with contextlib.suppress(OSError, ValueError):
-            wake = min(wake, due_at((Path(config["certs"]) / f"{hostname}.crt").read_bytes()))
-    return max(wake, now + datetime.timedelta(seconds=HEARTBEAT_S))
+            pem = (Path(config["certs"]) / f"{hostname}.crt").read_bytes()
+            wake = min(wake, due_at(pem))
+            retry = min(retry, (not_after(pem) - now) / 4)
+    floor = datetime.timedelta(seconds=HEARTBEAT_S)
+    if failed:
+        return now + max(retry, floor)
+    return max(wake, now + floor)
 
 
 def _read_state(config: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +167,7 @@ class Acme:
         self.challenges = Path(config["challenges"])
 
     def issue(self, hostname: str) -> tuple[bytes, bytes]:
-        from acme import challenges, crypto_util
+        from acme import challenges, crypto_util, messages
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -160,6 +179,8 @@ class Acme:
         written = []
         try:
             for authz in order.authorizations:
+                if authz.body.status == messages.STATUS_VALID:
+                    continue  # an authorization the server reuses (Let's Encrypt: 30 days)
                 http = [c for c in authz.body.challenges if isinstance(c.chall, challenges.HTTP01)]
                 if not http:
                     raise RuntimeError("the ACME server offered no HTTP-01 challenge")
@@ -249,10 +270,7 @@ def run(config: dict[str, Any]) -> None:
     threading.Thread(target=beat, daemon=True).start()
     while True:
         failures = renew(config)
-        now = _now()
-        wake = next_wake(config, now)
-        if failures:
-            wake = min(wake, now + RETRY_AFTER_FAILURE)
+        wake = next_wake(config, _now(), failed=failures > 0)
         log("acme-sleeping", until=wake.strftime("%Y-%m-%dT%H:%M:%SZ"))
         while _now() < wake:
             time.sleep(min(HEARTBEAT_S, max(0.0, (wake - _now()).total_seconds())))

@@ -522,6 +522,10 @@ def test_acme_certificates_are_obtained_renewed_and_reloaded_without_a_failed_re
         try:
             done = spbe_kit("deploy", str(profile), cwd=profile.parent)
             assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            status = spbe_kit("status", str(profile), "--json", cwd=profile.parent)
+            assert status.returncode == 0, status.stdout[-2000:] + status.stderr[-2000:]
+            by_name = {c["component"]: c for c in json.loads(status.stdout)["components"]}
+            assert by_name["acme"]["health"] == "healthy" and by_name["simpeg"]["https"] == "ok"
             trust = ssl.create_default_context(cadata=server.trust)
             results = {"ok": 0, "failed": []}
             seen: list[str] = []

@@ -54,6 +54,10 @@ def test_a_certificate_is_due_unless_this_directory_issued_it_and_it_is_fresh(tm
     due = spbe_acme.due_at(pem)
     assert spbe_acme.next_wake({**config, "check_minutes": 10080}, due - DAY) == due
     assert spbe_acme.next_wake(config, now) == now + datetime.timedelta(minutes=720)
+    # After a failed order: an hour while 90 days remain, a quarter of what is left near the end.
+    assert spbe_acme.next_wake(config, now, failed=True) == now + datetime.timedelta(hours=1)
+    late = spbe_acme.not_after(pem) - datetime.timedelta(minutes=8)
+    assert spbe_acme.next_wake(config, late, failed=True) == late + datetime.timedelta(minutes=2)
 
 
 def test_health_follows_the_loops_heartbeat(tmp_path: Path) -> None:
