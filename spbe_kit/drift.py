@@ -124,13 +124,13 @@ def _pick(data: dict[str, Any], ref: str) -> str | None:
     return node if isinstance(node, str) else None
 
 
-def compare_served(session: Session, secrets: dict[str, Any]) -> list[Difference]:
-    """The certificate the proxy presents for each app against the one in the vault (a proxy
-    that kept an old certificate in memory, or a file replaced by hand)."""
+def compare_served(session: Session, expected: dict[str, str]) -> list[Difference]:
+    """The certificate the proxy presents for each app against the one expected: the vault's
+    (a proxy that kept an old certificate in memory, or a file replaced by hand), or under ACME
+    the one the acme service wrote on the proxy host (a renewal nginx did not load)."""
     from spbe_kit.verify import served_certificate
 
     ctx = session.ctx
-    expected = vault.web_certificates(ctx, secrets)
     diffs = []
     for app in sorted(ctx.apps.values(), key=lambda a: a.id):
         if app.hostname not in expected:
@@ -149,17 +149,17 @@ def verify(profile: Path, catalog: Path | None, options: Options, ui: UI) -> lis
     secrets = vault.existing(profile, options.vault_password_file)
     nonce = random.token_bytes(16)
     found = probe(session, new_run_dir(session.tree, "verify"), nonce=nonce.hex() if secrets else "")
-    drifts = [compare_host(session, host, found.get(host, {})) for host in session.hosts]
-    if secrets is None:
-        return drifts
-    served = compare_served(session, secrets)
-    return [
-        HostDrift(
-            d.host,
-            d.release,
-            d.differences
-            + compare_secrets(session, d.host, found.get(d.host, {}).get("keyed", {}), secrets, nonce)
-            + [s for s in served if s.host == d.host],
-        )
-        for d in drifts
-    ]
+    ctx = session.ctx
+    if ctx.profile.tls.mode == "acme":
+        # The acme service's files on the proxy host, whatever this controller's vault.
+        served = compare_served(session, found.get(ctx.proxy.host, {}).get("acme_certs", {}))
+    else:
+        served = compare_served(session, vault.web_certificates(ctx, secrets)) if secrets else []
+    drifts = []
+    for host in session.hosts:
+        drift = compare_host(session, host, found.get(host, {}))
+        keyed = found.get(host, {}).get("keyed", {})
+        files = compare_secrets(session, host, keyed, secrets, nonce) if secrets else []
+        mine = [s for s in served if s.host == host]
+        drifts.append(HostDrift(host, drift.release, drift.differences + files + mine))
+    return drifts

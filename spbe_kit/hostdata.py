@@ -59,6 +59,12 @@ class Keyed(_Shape):
     files: dict[RelPath, Sha256] = Field(max_length=2000)
 
 
+class AcmeCertificates(_Shape):
+    """The leaf fingerprint of each certificate the acme service wrote (``spbe_probe.py``)."""
+
+    files: dict[Hostname, Sha256] = Field(max_length=2000)
+
+
 class VaultMark(_Shape):
     """Which vault deployed the region on this host: its fingerprint, who and when (first)."""
 
@@ -171,4 +177,7 @@ def probe(host: str, data: Any, root: str) -> dict[str, Any]:
         "vault": mark.model_dump() if mark else None,
         "releases": releases(host, data.get("releases", []), root),
         "keyed": _check(Keyed, {"files": data.get("keyed", {})}, host, f"{root}/secrets, {root}/tls").files,
+        "acme_certs": _check(
+            AcmeCertificates, {"files": data.get("acme_certs", {})}, host, f"{root}/acme/certs"
+        ).files,
     }

@@ -10,6 +10,7 @@ them with its vault without any stable digest of a secret leaving the host. Chan
 Python 3 stdlib only.
 """
 
+import base64
 import hashlib
 import hmac
 import json
@@ -100,13 +101,17 @@ def containers(region):
     return sorted(found, key=lambda c: c["name"])
 
 
+# Folders the kit fills on the host itself (not from the release tree); acme/ holds what the
+# acme service obtains.
+HOST_STATE = ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies")
+
+
 def installed_files(root):
     hashes = {}
     if not os.path.isdir(root):
         return hashes
     for folder, dirs, files in os.walk(root):
-        # acme/: the certificates the acme service obtains on the host (not from the release).
-        dirs[:] = [d for d in dirs if d not in ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies")]
+        dirs[:] = [d for d in dirs if d not in HOST_STATE]
         for name in files:
             path = os.path.join(folder, name)
             with open(path, "rb") as f:
@@ -124,6 +129,29 @@ def keyed_digests(root, nonce):
             if os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path) <= 1 << 20:
                 with open(path, "rb") as f:
                     found[f"{folder}/{name}"] = hmac.new(nonce, f.read(), hashlib.sha256).hexdigest()
+    return found
+
+
+def acme_certificates(root):
+    """sha256 of the leaf (first) certificate's DER in each file the acme service wrote: what
+    nginx should be serving (verify compares). Public data, like the certificates."""
+    found = {}
+    base = os.path.join(root, "acme", "certs")
+    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        path = os.path.join(base, name)
+        if not name.endswith(".crt") or os.path.islink(path) or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            text = f.read(1 << 20).decode("ascii", "replace")
+        begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+        if begin in text and end in text.split(begin, 1)[1]:
+            body = text.split(begin, 1)[1].split(end, 1)[0]
+            try:
+                der = base64.b64decode("".join(body.split()), validate=True)
+            except ValueError:
+                continue
+            if der:
+                found[name[: -len(".crt")]] = hashlib.sha256(der).hexdigest()
     return found
 
 
@@ -187,6 +215,7 @@ def main():
                 "releases": releases(root),
                 "tree_sha256": file_sha256(os.path.join(root, ".spbe-kit", "tree.tar")),
                 "keyed": keyed_digests(root, nonce) if nonce else {},
+                "acme_certs": acme_certificates(root),
             },
             sort_keys=True,
         )

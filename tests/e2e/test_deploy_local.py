@@ -583,6 +583,19 @@ def test_acme_certificates_are_obtained_renewed_and_reloaded_without_a_failed_re
             assert logs.count('"event": "nginx-reloaded"') >= 2, logs
             assert results["failed"] == [] and results["ok"] > 20, results
             print(f"\nACME renewal: {results['ok']} requests during the reload, 0 failed")
+            clean = spbe_kit("verify", str(profile), cwd=profile.parent)
+            assert clean.returncode == 0, clean.stdout[-2000:] + clean.stderr[-2000:]
+            # A certificate on disk that nginx does not serve (here: the service stopped and its
+            # file replaced by hand) is drift.
+            subprocess.run(
+                ["docker", "stop", f"spbe-{ctx.region.slug}-proxy-acme-1"], check=True, capture_output=True
+            )
+            live = Path(ctx.root) / "acme" / "certs" / f"{hostname}.crt"
+            live.write_bytes((Path(ctx.root) / "tls" / f"{hostname}.crt").read_bytes())
+            drift = spbe_kit("verify", str(profile), "--json", cwd=profile.parent)
+            assert drift.returncode == 3, drift.stdout[-2000:] + drift.stderr[-2000:]
+            differences = json.loads(drift.stdout)["hosts"]["local"]["differences"]
+            assert [(d["kind"], d["item"]) for d in differences] == [("served", hostname)]
         finally:
             profile.write_text(original)
             back = spbe_kit("deploy", str(profile), cwd=profile.parent)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from certs import chain
 
 from conftest import EXAMPLES
@@ -85,3 +86,29 @@ def test_acme_profiles_need_a_contact_and_an_https_directory(tmp_path: Path) -> 
     assert "saran:" in validate("  acme_directory: ftp://x\n", "id").stderr
     missing = validate("  acme_email: a@b.go.id\n  ca: nowhere.pem\n")
     assert missing.returncode == 2 and "tls.ca:" in missing.stderr
+
+
+def test_the_probe_reports_the_leaf_of_each_certificate_the_acme_service_wrote(tmp_path: Path) -> None:
+    from spbe_kit import hostdata, tls
+    from spbe_kit.errors import OperationFailed
+
+    spec = importlib.util.spec_from_file_location("spbe_probe", playbooks_dir() / "files" / "spbe_probe.py")
+    assert spec and spec.loader
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    files = chain(pki, ["simpati.example.go.id"])
+    certs = tmp_path / "root" / "acme" / "certs"
+    certs.mkdir(parents=True)
+    (certs / "simpati.example.go.id.crt").write_text(files["full"].read_text())
+    (certs / "simpati.example.go.id.key").write_text("not reported")
+    (certs / "garbage.crt").write_text("-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n")
+    (certs / "link.crt").symlink_to(files["full"])
+    found = probe.acme_certificates(str(tmp_path / "root"))
+    assert found == {"simpati.example.go.id": tls.fingerprint(files["full"].read_text())}
+    # What a compromised host could write instead is refused, located.
+    report = {"acme_certs": {"simpati.example.go.id; rm -rf /": "0" * 64}}
+    with pytest.raises(OperationFailed) as refused:
+        hostdata.probe("app1", report, "/opt/spbe-kit/x")
+    assert refused.value.diagnostics[0].params["file"] == "/opt/spbe-kit/x/acme/certs"
