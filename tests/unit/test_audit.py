@@ -268,4 +268,4 @@ def test_a_certificate_is_public_but_a_private_key_is_flagged(clean, tmp_path: P
     assert "SEC-02" not in failing(report)
     (tree / "hosts/local/proxy/leaked.pem").write_text(files["key"].read_text())
     code, report = audit(clean, tmp_path)
-    assert failing(report)["SEC-02"][0]["file"] == "hosts/local/proxy/leaked.pem"
+    assert code == 3 and failing(report)["SEC-02"][0]["file"] == "hosts/local/proxy/leaked.pem"
