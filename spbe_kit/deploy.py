@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from spbe_kit import hostdata, pipeline, vault
-from spbe_kit.apply import Connection, RunResult, TaskResult, new_run_dir, run_playbook
+from spbe_kit.apply import Connection, RunResult, TaskResult, new_run_dir, run_playbook, run_script
 from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
 from spbe_kit.plan import (
     Check,
@@ -35,6 +35,8 @@ from spbe_kit.plan import (
     preflight,
 )
 from spbe_kit.render.context import Context, build_context
+from spbe_kit.resources import playbooks_dir
+from spbe_kit.runner import redact
 from spbe_kit.validate import Validated, profile_file_problem
 from spbe_kit.verify import Probe, app_url, smoke
 
@@ -347,38 +349,36 @@ def _host_archives(tree: Path, state: Path) -> Path:
 def probe(
     session: Session, run_dir: Path, secrets: list[str] | None = None, nonce: str = ""
 ) -> dict[str, dict[str, Any]]:
-    """What each host reports (``spbe_probe.py``), checked at the trust boundary. With a
-    ``nonce``, secret and certificate files come back as HMACs under it (``drift``)."""
-    extravars = {"spbe_run": {"nonce": nonce}} if nonce else {}
-    result = run_playbook(
-        "probe.yml",
-        session.tree,
-        run_dir / "probe",
-        session.connection,
-        session.hosts,
-        extravars,
-        secrets=secrets,
-    )
+    """What each host reports (``spbe_probe.py``, over plain SSH), checked at the trust
+    boundary. With a ``nonce``, secret and certificate files come back as HMACs under it
+    (``drift``). Each host's raw answer is kept in ``run_dir/probe``."""
+    folder = run_dir / "probe"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    script = playbooks_dir() / "files" / "spbe_probe.py"
+    hosts = {name: session.ctx.hosts[name].spec for name in session.hosts}
+    args = [session.ctx.root, session.ctx.region.code, nonce]
+    results = run_script(session.connection, hosts, script, args)
     found: dict[str, dict[str, Any]] = {}
-    for host, res in result.results("probe host").items():
+    for host, result in results.items():
+        log = folder / f"{host}.log"
+        log.write_text(redact(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}", secrets or []))
+        log.chmod(0o600)
         try:
-            data = json.loads(res.get("stdout", ""))
+            data = json.loads(result.stdout)
         except ValueError:
             continue
         found[host] = hostdata.probe(host, data, session.ctx.root)
-    unreachable = [t for t in result.tasks if t.status == "unreachable"]
+    unreachable = [r for r in results.values() if r.unreachable]
     if unreachable:
-        raise OperationFailed([_unreachable(t) for t in unreachable])
+        raise OperationFailed([_unreachable(r.host, r.stderr) for r in unreachable])
     return found
 
 
-def _unreachable(task: TaskResult) -> Diagnostic:
-    message = str(task.result.get("msg", ""))
+def _unreachable(host: str, message: str) -> Diagnostic:
     if "REMOTE HOST IDENTIFICATION HAS CHANGED" in message or "Host key verification failed" in message:
-        return Diagnostic("host-key-changed", Location(task.host), (), {"host": task.host})
-    return Diagnostic(
-        "host-unreachable", Location(task.host), (), {"host": task.host, "problem": message[-300:]}
-    )
+        return Diagnostic("host-key-changed", Location(host), (), {"host": host})
+    problem = message.strip()[-300:]
+    return Diagnostic("host-unreachable", Location(host), (), {"host": host, "problem": problem})
 
 
 def _preflight(
@@ -675,7 +675,7 @@ def _raise_failure(result: RunResult) -> None:
     diagnostics = []
     for task in result.failed():
         if task.status == "unreachable":
-            diagnostics.append(_unreachable(task))
+            diagnostics.append(_unreachable(task.host, str(task.result.get("msg", ""))))
             continue
         message = str(task.result.get("msg") or "failed")
         stderr = str(task.result.get("stderr") or "").strip()

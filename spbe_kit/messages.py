@@ -1196,7 +1196,6 @@ TASKS_ID: dict[str, str] = {
     "keep the release's files": "simpan berkas rilis",
     "list images on the host": "daftar image di host",
     "postgres up": "postgres berjalan",
-    "probe host": "periksa host",
     "proxy up": "proxy berjalan",
     "pull missing images from the registry": "tarik image yang belum ada dari registry",
     "reinstall the release's files": "pasang ulang berkas rilis",
