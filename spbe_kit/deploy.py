@@ -31,6 +31,7 @@ from spbe_kit.plan import (
     converged_projects,
     file_changes,
     lock_is_stale,
+    missing_images,
     parse_lock,
     preflight,
 )
@@ -198,7 +199,9 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                     "who": f"{getpass.getuser()}@{socket.gethostname()}",
                     "since": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 },
-                "image_ids": image_ids,
+                "missing_images": {
+                    h: missing_images(ctx, h, probes.get(h, {}), image_ids) for h in session.hosts
+                },
                 "host_archives": str(archives.resolve()),
                 "registry": options.registry,
                 "local_hosts": session.connection.local_hosts,

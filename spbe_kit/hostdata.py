@@ -35,6 +35,9 @@ RelPath = Annotated[
 SecretName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,200}$")]
 FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,120}$")]
 
+Text300 = Annotated[str, StringConstraints(max_length=300)]
+Text80 = Annotated[str, StringConstraints(max_length=80)]
+
 LOCK_FILE = ".spbe-kit/deploy.lock"
 VAULT_FILE = ".spbe-kit/vault.json"
 RELEASE_FILE = ".spbe-kit/releases/N/release.json"
@@ -63,6 +66,13 @@ class AcmeCertificates(_Shape):
     """The leaf fingerprint of each certificate the acme service wrote (``spbe_probe.py``)."""
 
     files: dict[Hostname, Sha256] = Field(max_length=2000)
+
+
+class Images(_Shape):
+    """Tagged images on the host and their IDs; only refs the region needs are ever used, and
+    only with a well-formed ID (``plan.missing_images``)."""
+
+    refs: dict[Text300, Text80] = Field(max_length=20_000)
 
 
 class VaultMark(_Shape):
@@ -177,6 +187,7 @@ def probe(host: str, data: Any, root: str) -> dict[str, Any]:
         "vault": mark.model_dump() if mark else None,
         "releases": releases(host, data.get("releases", []), root),
         "keyed": _check(Keyed, {"files": data.get("keyed", {})}, host, f"{root}/secrets, {root}/tls").files,
+        "images": _check(Images, {"refs": data.get("images", {})}, host, "docker images").refs,
         "acme_certs": _check(
             AcmeCertificates, {"files": data.get("acme_certs", {})}, host, f"{root}/acme/certs"
         ).files,

@@ -1176,9 +1176,6 @@ TASKS_ID: dict[str, str] = {
     "create one role and one database per app": "buat satu role dan satu basis data per aplikasi",
     "create the read-only backup role (pg_read_all_data)": "buat role cadangan hanya-baca (pg_read_all_data)",
     "create the region's network unless it exists": "buat jaringan daerah bila belum ada",
-    "decide which images the host lacks (tag absent or a different image ID)": (
-        "tentukan image yang belum ada di host (tag tidak ada atau ID image berbeda)"
-    ),
     "describe the release": "uraikan rilis",
     "set the new passwords of the roles without an app": "atur kata sandi baru role tanpa aplikasi",
     "restart PostgreSQL (its certificate changed)": "mulai ulang PostgreSQL (sertifikatnya berubah)",
@@ -1194,7 +1191,6 @@ TASKS_ID: dict[str, str] = {
     "install folders, secret files and the vault record": "folder instalasi, berkas rahasia dan catatan vault",
     "keep the installed files (a rollback)": "simpan berkas yang terpasang (sebuah rollback)",
     "keep the release's files": "simpan berkas rilis",
-    "list images on the host": "daftar image di host",
     "postgres up": "postgres berjalan",
     "proxy up": "proxy berjalan",
     "pull missing images from the registry": "tarik image yang belum ada dari registry",

@@ -66,6 +66,19 @@ def components_on(ctx: Context, host: str) -> list[tuple[str, Component]]:
     return found
 
 
+def missing_images(ctx: Context, host: str, probe: dict[str, Any], image_ids: dict[str, str]) -> list[str]:
+    """The images ``host`` must receive: each one its components run, unless the host has that
+    tag on the very image ID the controller has (a host's other images are never looked at)."""
+    have: dict[str, str] = probe.get("images", {})
+    wanted = sorted({_image_of(ctx, project) for project, _ in components_on(ctx, host)})
+    return [ref for ref in wanted if not (ref in image_ids and have.get(ref) == image_ids[ref])]
+
+
+def _image_of(ctx: Context, project: str) -> str:
+    services = {"postgres": ctx.postgres, "proxy": ctx.proxy, "backup": ctx.backup}
+    return services[project].image if project in services else ctx.apps[project].image
+
+
 def preflight(ctx: Context, probes: dict[str, dict[str, Any]], controller_epoch: float) -> list[Check]:
     checks: list[Check] = []
     ports = published_ports(ctx.profile, ctx.catalog)

@@ -65,6 +65,17 @@ def memory_mb():
     return 0
 
 
+def images():
+    """Every tagged image on the host and its ID: the deploy sends only what is missing."""
+    code, out, _ = run(["docker", "images", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
+    found = {}
+    for line in out.splitlines() if code == 0 else []:
+        ref, _, image_id = line.partition(" ")
+        if "<none>" not in ref:
+            found[ref] = image_id
+    return found
+
+
 def containers(region):
     code, out, _ = run(["docker", "ps", "-aq", "--filter", f"label=org.spbe-kit.region={region}"])
     ids = out.split()
@@ -209,6 +220,7 @@ def main():
                 "listening": listening_ports(),
                 "epoch": time.time(),
                 "containers": containers(region),
+                "images": images(),
                 "lock": lock,
                 "vault": vault,
                 "files": installed_files(root),

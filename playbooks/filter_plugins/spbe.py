@@ -14,21 +14,9 @@ def spbe_with_secrets(files, secrets):
     return [{**spec, "content": spbe_pick(secrets, spec["ref"])} for spec in files]
 
 
-def spbe_host_images(spbe_apps, spbe_postgres, spbe_proxy, spbe_backup, host):
-    images = [app["image"] for app in spbe_apps.values() if app["host"] == host]
-    if host in spbe_backup["hosts"]:
-        images.append(spbe_backup["image"])
-    if spbe_postgres["host"] == host:
-        images.append(spbe_postgres["image"])
-    if spbe_proxy["host"] == host:
-        images.append(spbe_proxy["image"])
-    return sorted(set(images))
-
-
 class FilterModule:
     def filters(self):
         return {
             "spbe_pick": spbe_pick,
             "spbe_with_secrets": spbe_with_secrets,
-            "spbe_host_images": spbe_host_images,
         }

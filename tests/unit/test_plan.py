@@ -178,3 +178,19 @@ def test_a_killed_deploys_surviving_processes_are_found() -> None:
         child.kill()
         child.wait()
     assert run_processes("run-xyz") == []
+
+
+def test_a_host_receives_only_the_images_it_lacks_or_holds_under_another_id() -> None:
+    from spbe_kit.plan import missing_images
+
+    ctx = demo_context()
+    ids = {ref: "sha256:" + f"{n:064x}" for n, ref in enumerate(sorted(
+        [a.image for a in ctx.apps.values()] + [ctx.postgres.image, ctx.proxy.image, ctx.backup.image]
+    ))}  # fmt: skip
+    assert missing_images(ctx, "local", healthy_probe(images=dict(ids)), ids) == []
+    stale = dict(ids) | {ctx.proxy.image: "sha256:" + "f" * 64, "someone/else:1": "not even an id"}
+    del stale[ctx.postgres.image]
+    assert missing_images(ctx, "local", healthy_probe(images=stale), ids) == sorted(
+        [ctx.postgres.image, ctx.proxy.image]
+    )
+    assert missing_images(ctx, "local", healthy_probe(), ids) == sorted(set(ids))
