@@ -209,6 +209,9 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 # Installed files that differ from the tree (edited by hand, say): unpack the
                 # tree again even when the archive itself did not change.
                 "unpack": unpack,
+                # Installed files the release no longer has (a service the profile dropped,
+                # tls.mode leaving acme): the host's own report, so only well-formed paths.
+                "remove_files": {h: _gone(report.files, h) for h in session.hosts},
                 # The archive travels when the host's copy differs (its probe says which) and
                 # whenever files are unpacked: what is unpacked is always the controller's.
                 "send_tree": {
@@ -347,6 +350,12 @@ def _host_archives(tree: Path, state: Path) -> Path:
         if not target.exists() or target.read_bytes() != data:
             target.write_bytes(data)
     return folder
+
+
+def _gone(changes: list[FileChange], host: str) -> list[str]:
+    """Installed files on ``host`` the release no longer has, as the host reported them."""
+    gone = [c.path for c in changes if c.host == host and c.change == "removed"]
+    return [path for path in gone if hostdata.is_relpath(path)]
 
 
 def probe(

@@ -11,6 +11,7 @@ extra vars are templates (``apply`` writes them ``!unsafe`` as a second line of 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -29,11 +30,15 @@ BackupId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}T[0-9]{6}Z-[a-z][
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 ImageRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9./_:@-]{0,200}$")]
 ImageId = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
-RelPath = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*){0,8}$")
-]
+_RELPATH = r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*){0,8}"
+RelPath = Annotated[str, StringConstraints(pattern=f"^{_RELPATH}$")]
 SecretName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,200}$")]
 FileName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,120}$")]
+
+def is_relpath(path: str) -> bool:
+    """A path below a root, with no ``..`` and no leading dot in any part (``RelPath``)."""
+    return re.fullmatch(_RELPATH, path) is not None
+
 
 Text300 = Annotated[str, StringConstraints(max_length=300)]
 Text80 = Annotated[str, StringConstraints(max_length=80)]

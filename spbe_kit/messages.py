@@ -1199,6 +1199,7 @@ TASKS_ID: dict[str, str] = {
     "release the deploy lock": "lepaskan kunci deploy",
     "release the deploy lock held by this run": "lepaskan kunci deploy milik run ini",
     "reload certificates": "muat ulang sertifikat",
+    "remove installed files the release no longer has": "hapus berkas terpasang yang tidak ada lagi di rilis",
     "ACME certificates to start with": "sertifikat awal sebelum sertifikat ACME terbit",
     "obtain the ACME certificates that are due": "ambil sertifikat ACME yang sudah waktunya",
     "report the ACME certificates": "laporkan sertifikat ACME",
