@@ -26,12 +26,18 @@ class Pebble:
 
 
 def docker_host_address() -> str:
-    """This machine as containers reach it: the default bridge's gateway."""
+    """This machine as containers reach it: the default bridge's gateway. A freshly started
+    engine may leave the gateway out of the network's IPAM, so the bridge's own address."""
     out = subprocess.run(
         ["docker", "network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"],
         capture_output=True, text=True, check=True, timeout=30,
     )
-    return out.stdout.strip()
+    if gateway := out.stdout.strip():
+        return gateway
+    addr = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "docker0"], capture_output=True, text=True, check=True, timeout=30
+    )
+    return addr.stdout.split("inet ")[1].split("/")[0]
 
 
 def _listener_cert(folder: Path, address: str) -> tuple[Path, Path]:

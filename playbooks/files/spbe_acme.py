@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """spbe-kit's ACME renewal: obtains and renews the proxy's certificates over HTTP-01.
 
-Runs as the ``acme`` service of the proxy project: the proxy's image and user, sharing the
-proxy's PID namespace so that a new certificate reloads nginx with SIGHUP (no Docker socket,
-no systemd, no cron). The ACME protocol is certbot's ``acme`` library (Debian python3-acme).
+Runs as the ``acme`` service of the proxy project, in the proxy's image and user (no Docker
+socket, no systemd, no cron). The ACME protocol is certbot's ``acme`` library (Debian
+python3-acme). The two containers share only the certificates folder: after writing new
+certificates the service rewrites its ``.reload`` file there, and the proxy's first process
+(this script's ``proxy`` command) reloads nginx when it sees that file change. Either container
+may restart, in any order, without the other.
 
-    spbe_acme.py run CONFIG     renew what is due, then sleep until the next one is due
-    spbe_acme.py renew CONFIG   one pass now (the deploy's step); exit 1 naming what failed
-    spbe_acme.py health CONFIG  exit 0 while the loop's heartbeat is fresh
+    spbe_acme.py run CONFIG      renew what is due, then sleep until the next one is due
+    spbe_acme.py renew CONFIG    one pass now (the deploy's step); exit 1 naming what failed
+    spbe_acme.py health CONFIG   exit 0 while the loop's heartbeat is fresh
+    spbe_acme.py proxy MARKER -- NGINX...
+                                 the proxy's PID 1: run nginx, reload it when MARKER changes
 
 CONFIG is the rendered acme.json. Certificates are written beside a state file that records
 which ones this ACME directory issued; anything else in their place (the deploy's placeholder
@@ -23,6 +28,8 @@ import hashlib
 import json
 import os
 import signal
+import socket
+import ssl
 import sys
 import threading
 import time
@@ -35,6 +42,11 @@ FRESH_S = 60
 # After a failed order: a quarter of the time the certificate has left, between 10 s and an hour
 # (Let's Encrypt allows 5 failed validations per hostname and hour).
 RETRY_AFTER_FAILURE = datetime.timedelta(hours=1)
+# How often the proxy looks at the .reload file (one stat), and how long a renewal waits to see
+# nginx serve what it wrote.
+WATCH_S = 0.5
+SERVED_WITHIN_S = 20
+RELOAD = ".reload"
 
 
 def log(event: str, **fields: Any) -> None:
@@ -157,9 +169,7 @@ class Acme:
         )
         directory = client.ClientV2.get_directory(config["directory"], net)
         self.client = client.ClientV2(directory, net)
-        registration = messages.NewRegistration.from_data(
-            email=config["email"], terms_of_service_agreed=True
-        )
+        registration = messages.NewRegistration.from_data(email=config["email"], terms_of_service_agreed=True)
         try:
             self.client.new_account(registration)
         except errors.ConflictError as exc:
@@ -198,19 +208,46 @@ class Acme:
         return key_pem, order.fullchain_pem.encode()
 
 
-def reload_nginx() -> bool:
-    """SIGHUP to the nginx master in the shared PID namespace: new workers read the new
-    certificates, old ones finish their requests (no dropped connection)."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if (proc / "cmdline").read_bytes().startswith(b"nginx: master process"):
-                os.kill(int(proc.name), signal.SIGHUP)
-                return True
-        except OSError:
-            continue
-    return False
+def request_reload(certs: Path, hostnames: list[str]) -> None:
+    """Tell the proxy to reload nginx: it watches this file (a new inode on every write)."""
+    body = {"hostnames": hostnames, "time": _now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+    _write(certs / RELOAD, json.dumps(body, sort_keys=True).encode(), 0o444)
+
+
+def served_leaf(address: tuple[str, int], hostname: str) -> bytes | None:
+    """The certificate nginx presents for ``hostname`` now (DER), or None if unreachable."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the question is which certificate, not whether trusted
+    try:
+        with (
+            socket.create_connection(address, timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname=hostname) as conn,
+        ):
+            return conn.getpeercert(binary_form=True)
+    except OSError:
+        return None
+
+
+def leaf_der(chain_pem: bytes) -> bytes:
+    """The first certificate of a PEM chain, DER-encoded (what a TLS server presents)."""
+    text = chain_pem.decode("ascii")
+    end = text.index(ssl.PEM_FOOTER) + len(ssl.PEM_FOOTER)
+    return ssl.PEM_cert_to_DER_cert(text[text.index(ssl.PEM_HEADER) : end])
+
+
+def wait_served(
+    config: dict[str, Any], written: dict[str, bytes], timeout: float = SERVED_WITHIN_S
+) -> list[str]:
+    """Wait until the proxy serves each new certificate; the hostnames it still does not."""
+    address = (config["proxy"]["host"], config["proxy"]["https_port"])
+    leaves = {h: leaf_der(pem) for h, pem in written.items()}
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = sorted(h for h, leaf in leaves.items() if served_leaf(address, h) != leaf)
+        if not waiting or time.monotonic() >= deadline:
+            return waiting
+        time.sleep(WATCH_S / 2)
 
 
 def renew(config: dict[str, Any]) -> int:
@@ -229,7 +266,7 @@ def renew(config: dict[str, Any]) -> int:
         except Exception as exc:  # any failure is reported with its cause
             log("acme-unreachable", directory=config["directory"], error=_describe(exc))
             return len(due)
-        issued = []
+        issued: dict[str, bytes] = {}
         for hostname, reason in sorted(due.items()):
             try:
                 key_pem, chain_pem = acme.issue(hostname)
@@ -245,11 +282,17 @@ def renew(config: dict[str, Any]) -> int:
                 "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             }
             _write(certs / "state.json", json.dumps(state, indent=2, sort_keys=True).encode(), 0o644)
-            issued.append(hostname)
+            issued[hostname] = chain_pem
             log("acme-issued", hostname=hostname, reason=reason, renew_at=due_at(chain_pem).isoformat())
-        if issued:
-            log("nginx-reloaded" if reload_nginx() else "nginx-not-found", hostnames=issued)
-        return failures
+    if issued:
+        started = time.monotonic()
+        request_reload(certs, sorted(issued))
+        # Not a failure of the renewal: a proxy that is down reads the new files when it starts.
+        if stale := wait_served(config, issued):
+            log("nginx-not-reloaded", hostnames=stale, waited_s=SERVED_WITHIN_S)
+        else:
+            log("nginx-reloaded", hostnames=sorted(issued), seconds=round(time.monotonic() - started, 2))
+    return failures
 
 
 def _describe(exc: Exception) -> str:
@@ -269,7 +312,11 @@ def run(config: dict[str, Any]) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     threading.Thread(target=beat, daemon=True).start()
     while True:
-        failures = renew(config)
+        try:
+            failures = renew(config)
+        except Exception as exc:  # a bug or a full disk: logged and retried, never a crash loop
+            log("acme-error", error=_describe(exc))
+            failures = 1
         wake = next_wake(config, _now(), failed=failures > 0)
         log("acme-sleeping", until=wake.strftime("%Y-%m-%dT%H:%M:%SZ"))
         while _now() < wake:
@@ -284,7 +331,43 @@ def health(config: dict[str, Any]) -> int:
     return 0 if age < FRESH_S else 1
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def proxy(marker: Path, argv: list[str]) -> int:
+    """The proxy container's first process under tls.mode acme: starts nginx, forwards the
+    signals Docker sends (SIGQUIT: finish the requests in flight), reaps orphans, and sends
+    nginx SIGHUP when ``marker`` changes: new workers read the new certificates while the old
+    ones finish their requests. Exits with nginx's status, so Docker's restart policy applies."""
+    seen = _stamp(marker)  # before nginx starts: a change from here on is never missed
+    nginx = os.posix_spawnp(argv[0], argv, dict(os.environ))
+
+    def forward(signum: int, _frame: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(nginx, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+        signal.signal(signum, forward)
+    while True:
+        while (child := os.waitpid(-1, os.WNOHANG))[0]:
+            if child[0] == nginx:
+                code = os.waitstatus_to_exitcode(child[1])
+                return code if code >= 0 else 128 - code  # killed by a signal: 128 + its number
+        if (now := _stamp(marker)) != seen:
+            seen = now
+            forward(signal.SIGHUP, None)
+            log("nginx-reload", marker=str(marker))
+        time.sleep(WATCH_S)
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) > 4 and argv[1] == "proxy" and argv[3] == "--":
+        return proxy(Path(argv[2]), argv[4:])
     if len(argv) != 3 or argv[1] not in ("run", "renew", "health"):
         print(__doc__, file=sys.stderr)
         return 2

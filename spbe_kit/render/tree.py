@@ -218,8 +218,10 @@ class _Renderer:
             }
             for app in self.ctx.apps.values():
                 proxy[f"{base}/proxy/conf.d/{app.id}.conf"] = self.render("nginx/vhost.conf.j2", app=app)
-            digest = hashlib.sha256(b"".join(proxy[k] for k in sorted(proxy))).hexdigest()
             acme = self.acme_files(f"{base}/proxy")
+            if acme:  # the proxy runs nginx under the ACME script's watcher
+                proxy[f"{base}/proxy/spbe_acme.py"] = acme[f"{base}/proxy/spbe_acme.py"]
+            digest = hashlib.sha256(b"".join(proxy[k] for k in sorted(proxy))).hexdigest()
             files[f"{base}/proxy/compose.yaml"] = self.render(
                 "compose/proxy.yaml.j2",
                 host=host,
@@ -251,6 +253,8 @@ class _Renderer:
             "challenges": "/srv/acme/challenges",
             "trust": "/opt/spbe/acme-trust.pem" if self.acme_trust else None,
             "check_minutes": tls.acme_check_minutes,
+            # Where the renewal checks that nginx serves what it wrote (the proxy service).
+            "proxy": {"host": "proxy", "https_port": PROXY_HTTPS_PORT},
         }
         files = {
             f"{folder}/acme.json": (json.dumps(settings, indent=2, sort_keys=True) + "\n").encode(),

@@ -167,6 +167,10 @@ def restart_everything_and_wait_healthy(profile: Path) -> None:
         check=True,
     ).stdout.split()
     subprocess.run(["docker", "restart", "-t", "5", *ids], check=True, capture_output=True)
+    wait_healthy(profile)
+
+
+def wait_healthy(profile: Path) -> None:
     for _ in range(60):
         status = spbe_kit("status", str(profile), "--json", cwd=profile.parent)
         if status.returncode == 0:
@@ -502,7 +506,8 @@ def test_acme_certificates_are_obtained_renewed_and_reloaded_without_a_failed_re
 ) -> None:
     """tls.mode acme against a real ACME server (pebble) issuing 40-second certificates: the
     deploy obtains them over HTTP-01 through the proxy; the acme service renews each at half
-    its life and reloads nginx while requests run in a loop, none failing; then back."""
+    its life and reloads nginx while requests run in a loop, none failing; renewals go on
+    after every container restarts; then back."""
     import ssl
     import threading
 
@@ -578,13 +583,31 @@ def test_acme_certificates_are_obtained_renewed_and_reloaded_without_a_failed_re
             assert seen and seen[-1] != first, "no renewal within 90 s"
             logs = subprocess.run(
                 ["docker", "logs", f"spbe-{ctx.region.slug}-proxy-acme-1"],
-                capture_output=True, text=True, timeout=30,
+                capture_output=True,
+                text=True,
+                timeout=30,
             ).stdout
             assert logs.count('"event": "nginx-reloaded"') >= 2, logs
             assert results["failed"] == [] and results["ok"] > 20, results
             print(f"\nACME renewal: {results['ok']} requests during the reload, 0 failed")
             clean = spbe_kit("verify", str(profile), cwd=profile.parent)
             assert clean.returncode == 0, clean.stdout[-2000:] + clean.stderr[-2000:]
+            # A reboot starts the containers in no fixed order, and either may restart alone:
+            # both come back healthy, and the next renewal is served.
+            restart_everything_and_wait_healthy(profile)
+            subprocess.run(
+                ["docker", "restart", "-t", "5", f"spbe-{ctx.region.slug}-proxy-proxy-1"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            wait_healthy(profile)
+            restarted = served()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and served() == restarted:
+                time.sleep(1)
+            assert served() != restarted, "no renewal served within 60 s of the restarts"
+            wait_healthy(profile)
             # A certificate on disk that nginx does not serve (here: the service stopped and its
             # file replaced by hand) is drift.
             subprocess.run(

@@ -112,3 +112,64 @@ def test_the_probe_reports_the_leaf_of_each_certificate_the_acme_service_wrote(t
     with pytest.raises(OperationFailed) as refused:
         hostdata.probe("app1", report, "/opt/spbe-kit/x")
     assert refused.value.diagnostics[0].params["file"] == "/opt/spbe-kit/x/acme/certs"
+
+
+def test_the_leaf_of_a_chain_is_what_a_server_presents(tmp_path: Path) -> None:
+    """wait_served compares the served certificate with the first one of the chain written."""
+    import ssl
+
+    files = chain(tmp_path, ["simpati.example.go.id"])
+    full = files["full"].read_bytes()
+    assert full.count(b"BEGIN CERTIFICATE") >= 2
+    leaf = files["full"].read_text().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    assert spbe_acme.leaf_der(full) == ssl.PEM_cert_to_DER_cert(leaf)
+
+
+def test_the_proxy_process_reloads_nginx_when_the_marker_changes_and_forwards_stop(tmp_path: Path) -> None:
+    """The proxy's PID 1 under ACME (spbe_acme.py proxy): a rewritten .reload file becomes one
+    SIGHUP to nginx; Docker's stop signal (SIGQUIT) reaches nginx; its exit status is kept."""
+    import json
+    import os
+    import signal
+    import time
+
+    marker, record = tmp_path / ".reload", tmp_path / "signals"
+    fake_nginx = (
+        "import signal, sys, time\n"
+        f"out = open({str(record)!r}, 'a', buffering=1)\n"
+        "signal.signal(signal.SIGHUP, lambda *_: out.write('HUP\\n'))\n"
+        "signal.signal(signal.SIGQUIT, lambda *_: (out.write('QUIT\\n'), sys.exit(7)))\n"
+        "out.write('ready\\n')\n"
+        "while True: time.sleep(0.05)\n"
+    )
+    script = str(playbooks_dir() / "files" / "spbe_acme.py")
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-S", script, "proxy", str(marker), "--", sys.executable, "-c", fake_nginx],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def lines(count: int) -> list[str]:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            got = record.read_text().split() if record.exists() else []
+            if len(got) >= count:
+                return got
+            time.sleep(0.05)
+        return got
+
+    try:
+        assert lines(1) == ["ready"]
+        spbe_acme.request_reload(tmp_path, ["simpati.example.go.id"])
+        assert lines(2) == ["ready", "HUP"]
+        time.sleep(1.2)  # an unchanged marker is no reload
+        assert record.read_text().split() == ["ready", "HUP"]
+        spbe_acme.request_reload(tmp_path, ["simpati.example.go.id"])
+        assert lines(3) == ["ready", "HUP", "HUP"]
+        proc.send_signal(signal.SIGQUIT)
+        assert proc.wait(timeout=10) == 7
+    finally:
+        proc.kill()
+    assert lines(4) == ["ready", "HUP", "HUP", "QUIT"]
+    events = [json.loads(line)["event"] for line in proc.stdout.read().splitlines()]  # type: ignore[union-attr]
+    assert events == ["nginx-reload", "nginx-reload"]
+    assert sorted(os.listdir(tmp_path)) == [".reload", "signals"]  # written whole, no temporary left
