@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,11 @@ def run_script(
 
 def _control_path(spec: Host) -> str:
     """The control socket Ansible's ssh connection uses for this host in this command."""
-    from ansible.plugins.connection.ssh import Connection as AnsibleSsh
+    with warnings.catch_warnings():
+        # ansible-core 2.19 imports cryptography's DSA, which cryptography 51 deprecates: a
+        # warning on every command's stderr that says nothing to the admin.
+        warnings.simplefilter("ignore")
+        from ansible.plugins.connection.ssh import Connection as AnsibleSsh
 
     template = str(AnsibleSsh._create_control_path(spec.address, spec.port, spec.user))
     return template % {"directory": _ssh_control_dir()}
