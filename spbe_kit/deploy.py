@@ -32,6 +32,7 @@ from spbe_kit.plan import (
     file_changes,
     lock_is_stale,
     missing_images,
+    orphan_projects,
     parse_lock,
     preflight,
 )
@@ -185,6 +186,10 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             host: converged_projects(ctx, host, probes.get(host, {}), wanted.get(host, {}), image_ids)
             for host in session.hosts
         }
+        orphans = {h: orphan_projects(ctx, h, probes.get(h, {})) for h in session.hosts}
+        for host, projects in sorted(orphans.items()):
+            if projects:
+                ui.note("note-removing-projects", host=host, projects=", ".join(projects))
         run_id = report.run_dir.name
         lock_line, takeover = _lock_decision(lock, options.break_lock, ui, run_id)
         unpack = {h: any(c.host == h and c.change != "removed" for c in report.files) for h in session.hosts}
@@ -212,6 +217,8 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 # Installed files the release no longer has (a service the profile dropped,
                 # tls.mode leaving acme): the host's own report, so only well-formed paths.
                 "remove_files": {h: _gone(report.files, h) for h in session.hosts},
+                # Compose projects of the region the release no longer places on a host.
+                "remove_projects": orphans,
                 # The archive travels when the host's copy differs (its probe says which) and
                 # whenever files are unpacked: what is unpacked is always the controller's.
                 "send_tree": {
@@ -826,7 +833,17 @@ def destroy(profile: Path, catalog: Path | None, options: Options, ui: UI, delet
         run_dir,
         session.connection,
         session.hosts,
-        {"spbe_run": {"delete_data": delete_data}},
+        {
+            "spbe_run": {
+                "delete_data": delete_data,
+                # Every project the catalog could have placed on a host, so that an app dropped
+                # from the profile earlier (its volume kept at the time) goes too.
+                "every_project": sorted(
+                    f"spbe-{session.ctx.region.slug}-{c}"
+                    for c in [*session.ctx.catalog.apps, "postgres", "proxy", "backup"]
+                ),
+            }
+        },
         on_event=ui.event,
     )
     if not result.ok:

@@ -908,6 +908,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{app}: {old} -> {new} is a downgrade; its data may be at a newer schema (`spbe-kit rollback` restores the matching data)",
         "{app}: {old} -> {new} adalah penurunan versi; datanya mungkin berskema lebih baru (`spbe-kit rollback` memulihkan data yang cocok)",
     ),
+    "note-removing-projects": (
+        "{host}: {projects} no longer in the profile here: containers removed, volumes (data) kept "
+        "(`spbe-kit destroy --delete-data` or `docker volume rm` deletes them)",
+        "{host}: {projects} tidak lagi ada di profil untuk host ini: kontainer dihapus, volume (data) "
+        "disimpan (`spbe-kit destroy --delete-data` atau `docker volume rm` menghapusnya)",
+    ),
     "note-backing-up": (
         "backing up before the version change ({changes})",
         "mencadangkan sebelum perubahan versi ({changes})",
@@ -1179,6 +1185,9 @@ TASKS_ID: dict[str, str] = {
     "collect the logs of the unhealthy apps": "kumpulkan log aplikasi yang tidak sehat",
     "compose projects installed on the host": "proyek compose yang terpasang di host",
     "copy the rendered tree": "salin pohon hasil render",
+    "take down the compose projects the release no longer has here": (
+        "hentikan proyek compose yang tidak lagi ada di rilis untuk host ini"
+    ),
     "the database": "basis data",
     "the proxy": "proxy",
     "create one role and one database per app": "buat satu role dan satu basis data per aplikasi",

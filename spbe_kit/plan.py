@@ -8,6 +8,7 @@ lock decision. Changes nothing; ``spbe_kit.deploy`` acts on the result.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,6 +277,22 @@ def converged_projects(
         if same_files and running:
             done.append(project)
     return sorted(done)
+
+
+# A compose project name as compose itself accepts it; the probe's answer is the host's word.
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def orphan_projects(ctx: Context, host: str, probe: dict[str, Any]) -> list[str]:
+    """This region's compose projects with containers on ``host`` that the release no longer
+    places there (an app dropped from the profile, or moved to another host): the deploy takes
+    their containers down. Their volumes, the data, stay."""
+    prefix = f"spbe-{ctx.region.slug}-"
+    wanted = {prefix + project for project, _ in components_on(ctx, host)}
+    found = {str(c.get("project", "")) for c in probe.get("containers", []) if isinstance(c, dict)}
+    return sorted(
+        p for p in found if p.startswith(prefix) and p not in wanted and _PROJECT_NAME.fullmatch(p)
+    )
 
 
 RUN_ENV = "SPBE_KIT_RUN"

@@ -501,6 +501,41 @@ def test_a_provided_chain_is_served_exactly_and_back(region) -> None:
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
 
 
+def test_an_app_dropped_from_the_profile_is_taken_down_and_its_data_kept(region) -> None:
+    """Dropping an app from the profile takes its containers down at the next deploy (they kept
+    running before, outside the proxy, status and backups); its volume stays, so putting the
+    app back serves the same records."""
+    import yaml
+
+    profile, _ = region
+    original = profile.read_text()
+    record = {"service": "Izin usaha", "applicant_ref": "kept-after-drop"}
+    helpers.api(profile, "layanan-publik", "/api/records", record)
+    data = yaml.safe_load(original)
+    del data["apps"]["layanan-publik"]
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        dropped = spbe_kit("deploy", str(profile), cwd=profile.parent)
+        assert dropped.returncode == 0, dropped.stdout[-3000:] + dropped.stderr[-3000:]
+        assert "spbe-banjar-layanan-publik" in dropped.stdout and "volumes (data) kept" in dropped.stdout
+        services = [c["Config"]["Labels"].get("org.spbe-kit.service") for c in region_containers(CODE)]
+        assert "layanan-publik" not in services and "simpeg" in services
+        project = "label=com.docker.compose.project=spbe-banjar-layanan-publik"
+        volumes = subprocess.run(
+            ["docker", "volume", "ls", "-q", "--filter", project], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert volumes, "the dropped app's data volume went with it"
+        for command in ("status", "verify"):
+            done = spbe_kit(command, str(profile), cwd=profile.parent)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    finally:
+        profile.write_text(original)
+    back = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert back.returncode == 0, back.stdout[-3000:] + back.stderr[-3000:]
+    refs = {r["applicant_ref"] for r in helpers.api(profile, "layanan-publik", "/api/records")["records"]}
+    assert "kept-after-drop" in refs
+
+
 def test_acme_certificates_are_obtained_renewed_and_reloaded_without_a_failed_request(
     region, tmp_path: Path
 ) -> None:

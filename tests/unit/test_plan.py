@@ -194,3 +194,26 @@ def test_a_host_receives_only_the_images_it_lacks_or_holds_under_another_id() ->
         [ctx.postgres.image, ctx.proxy.image]
     )
     assert missing_images(ctx, "local", healthy_probe(), ids) == sorted(set(ids))
+
+
+def test_projects_the_release_no_longer_places_on_a_host_are_taken_down() -> None:
+    """An app dropped from the profile (or moved away) leaves its project running; the deploy
+    takes it down. Other regions' projects, one-off containers and names compose would refuse
+    (the probe's answer is the host's word) are left alone."""
+    from spbe_kit.plan import orphan_projects
+
+    ctx = demo_context()
+    running = [
+        "spbe-kuningan-simpeg",
+        "spbe-kuningan-proxy",
+        "spbe-kuningan-old-app",
+        "spbe-kuningan-e-simpati",
+        "spbe-kuningan-retired",
+        "spbe-banjar-simpeg",
+        "",
+        "spbe-kuningan-$(reboot)",
+        "spbe-kuningan-" + "x" * 80,
+    ]
+    probe = healthy_probe(containers=[{"project": p} for p in running] + ["not a container"])
+    assert orphan_projects(ctx, "local", probe) == ["spbe-kuningan-old-app", "spbe-kuningan-retired"]
+    assert orphan_projects(ctx, "local", healthy_probe()) == []
