@@ -10,150 +10,53 @@ edited by hand after rendering is audited as it is; the profile supplies the dec
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import math
+import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
 from spbe_kit.load import Document, parse_yaml
+from spbe_kit.models.controls import ControlsFile
 from spbe_kit.render.context import Context, database_published
 from spbe_kit.render.tree import MANIFEST
+from spbe_kit.resources import controls_yaml
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 Status = Literal["pass", "fail", "not-applicable"]
 REPORT_SCHEMA = "spbe-kit/audit/v1"
 
-# Short control ids used by the checks: framework, reference, what it requires.
-CONTROLS: dict[str, tuple[str, str, str]] = {
-    "bssn-crypto": (
-        "Perban BSSN 4/2021",
-        "Standar teknis keamanan aplikasi: kriptografi",
-        "TLS 1.2 or newer, no obsolete algorithms, no hard-coded keys",
-    ),
-    "bssn-auth": (
-        "Perban BSSN 4/2021",
-        "Standar teknis keamanan aplikasi: autentikasi",
-        "Passwords of at least 12 characters with four character classes; lockout after failed logins",
-    ),
-    "bssn-session": (
-        "Perban BSSN 4/2021",
-        "Standar teknis keamanan aplikasi: manajemen sesi",
-        "Sessions expire after inactivity",
-    ),
-    "bssn-infra": (
-        "Perban BSSN 4/2021",
-        "Standar teknis keamanan infrastruktur SPBE",
-        "Hardened hosts and services; only needed services exposed",
-    ),
-    "bssn-access": (
-        "Perban BSSN 4/2021",
-        "Standar teknis keamanan aplikasi: kontrol akses",
-        "Least privilege for services and accounts",
-    ),
-    "bssn-integrity": (
-        "Perban BSSN 4/2021",
-        "Standar teknis keamanan aplikasi: integritas perangkat lunak",
-        "Software comes from a verified, fixed source",
-    ),
-    "bssn-data": (
-        "Perban BSSN 4/2021",
-        "Keamanan data dan informasi",
-        "Backups, recovery and protection of stored data",
-    ),
-    "perpres-95-2018-58": (
-        "Perpres 95/2018",
-        "Pasal 58",
-        "Security audit of SPBE infrastructure and applications at least every two years",
-    ),
-    "permenpanrb-59-2020-16": ("PermenPANRB 59/2020", "Indikator 16", "Use of data centres (pusat data)"),
-    "permenpanrb-59-2020-18": (
-        "PermenPANRB 59/2020",
-        "Indikator 18",
-        "Application and API inventory and architecture",
-    ),
-    "permenpanrb-59-2020-29": ("PermenPANRB 59/2020", "Indikator 29", "Audit of SPBE infrastructure"),
-    "uu-pdp-4": ("UU 27/2022 (PDP)", "Pasal 4", "Health and child data are data pribadi spesifik"),
-    "uu-pdp-20": ("UU 27/2022 (PDP)", "Pasal 20", "Processing needs a legal basis"),
-    "uu-pdp-25": ("UU 27/2022 (PDP)", "Pasal 25", "Children's data needs special handling"),
-    "uu-pdp-34": (
-        "UU 27/2022 (PDP)",
-        "Pasal 34",
-        "Data protection impact assessment for high-risk processing",
-    ),
-    "uu-pdp-35": ("UU 27/2022 (PDP)", "Pasal 35", "Security measures for personal data"),
-    "uu-pdp-44": ("UU 27/2022 (PDP)", "Pasal 44", "Personal data is deleted when its retention period ends"),
-    "uu-pdp-53": ("UU 27/2022 (PDP)", "Pasal 53", "A data protection officer for public-service processing"),
-    "pp-71-2019-20": (
-        "PP 71/2019",
-        "Pasal 20",
-        "Public-scope electronic systems and data are managed and stored in Indonesia",
-    ),
-    "perpres-95-2018-aplikasi-umum": (
-        "Perpres 95/2018",
-        "Pasal 37 dan 38 (Aplikasi Umum)",
-        "Agencies use the national Aplikasi Umum; a duplicate needs a justification",
-    ),
-    "cis-docker-4.1": (
-        "CIS Docker Benchmark",
-        "4.1",
-        "Ensure that a user for the container has been created",
-    ),
-    "cis-docker-5.3": (
-        "CIS Docker Benchmark",
-        "5.3",
-        "Ensure that Linux kernel capabilities are restricted within containers",
-    ),
-    "cis-docker-5.4": ("CIS Docker Benchmark", "5.4", "Ensure that privileged containers are not used"),
-    "cis-docker-5.9": (
-        "CIS Docker Benchmark",
-        "5.9",
-        "Ensure that the host's network namespace is not shared",
-    ),
-    "cis-docker-5.10": (
-        "CIS Docker Benchmark",
-        "5.10",
-        "Ensure that the memory usage for containers is limited",
-    ),
-    "cis-docker-5.11": (
-        "CIS Docker Benchmark",
-        "5.11",
-        "Ensure that CPU priority is set appropriately on containers",
-    ),
-    "cis-docker-5.12": (
-        "CIS Docker Benchmark",
-        "5.12",
-        "Ensure that the container's root filesystem is mounted as read only",
-    ),
-    "cis-docker-5.13": (
-        "CIS Docker Benchmark",
-        "5.13",
-        "Ensure that incoming container traffic is bound to a specific host interface",
-    ),
-    "cis-docker-5.15": (
-        "CIS Docker Benchmark",
-        "5.15",
-        "Ensure that the host's process namespace is not shared",
-    ),
-    "cis-docker-5.16": ("CIS Docker Benchmark", "5.16", "Ensure that the host's IPC namespace is not shared"),
-    "cis-docker-5.20": ("CIS Docker Benchmark", "5.20", "Ensure that the host's UTS namespace is not shared"),
-    "cis-docker-5.25": (
-        "CIS Docker Benchmark",
-        "5.25",
-        "Ensure that the container is restricted from acquiring additional privileges",
-    ),
-    "cis-docker-5.26": ("CIS Docker Benchmark", "5.26", "Ensure that container health is checked at runtime"),
-    "cis-docker-5.28": ("CIS Docker Benchmark", "5.28", "Ensure that the PIDs cgroup limit is used"),
-    "cis-docker-5.31": (
-        "CIS Docker Benchmark",
-        "5.31",
-        "Ensure that the Docker socket is not mounted inside any containers",
-    ),
-}
+
+# The controls the checks cite, with version and source: spbe_kit/data/controls.yaml.
+@functools.cache
+def controls() -> ControlsFile:
+    data = yaml.safe_load(controls_yaml().read_text(encoding="utf-8"))
+    return ControlsFile.model_validate(data)
+
+
+def control_entry(control_id: str) -> dict[str, Any]:
+    """One control as the report carries it."""
+    book = controls()
+    entry = book.controls[control_id]
+    return {
+        "id": control_id,
+        "framework": entry.framework,
+        "version": entry.version,
+        "ref": entry.ref,
+        "heading": entry.heading,
+        "wording": entry.wording,
+        "basis": entry.basis,
+        "requires": entry.description,
+        "source": book.sources[entry.source].model_dump(exclude_none=True),
+    }
 
 
 @dataclass(frozen=True)
@@ -167,44 +70,47 @@ class Check:
 
 # fmt: off
 CHECKS: dict[str, Check] = {
-    "TLS-01": Check("high", ("HTTPS on every app, HTTP redirects to HTTPS", "HTTPS pada setiap aplikasi, HTTP dialihkan ke HTTPS"), ("Render the proxy with spbe-kit; do not edit its virtual hosts", "Render ulang proxy dengan spbe-kit; jangan ubah virtual host secara manual"), ("bssn-crypto",)),
-    "TLS-02": Check("high", ("Minimum TLS version 1.2", "Versi TLS minimal 1.2"), ("Allow only TLSv1.2 and TLSv1.3 in ssl_protocols", "Izinkan hanya TLSv1.2 dan TLSv1.3 pada ssl_protocols"), ("bssn-crypto",)),
-    "TLS-03": Check("medium", ("HSTS header sent", "Header HSTS dikirim"), ("Send Strict-Transport-Security on every HTTPS response", "Kirim Strict-Transport-Security pada setiap respons HTTPS"), ("bssn-crypto",)),
-    "TLS-04": Check("high", ("Certificates valid for at least 14 more days", "Sertifikat berlaku minimal 14 hari lagi"), ("Run `spbe-kit deploy`: it re-issues the region CA's certificates with fewer than 30 days left (a provided certificate: replace its files first)", "Jalankan `spbe-kit deploy`: sertifikat dari CA daerah yang tersisa kurang dari 30 hari diterbitkan ulang (sertifikat sendiri: ganti dulu berkasnya)"), ("bssn-crypto",), live=True),
-    "TLS-05": Check("high", ("The proxy serves the certificates deployed from the vault", "Proxy menyajikan sertifikat yang dideploy dari vault"), ("Run `spbe-kit verify`, then `spbe-kit deploy` to put the vault's certificates back; find out who replaced them", "Jalankan `spbe-kit verify`, lalu `spbe-kit deploy` untuk memasang lagi sertifikat dari vault; cari tahu siapa yang menggantinya"), ("bssn-crypto",), live=True),
-    "NET-01": Check("high", ("Only the proxy publishes ports, on declared addresses", "Hanya proxy yang membuka port, pada alamat yang dideklarasikan"), ("Remove published ports; bind what must be published to a declared address", "Hapus port yang dibuka; ikat ke alamat yang dideklarasikan"), ("bssn-infra", "cis-docker-5.13")),
-    "NET-03": Check("critical", ("Database connections only over verified TLS", "Koneksi basis data hanya lewat TLS terverifikasi"), ("Render pg_hba.conf with spbe-kit (hostssl only) and keep sslmode verify-full in every app's configuration", "Render pg_hba.conf dengan spbe-kit (hanya hostssl) dan pertahankan sslmode verify-full di konfigurasi setiap aplikasi"), ("bssn-crypto", "uu-pdp-35")),
-    "NET-02": Check("critical", ("The database is never published", "Basis data tidak pernah dibuka ke jaringan"), ("Remove the database's ports; apps on other hosts reach it on the internal address only", "Hapus port basis data; aplikasi di host lain memakai alamat internal saja"), ("bssn-infra", "uu-pdp-35", "cis-docker-5.13")),
-    "CTR-01": Check("high", ("Containers run as a non-root user", "Kontainer berjalan sebagai pengguna non-root"), ("Set user: to the catalog's uid:gid", "Atur user: ke uid:gid dari katalog"), ("bssn-access", "cis-docker-4.1")),
-    "CTR-02": Check("high", ("no-new-privileges set", "no-new-privileges diaktifkan"), ("Add no-new-privileges:true to security_opt", "Tambahkan no-new-privileges:true pada security_opt"), ("bssn-access", "cis-docker-5.25")),
-    "CTR-03": Check("high", ("Capabilities dropped", "Capability Linux dibuang"), ("cap_drop: [ALL]; add back only what the catalog justifies", "cap_drop: [ALL]; tambahkan hanya yang dijustifikasi katalog"), ("bssn-access", "cis-docker-5.3")),
-    "CTR-04": Check("medium", ("Read-only root filesystem where the catalog allows", "Root filesystem baca-saja bila katalog mengizinkan"), ("Set read_only: true", "Atur read_only: true"), ("bssn-infra", "cis-docker-5.12")),
-    "CTR-05": Check("medium", ("Memory, CPU and PID limits", "Batas memori, CPU dan PID"), ("Set mem_limit, cpus and pids_limit from the catalog", "Atur mem_limit, cpus dan pids_limit dari katalog"), ("bssn-infra", "cis-docker-5.10", "cis-docker-5.11", "cis-docker-5.28")),
-    "CTR-06": Check("medium", ("Health check defined", "Health check didefinisikan"), ("Define a healthcheck; never disable it", "Definisikan healthcheck; jangan dinonaktifkan"), ("bssn-infra", "cis-docker-5.26")),
-    "CTR-07": Check("critical", ("No Docker socket in any container", "Tidak ada socket Docker di kontainer"), ("Remove the docker.sock mount", "Hapus mount docker.sock"), ("bssn-access", "cis-docker-5.31")),
-    "CTR-08": Check("high", ("No host namespaces", "Tidak berbagi namespace host"), ("Remove network_mode/pid/ipc/uts: host", "Hapus network_mode/pid/ipc/uts: host"), ("bssn-infra", "cis-docker-5.9", "cis-docker-5.15", "cis-docker-5.16", "cis-docker-5.20")),
-    "CTR-09": Check("critical", ("No privileged containers", "Tidak ada kontainer privileged"), ("Remove privileged: true", "Hapus privileged: true"), ("bssn-access", "cis-docker-5.4")),
-    "IMG-01": Check("medium", ("Images pinned by digest", "Image dipatok dengan digest"), ("Record each release's digest in the catalog (versions.<v>.digest) once images are in the region's registry or bundle", "Catat digest setiap rilis di katalog (versions.<v>.digest)"), ("bssn-integrity",)),
-    "SEC-01": Check("critical", ("No secret value in the rendered tree", "Tidak ada nilai rahasia di hasil render"), ("Remove the value, rotate the secret, keep secrets only in the vault", "Hapus nilai itu, ganti rahasianya, simpan rahasia hanya di vault"), ("bssn-crypto", "uu-pdp-35")),
-    "SEC-03": Check("medium", ("Passwords and keys rotated within the profile's maximum age", "Kata sandi dan kunci diganti dalam batas umur di profil"), ("Run `spbe-kit secrets rotate PROFILE` (all, or --only the old ones); the maximum is security.secret_max_age_days", "Jalankan `spbe-kit secrets rotate PROFILE` (semua, atau --only yang lama); batasnya security.secret_max_age_days"), ("bssn-auth",)),
-    "SEC-02": Check("high", ("No high-entropy strings that look like keys", "Tidak ada string acak yang tampak seperti kunci"), ("Move the value into the vault", "Pindahkan nilai itu ke vault"), ("bssn-crypto",)),
-    "INT-01": Check("medium", ("Rendered files match their manifest", "Berkas hasil render sesuai manifest"), ("Render again with spbe-kit render; edit the profile, not the output", "Render ulang; ubah profil, bukan hasilnya"), ("bssn-integrity", "permenpanrb-59-2020-29")),
-    "BAK-01": Check("high", ("Backups scheduled with retention", "Cadangan terjadwal dengan masa simpan"), ("Set backup.schedule and backup.keep (at least 7)", "Atur backup.schedule dan backup.keep (minimal 7)"), ("bssn-data", "uu-pdp-35")),
-    "BAK-02": Check("medium", ("A second copy of the backups", "Salinan kedua cadangan"), ("Set backup.copy_to to another host or a mounted path", "Atur backup.copy_to ke host lain atau path yang di-mount"), ("bssn-data",)),
-    "BAK-03": Check("low", ("The second copy is encrypted", "Salinan kedua dienkripsi"), ("Set backup.encrypt_to to an age public key held off the servers", "Atur backup.encrypt_to ke kunci publik age yang disimpan di luar server"), ("bssn-data", "uu-pdp-35")),
-    "BAK-04": Check("high", ("Restore drill passed within 90 days", "Uji pemulihan lulus dalam 90 hari terakhir"), ("Run spbe-kit backup verify", "Jalankan spbe-kit backup verify"), ("bssn-data",), live=True),
-    "BAK-05": Check("high", ("The backup scheduler's last run succeeded", "Pencadangan terjadwal terakhir berhasil"), ("Read spbe-kit backups; fix the error it shows", "Baca spbe-kit backups; perbaiki galat yang ditampilkan"), ("bssn-data",), live=True),
+    "TLS-01": Check("high", ("HTTPS on every app, HTTP redirects to HTTPS", "HTTPS pada setiap aplikasi, HTTP dialihkan ke HTTPS"), ("Render the proxy with spbe-kit; do not edit its virtual hosts", "Render ulang proxy dengan spbe-kit; jangan ubah virtual host secara manual"), ("bssn-web-communication",)),
+    "TLS-02": Check("high", ("Minimum TLS version 1.2", "Versi TLS minimal 1.2"), ("Allow only TLSv1.2 and TLSv1.3 in ssl_protocols", "Izinkan hanya TLSv1.2 dan TLSv1.3 pada ssl_protocols"), ("bssn-web-communication",)),
+    "TLS-03": Check("medium", ("HSTS header sent", "Header HSTS dikirim"), ("Send Strict-Transport-Security on every HTTPS response", "Kirim Strict-Transport-Security pada setiap respons HTTPS"), ("bssn-web-communication",)),
+    "TLS-04": Check("high", ("Certificates valid for at least 14 more days", "Sertifikat berlaku minimal 14 hari lagi"), ("Run `spbe-kit deploy`: it re-issues the region CA's certificates with fewer than 30 days left (a provided certificate: replace its files first)", "Jalankan `spbe-kit deploy`: sertifikat dari CA daerah yang tersisa kurang dari 30 hari diterbitkan ulang (sertifikat sendiri: ganti dulu berkasnya)"), ("bssn-web-communication",), live=True),
+    "TLS-05": Check("high", ("The proxy serves the certificates deployed from the vault", "Proxy menyajikan sertifikat yang dideploy dari vault"), ("Run `spbe-kit verify`, then `spbe-kit deploy` to put the vault's certificates back; find out who replaced them", "Jalankan `spbe-kit verify`, lalu `spbe-kit deploy` untuk memasang lagi sertifikat dari vault; cari tahu siapa yang menggantinya"), ("bssn-web-communication",), live=True),
+    "NET-01": Check("high", ("Only the proxy publishes ports, on declared addresses", "Hanya proxy yang membuka port, pada alamat yang dideklarasikan"), ("Remove published ports; bind what must be published to a declared address", "Hapus port yang dibuka; ikat ke alamat yang dideklarasikan"), ("bssn-web-configuration", "cis-docker-5.14")),
+    "NET-03": Check("critical", ("Database connections only over verified TLS", "Koneksi basis data hanya lewat TLS terverifikasi"), ("Render pg_hba.conf with spbe-kit (hostssl only) and keep sslmode verify-full in every app's configuration", "Render pg_hba.conf dengan spbe-kit (hanya hostssl) dan pertahankan sslmode verify-full di konfigurasi setiap aplikasi"), ("bssn-web-communication", "uu-pdp-35")),
+    "NET-02": Check("critical", ("The database is never published", "Basis data tidak pernah dibuka ke jaringan"), ("Remove the database's ports; apps on other hosts reach it on the internal address only", "Hapus port basis data; aplikasi di host lain memakai alamat internal saja"), ("bssn-web-configuration", "uu-pdp-35", "cis-docker-5.14")),
+    "CTR-01": Check("high", ("Containers run as a non-root user", "Kontainer berjalan sebagai pengguna non-root"), ("Set user: to the catalog's uid:gid", "Atur user: ke uid:gid dari katalog"), ("cis-docker-4.1",)),
+    "CTR-02": Check("high", ("no-new-privileges set", "no-new-privileges diaktifkan"), ("Add no-new-privileges:true to security_opt", "Tambahkan no-new-privileges:true pada security_opt"), ("cis-docker-5.26",)),
+    "CTR-03": Check("high", ("Capabilities dropped", "Capability Linux dibuang"), ("cap_drop: [ALL]; add back only what the catalog justifies", "cap_drop: [ALL]; tambahkan hanya yang dijustifikasi katalog"), ("cis-docker-5.4",)),
+    "CTR-04": Check("medium", ("Read-only root filesystem where the catalog allows", "Root filesystem baca-saja bila katalog mengizinkan"), ("Set read_only: true", "Atur read_only: true"), ("cis-docker-5.13",)),
+    "CTR-05": Check("medium", ("Memory, CPU and PID limits", "Batas memori, CPU dan PID"), ("Set mem_limit, cpus and pids_limit from the catalog", "Atur mem_limit, cpus dan pids_limit dari katalog"), ("cis-docker-5.11", "cis-docker-5.12", "cis-docker-5.29")),
+    "CTR-06": Check("medium", ("Health check defined", "Health check didefinisikan"), ("Define a healthcheck; never disable it", "Definisikan healthcheck; jangan dinonaktifkan"), ("cis-docker-5.27",)),
+    "CTR-07": Check("critical", ("No Docker socket in any container", "Tidak ada socket Docker di kontainer"), ("Remove the docker.sock mount", "Hapus mount docker.sock"), ("cis-docker-5.32",)),
+    "CTR-08": Check("high", ("No host namespaces", "Tidak berbagi namespace host"), ("Remove network_mode/pid/ipc/uts: host", "Hapus network_mode/pid/ipc/uts: host"), ("cis-docker-5.10", "cis-docker-5.16", "cis-docker-5.17", "cis-docker-5.21")),
+    "CTR-09": Check("critical", ("No privileged containers", "Tidak ada kontainer privileged"), ("Remove privileged: true", "Hapus privileged: true"), ("cis-docker-5.5",)),
+    "CTR-10": Check("high", ("Default seccomp profile kept", "Profil seccomp bawaan dipertahankan"), ("Remove seccomp:unconfined from security_opt", "Hapus seccomp:unconfined dari security_opt"), ("cis-docker-5.22",)),
+    "CTR-11": Check("critical", ("No sensitive host folder mounted", "Tidak ada folder sensitif host yang di-mount"), ("Mount only the kit's own folders; never /, /boot, /dev, /etc, /lib, /proc, /sys or /usr", "Mount hanya folder milik kit; jangan /, /boot, /dev, /etc, /lib, /proc, /sys atau /usr"), ("cis-docker-5.6",)),
+    "CTR-12": Check("high", ("No host device passed to a container", "Tidak ada perangkat host yang diberikan ke kontainer"), ("Remove devices:", "Hapus devices:"), ("cis-docker-5.18",)),
+    "IMG-01": Check("medium", ("Images pinned by digest", "Image dipatok dengan digest"), ("Record each release's digest in the catalog (versions.<v>.digest) once images are in the region's registry or bundle", "Catat digest setiap rilis di katalog (versions.<v>.digest)"), ("kit-image-digest",)),
+    "SEC-01": Check("critical", ("No secret value in the rendered tree", "Tidak ada nilai rahasia di hasil render"), ("Remove the value, rotate the secret, keep secrets only in the vault", "Hapus nilai itu, ganti rahasianya, simpan rahasia hanya di vault"), ("bssn-mobile-crypto", "uu-pdp-35")),
+    "SEC-03": Check("medium", ("Passwords and keys rotated within the profile's maximum age", "Kata sandi dan kunci diganti dalam batas umur di profil"), ("Run `spbe-kit secrets rotate PROFILE` (all, or --only the old ones); the maximum is security.secret_max_age_days", "Jalankan `spbe-kit secrets rotate PROFILE` (semua, atau --only yang lama); batasnya security.secret_max_age_days"), ("kit-secret-age", "bssn-web-authentication")),
+    "SEC-02": Check("high", ("No high-entropy strings that look like keys", "Tidak ada string acak yang tampak seperti kunci"), ("Move the value into the vault", "Pindahkan nilai itu ke vault"), ("bssn-mobile-crypto",)),
+    "INT-01": Check("medium", ("Rendered files match their manifest", "Berkas hasil render sesuai manifest"), ("Render again with spbe-kit render; edit the profile, not the output", "Render ulang; ubah profil, bukan hasilnya"), ("permenpanrb-59-2020-27",)),
+    "BAK-01": Check("high", ("Backups scheduled with retention", "Cadangan terjadwal dengan masa simpan"), ("Set backup.schedule and backup.keep (at least 7)", "Atur backup.schedule dan backup.keep (minimal 7)"), ("kit-backup", "uu-pdp-35")),
+    "BAK-02": Check("medium", ("A second copy of the backups", "Salinan kedua cadangan"), ("Set backup.copy_to to another host or a mounted path", "Atur backup.copy_to ke host lain atau path yang di-mount"), ("kit-backup",)),
+    "BAK-03": Check("low", ("The second copy is encrypted", "Salinan kedua dienkripsi"), ("Set backup.encrypt_to to an age public key held off the servers", "Atur backup.encrypt_to ke kunci publik age yang disimpan di luar server"), ("kit-backup", "uu-pdp-35")),
+    "BAK-04": Check("high", ("Restore drill passed within 90 days", "Uji pemulihan lulus dalam 90 hari terakhir"), ("Run spbe-kit backup verify", "Jalankan spbe-kit backup verify"), ("kit-backup",), live=True),
+    "BAK-05": Check("high", ("The backup scheduler's last run succeeded", "Pencadangan terjadwal terakhir berhasil"), ("Read spbe-kit backups; fix the error it shows", "Baca spbe-kit backups; perbaiki galat yang ditampilkan"), ("kit-backup",), live=True),
     "LOC-01": Check("critical", ("Hosting located in Indonesia", "Lokasi hosting di Indonesia"), ("Host the region's systems and data in Indonesia (hosting.country: ID)", "Tempatkan sistem dan data di Indonesia (hosting.country: ID)"), ("pp-71-2019-20", "permenpanrb-59-2020-16")),
     "PDP-01": Check("high", ("A data protection officer is named", "Pejabat pelindungan data pribadi ditunjuk"), ("Fill contacts.dpo", "Isi contacts.dpo"), ("uu-pdp-53",)),
-    "PDP-02": Check("high", ("A legal basis is recorded", "Dasar hukum pemrosesan dicatat"), ("Fill privacy.legal_basis", "Isi privacy.legal_basis"), ("uu-pdp-20", "uu-pdp-4")),
-    "PDP-03": Check("high", ("A DPIA is referenced", "DPIA dirujuk"), ("Fill privacy.dpia with the DPIA document reference", "Isi privacy.dpia dengan nomor dokumen DPIA"), ("uu-pdp-34", "uu-pdp-25")),
+    "PDP-02": Check("high", ("A legal basis is recorded", "Dasar hukum pemrosesan dicatat"), ("Fill privacy.legal_basis", "Isi privacy.legal_basis"), ("uu-pdp-20",)),
+    "PDP-03": Check("high", ("A DPIA is referenced", "DPIA dirujuk"), ("Fill privacy.dpia with the DPIA document reference", "Isi privacy.dpia dengan nomor dokumen DPIA"), ("uu-pdp-34", "uu-pdp-4", "uu-pdp-25")),
     "PDP-04": Check("medium", ("A retention period is recorded", "Masa retensi data dicatat"), ("Fill privacy.retention", "Isi privacy.retention"), ("uu-pdp-44",)),
-    "AU-01": Check("medium", ("Overlap with an Aplikasi Umum is justified", "Tumpang tindih dengan Aplikasi Umum dijustifikasi"), ("Record apps.<app>.justification", "Catat apps.<app>.justification"), ("perpres-95-2018-aplikasi-umum", "permenpanrb-59-2020-18")),
-    "AUTH-01": Check("high", ("Passwords of at least 12 characters", "Kata sandi minimal 12 karakter"), ("Set password_min_length to 12 or more", "Atur password_min_length ke 12 atau lebih"), ("bssn-auth",)),
-    "AUTH-02": Check("high", ("Passwords with four character classes", "Kata sandi dengan empat jenis karakter"), ("Set password_character_classes to 4", "Atur password_character_classes ke 4"), ("bssn-auth",)),
-    "AUTH-03": Check("high", ("Accounts lock after failed logins", "Akun terkunci setelah gagal masuk"), ("Set password_lockout_attempts (at most 10)", "Atur password_lockout_attempts (maksimal 10)"), ("bssn-auth",)),
-    "AUTH-04": Check("medium", ("Idle sessions expire within 30 minutes", "Sesi tidak aktif berakhir dalam 30 menit"), ("Set session_timeout_minutes to 30 or less", "Atur session_timeout_minutes ke 30 atau kurang"), ("bssn-session",)),
-    "AUD-01": Check("medium", ("Security audit within the last two years", "Audit keamanan dalam dua tahun terakhir"), ("Audit the SPBE infrastructure and apps and record security.last_audit", "Lakukan audit keamanan dan catat security.last_audit"), ("perpres-95-2018-58", "permenpanrb-59-2020-29")),
+    "AU-01": Check("medium", ("Overlap with an Aplikasi Umum is justified", "Tumpang tindih dengan Aplikasi Umum dijustifikasi"), ("Record apps.<app>.justification", "Catat apps.<app>.justification"), ("perpres-95-2018-aplikasi-umum", "permenpanrb-59-2020-11", "permenpanrb-59-2020-15")),
+    "AUTH-01": Check("high", ("Passwords of at least 12 characters", "Kata sandi minimal 12 karakter"), ("Set password_min_length to 12 or more", "Atur password_min_length ke 12 atau lebih"), ("bssn-password-length", "bssn-web-authentication")),
+    "AUTH-02": Check("high", ("Passwords with four character classes", "Kata sandi dengan empat jenis karakter"), ("Set password_character_classes to 4", "Atur password_character_classes ke 4"), ("bssn-password-complexity", "bssn-web-authentication")),
+    "AUTH-03": Check("high", ("Accounts lock after failed logins", "Akun terkunci setelah gagal masuk"), ("Set password_lockout_attempts (at most 10)", "Atur password_lockout_attempts (maksimal 10)"), ("bssn-lockout", "bssn-web-authentication")),
+    "AUTH-04": Check("medium", ("Idle sessions expire within 30 minutes", "Sesi tidak aktif berakhir dalam 30 menit"), ("Set session_timeout_minutes to 30 or less", "Atur session_timeout_minutes ke 30 atau kurang"), ("bssn-session-timeout", "bssn-web-session")),
+    "AUD-01": Check("medium", ("Security audit within the last two years", "Audit keamanan dalam dua tahun terakhir"), ("Audit the SPBE infrastructure and apps and record security.last_audit", "Lakukan audit keamanan dan catat security.last_audit"), ("perpres-95-2018-58", "permenpanrb-59-2020-31")),
 }
 # fmt: on
 
@@ -286,6 +192,25 @@ def _services(ctx: Context) -> dict[str, Any]:
     return specs
 
 
+# CIS Docker Benchmark v1.6.0, 5.6: host folders no container may mount (nor below them).
+SENSITIVE_HOST_PATHS = ("/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr")
+
+
+def _bind_source(volume: Any) -> str:
+    """The host path of a bind mount in either compose syntax ("" for a named volume)."""
+    if isinstance(volume, dict):
+        return str(volume.get("source", "")) if volume.get("type") == "bind" else ""
+    source = str(volume).split(":", 1)[0]
+    return source if source.startswith(("/", ".", "~")) else ""
+
+
+def _sensitive_host_path(source: str) -> bool:
+    if not source.startswith("/"):
+        return False
+    path = "/" + posixpath.normpath(source).lstrip("/")
+    return path == "/" or any(path == p or path.startswith(p + "/") for p in SENSITIVE_HOST_PATHS)
+
+
 def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None:
     host = rel.split("/")[1]
     component = rel.split("/")[2]
@@ -340,6 +265,22 @@ def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None
             out.fail("CTR-09", ev("privileged", detail=f"{name} runs privileged"))
         else:
             out.ok("CTR-09", ev())
+        options = [str(o).replace("=", ":") for o in service.get("security_opt", [])]
+        if "seccomp:unconfined" in options:
+            out.fail("CTR-10", ev("security_opt", detail=f"{name} runs with seccomp unconfined"))
+        else:
+            out.ok("CTR-10", ev())
+        sensitive = sorted(
+            s for s in map(_bind_source, service.get("volumes", [])) if _sensitive_host_path(s)
+        )
+        if sensitive:
+            out.fail("CTR-11", ev("volumes", detail=f"{name} mounts {', '.join(sensitive)} from the host"))
+        else:
+            out.ok("CTR-11", ev())
+        if service.get("devices"):
+            out.fail("CTR-12", ev("devices", detail=f"{name} is given host devices"))
+        else:
+            out.ok("CTR-12", ev())
         image = str(service.get("image", ""))
         if "@sha256:" in image:
             out.ok("IMG-01", ev("image", detail=image))
@@ -544,21 +485,33 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
         out.not_applicable("BAK-03", "no second copy")
     country = profile.hosting.country
     (out.ok if country == "ID" else out.fail)("LOC-01", ev("hosting", "country", detail=f"country {country}"))
+    # UU 27/2022 Pasal 53(1)a (read by Putusan MK 151/PUU-XXII/2024) and Pasal 20: any personal
+    # data processed for a public service needs a DPO and a legal basis; a DPIA and a retention
+    # period are asked for where health, child or financial data is held.
+    personal = sorted(a.id for a in ctx.apps.values() if set(a.spec.data_classes) - {"umum"})
     sensitive = sorted(a.id for a in ctx.apps.values() if SENSITIVE_DATA & set(a.spec.data_classes))
-    if sensitive:
-        names = ", ".join(sensitive)
-        pdp = {
-            "PDP-01": (profile.contacts.dpo is not None, ("contacts", "dpo")),
-            "PDP-02": (bool(profile.privacy.legal_basis), ("privacy", "legal_basis")),
-            "PDP-03": (bool(profile.privacy.dpia), ("privacy", "dpia")),
-            "PDP-04": (bool(profile.privacy.retention), ("privacy", "retention")),
-        }
-        for check, (present, path) in pdp.items():
-            detail = f"{'.'.join(path)} {'recorded' if present else 'missing'} ({names} hold health, child or financial data)"
-            (out.ok if present else out.fail)(check, ev(*path, detail=detail))
-    else:
-        for check in ("PDP-01", "PDP-02", "PDP-03", "PDP-04"):
-            out.not_applicable(check, "no app holds health, child or financial data")
+    pdp = {
+        "PDP-01": (profile.contacts.dpo is not None, ("contacts", "dpo"), personal, "personal data"),
+        "PDP-02": (bool(profile.privacy.legal_basis), ("privacy", "legal_basis"), personal, "personal data"),
+        "PDP-03": (
+            bool(profile.privacy.dpia),
+            ("privacy", "dpia"),
+            sensitive,
+            "health, child or financial data",
+        ),
+        "PDP-04": (
+            bool(profile.privacy.retention),
+            ("privacy", "retention"),
+            sensitive,
+            "health, child or financial data",
+        ),
+    }
+    for check, (present, path, apps, held) in pdp.items():
+        if not apps:
+            out.not_applicable(check, f"no app holds {held}")
+            continue
+        detail = f"{'.'.join(path)} {'recorded' if present else 'missing'} ({', '.join(apps)} hold {held})"
+        (out.ok if present else out.fail)(check, ev(*path, detail=detail))
     used = {u: ctx.catalog.aplikasi_umum[u] for u in profile.aplikasi_umum if u in ctx.catalog.aplikasi_umum}
     overlaps = 0
     for app in ctx.apps.values():
@@ -758,14 +711,12 @@ def build_report(ctx: Context, results: list[Result], tree: Path, live: LiveFact
                 "severity": r.check.severity,
                 "title": {"en": r.check.title[0], "id": r.check.title[1]},
                 "remediation": {"en": r.check.remediation[0], "id": r.check.remediation[1]},
-                "controls": [
-                    {"id": c, "framework": CONTROLS[c][0], "ref": CONTROLS[c][1], "requires": CONTROLS[c][2]}
-                    for c in r.check.controls
-                ],
+                "controls": [control_entry(c) for c in r.check.controls],
                 "evidence": [e.as_dict() for e in r.evidence],
             }
             for r in results
         ],
+        "appendix": [control_entry(c) for c in sorted({c for r in results for c in r.check.controls})],
     }
     # The published schema is the model's: a report that does not fit it is a bug here.
     return AuditReport.model_validate(report).model_dump(mode="json", by_alias=True, exclude_none=False)

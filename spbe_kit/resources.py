@@ -42,3 +42,8 @@ def images_dir() -> Path:
 
 def wilayah_csv() -> Path:
     return _PACKAGE_DIR / "data" / "wilayah-kemendagri.csv"
+
+
+def controls_yaml() -> Path:
+    """Every control the audit cites, with its version and source (spbe_kit/data)."""
+    return _PACKAGE_DIR / "data" / "controls.yaml"

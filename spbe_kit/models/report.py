@@ -12,11 +12,27 @@ from spbe_kit.models.base import Strict, Text
 Severity = Literal["critical", "high", "medium", "low", "info"]
 
 
+class ControlSource(Strict):
+    title: str
+    document: str
+    url: str | None = None
+    kind: Literal["primary", "secondary"] = Field(description="primary: the text itself")
+
+
 class Control(Strict):
     id: str
     framework: str = Field(description="e.g. Perban BSSN 4/2021, UU 27/2022 (PDP), CIS Docker Benchmark")
+    version: str = Field(description="The edition the reference belongs to, e.g. v1.6.0")
     ref: str = Field(description="Article, indicator or benchmark id")
+    heading: str = Field(description="What the reference is about (the benchmark's title for CIS)")
+    wording: Literal["quoted", "paraphrase"] = Field(
+        description="quoted: the heading is the source's own words; paraphrase: the kit's summary"
+    )
+    basis: Literal["regulation", "benchmark", "kit-policy"] = Field(
+        description="kit-policy: a value the kit applies to implement a heading that does not state it"
+    )
     requires: str
+    source: ControlSource
 
 
 class Evidence(Strict):
@@ -72,6 +88,7 @@ class AuditReport(Strict):
     live: LiveRef | None
     summary: Summary
     results: list[Finding]
+    appendix: list[Control] = Field(description="Every control the results cite, once, by id")
 
 
 class Party(Strict):

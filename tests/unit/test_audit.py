@@ -30,10 +30,20 @@ def test_every_example_audits_in_three_formats(profile: Path, tmp_path: Path) ->
     assert report["summary"]["checks"] == len(report["results"]) >= 30
     assert all(r["controls"] for r in report["results"])
     assert {r["id"] for r in report["results"]} >= {"NET-02", "CTR-09", "SEC-01", "IMG-01", "LOC-01"}
+    # Every control with its version and source; the appendix lists each cited one once.
+    cited = {c["id"]: c for r in report["results"] for c in r["controls"]}
+    assert all(c["version"] and c["source"]["title"] and c["source"]["kind"] for c in cited.values())
+    assert [c["id"] for c in report["appendix"]] == sorted(cited)
+    assert cited["cis-docker-5.26"]["version"] == "v1.6.0"
+    assert cited["bssn-password-length"]["basis"] == "kit-policy"
     markdown = (tmp_path / "audit.md").read_text()
     assert markdown.startswith("# Laporan audit SPBE / SPBE audit report")
+    assert "## Lampiran: kontrol dan sumbernya / Appendix: controls and their sources" in markdown
+    assert markdown.count("\n| cis-docker-") == sum(c.startswith("cis-docker-") for c in cited)
+    assert "CIS Docker Benchmark v1\\.6\\.0, 5\\.26" in markdown and "(kebijakan kit / kit policy)" in markdown
     html = (tmp_path / "audit.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and 'lang="id"' in html
+    assert html.count('<tr id="control-') == len(cited) and 'href="#control-cis-docker-5.26"' in html
 
 
 @pytest.fixture()
@@ -111,6 +121,23 @@ def test_a_privileged_container(clean, tmp_path: Path) -> None:
     assert evidence["file"] == "hosts/local/simpeg/compose.yaml" and "privileged" in evidence["detail"]
 
 
+def test_seccomp_off_a_sensitive_host_folder_and_a_host_device(clean, tmp_path: Path) -> None:
+    """CIS Docker Benchmark v1.6.0 5.22, 5.6 and 5.18, each located in the compose file."""
+    compose = clean[2] / "hosts/local/simpeg/compose.yaml"
+    nnp = '      - "no-new-privileges:true"\n'
+    edit(compose, nnp, nnp + '      - "seccomp=unconfined"\n')
+    mounts = "    devices:\n      - /dev/kmsg\n    volumes:\n      - /etc/../etc/shadow:/x:ro\n"
+    edit(compose, "    volumes:\n", mounts)
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    found = failing(report)
+    assert "seccomp unconfined" in found["CTR-10"][0]["detail"]
+    assert "/etc/../etc/shadow" in found["CTR-11"][0]["detail"] and found["CTR-11"][0]["line"] > 1
+    assert "host devices" in found["CTR-12"][0]["detail"]
+    cited = {r["id"]: [c["ref"] for c in r["controls"]] for r in report["results"]}
+    assert (cited["CTR-10"], cited["CTR-11"], cited["CTR-12"]) == (["5.22"], ["5.6"], ["5.18"])
+
+
 def test_a_secret_value_pasted_into_an_env_file(clean, tmp_path: Path) -> None:
     from spbe_kit import pipeline, vault
     from spbe_kit.render.context import build_context
@@ -184,7 +211,7 @@ def test_database_traffic_without_tls(clean, tmp_path: Path) -> None:
     assert files == {"hosts/local/postgres/pg_hba.conf", "hosts/local/simpeg/config.json"}
     assert any("accepts TCP logins without TLS" in e["detail"] for e in found)
     controls = next(r["controls"] for r in report["results"] if r["id"] == "NET-03")
-    assert {c["id"] for c in controls} == {"bssn-crypto", "uu-pdp-35"}
+    assert {c["id"] for c in controls} == {"bssn-web-communication", "uu-pdp-35"}
 
 
 def test_port_evidence_names_the_published_port(tmp_path: Path) -> None:
