@@ -40,7 +40,8 @@ def test_every_example_audits_in_three_formats(profile: Path, tmp_path: Path) ->
     assert markdown.startswith("# Laporan audit SPBE / SPBE audit report")
     assert "## Lampiran: kontrol dan sumbernya / Appendix: controls and their sources" in markdown
     assert markdown.count("\n| cis-docker-") == sum(c.startswith("cis-docker-") for c in cited)
-    assert "CIS Docker Benchmark v1\\.6\\.0, 5\\.26" in markdown and "(kebijakan kit / kit policy)" in markdown
+    assert "CIS Docker Benchmark v1\\.6\\.0, 5\\.26" in markdown
+    assert "(kebijakan kit / kit policy)" in markdown
     html = (tmp_path / "audit.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and 'lang="id"' in html
     assert html.count('<tr id="control-') == len(cited) and 'href="#control-cis-docker-5.26"' in html
