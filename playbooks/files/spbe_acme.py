@@ -274,19 +274,23 @@ def renew(config: dict[str, Any]) -> int:
                 failures += 1
                 log("acme-failed", hostname=hostname, reason=reason, error=_describe(exc))
                 continue
-            _write(certs / f"{hostname}.key", key_pem, 0o400)
-            _write(certs / f"{hostname}.crt", chain_pem, 0o444)
-            state[hostname] = {
-                "sha256": hashlib.sha256(chain_pem).hexdigest(),
-                "directory": config["directory"],
-                "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-            _write(certs / "state.json", json.dumps(state, indent=2, sort_keys=True).encode(), 0o644)
+            # Key, certificate, state and the reload request go together: a stop signal in
+            # between waits for them (a certificate on disk that nginx is never told to load
+            # would be served stale until it expired).
+            with STOPPING.deferred():
+                _write(certs / f"{hostname}.key", key_pem, 0o400)
+                _write(certs / f"{hostname}.crt", chain_pem, 0o444)
+                state[hostname] = {
+                    "sha256": hashlib.sha256(chain_pem).hexdigest(),
+                    "directory": config["directory"],
+                    "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+                _write(certs / "state.json", json.dumps(state, indent=2, sort_keys=True).encode(), 0o644)
+                request_reload(certs, [hostname])
             issued[hostname] = chain_pem
             log("acme-issued", hostname=hostname, reason=reason, renew_at=due_at(chain_pem).isoformat())
     if issued:
         started = time.monotonic()
-        request_reload(certs, sorted(issued))
         # Not a failure of the renewal: a proxy that is down reads the new files when it starts.
         if stale := wait_served(config, issued):
             log("nginx-not-reloaded", hostnames=stale, waited_s=SERVED_WITHIN_S)
@@ -300,6 +304,54 @@ def _describe(exc: Exception) -> str:
     return " ".join(text.split())[:400]
 
 
+class _Stopping:
+    """SIGTERM (docker stop) ends the loop at once, except inside ``deferred()``, where it
+    waits for the block to finish."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.requested = False
+
+    def handle(self, *_: object) -> None:
+        if self.depth:
+            self.requested = True
+        else:
+            sys.exit(0)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Any:
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+            if self.requested and not self.depth:
+                sys.exit(0)
+
+
+STOPPING = _Stopping()
+
+
+def reconcile(config: dict[str, Any]) -> list[str]:
+    """At start: certificates on disk that nginx does not serve (the service was killed after
+    writing them, before the proxy reloaded) get a reload request. Returns their hostnames."""
+    certs = Path(config["certs"])
+    address = (config["proxy"]["host"], config["proxy"]["https_port"])
+    stale = []
+    for hostname in config["hostnames"]:
+        try:
+            leaf = leaf_der((certs / f"{hostname}.crt").read_bytes())
+        except (OSError, ValueError):
+            continue
+        served = served_leaf(address, hostname)
+        if served is not None and served != leaf:
+            stale.append(hostname)
+    if stale:
+        request_reload(certs, stale)
+        log("nginx-reload-requested", hostnames=stale, reason="certificates on disk not served")
+    return stale
+
+
 def run(config: dict[str, Any]) -> None:
     heartbeat = Path(config["certs"]) / ".heartbeat"
 
@@ -309,8 +361,12 @@ def run(config: dict[str, Any]) -> None:
             heartbeat.touch()
             time.sleep(HEARTBEAT_S)
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, STOPPING.handle)
     threading.Thread(target=beat, daemon=True).start()
+    try:
+        reconcile(config)
+    except Exception as exc:  # never a reason not to renew
+        log("acme-error", error=_describe(exc))
     while True:
         try:
             failures = renew(config)

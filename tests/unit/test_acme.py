@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +174,40 @@ def test_the_proxy_process_reloads_nginx_when_the_marker_changes_and_forwards_st
     events = [json.loads(line)["event"] for line in proc.stdout.read().splitlines()]  # type: ignore[union-attr]
     assert events == ["nginx-reload", "nginx-reload"]
     assert sorted(os.listdir(tmp_path)) == [".reload", "signals"]  # written whole, no temporary left
+
+
+def test_a_stop_signal_waits_for_a_certificate_and_its_reload_request() -> None:
+    """docker stop between writing a certificate and asking the proxy to load it would leave
+    nginx serving the old one; inside deferred() the exit waits for the block's end."""
+    stopping = spbe_acme._Stopping()
+    with pytest.raises(SystemExit):
+        stopping.handle()
+    done = []
+    with pytest.raises(SystemExit), stopping.deferred():
+        stopping.handle()
+        done.append("certificate")
+        done.append("reload requested")
+    assert done == ["certificate", "reload requested"]
+
+
+def test_certificates_on_disk_that_nginx_does_not_serve_get_a_reload_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {}
+    for name in ("a.go.id", "b.go.id", "c.go.id"):
+        (tmp_path / name).mkdir()
+        files[name] = chain(tmp_path / name, [name])
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for name, made in files.items():
+        (certs / f"{name}.crt").write_bytes(made["full"].read_bytes())
+    leaf = {n: spbe_acme.leaf_der(m["full"].read_bytes()) for n, m in files.items()}
+    # b: nginx still serves another certificate (a's); c: the proxy is down, it loads at start.
+    served = {"a.go.id": leaf["a.go.id"], "b.go.id": leaf["a.go.id"], "c.go.id": None}
+    monkeypatch.setattr(spbe_acme, "served_leaf", lambda _address, host: served[host])
+    config = {"certs": str(certs), "hostnames": sorted(files), "proxy": {"host": "proxy", "https_port": 8443}}
+    assert spbe_acme.reconcile(config) == ["b.go.id"]
+    assert json.loads((certs / ".reload").read_text())["hostnames"] == ["b.go.id"]
+    served["b.go.id"] = leaf["b.go.id"]
+    (certs / ".reload").unlink()
+    assert spbe_acme.reconcile(config) == [] and not (certs / ".reload").exists()
