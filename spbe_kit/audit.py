@@ -226,7 +226,8 @@ def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None
             out.fail("CTR-01", ev("user", detail=f"{name} runs as {user or 'the image default (root)'}"))
         else:
             out.ok("CTR-01", ev("user", detail=f"{name}: user {user}"))
-        if "no-new-privileges:true" in [str(o).replace("=", ":") for o in service.get("security_opt", [])]:
+        options = [str(o).replace("=", ":") for o in service.get("security_opt", [])]
+        if "no-new-privileges:true" in options:
             out.ok("CTR-02", ev("security_opt"))
         else:
             out.fail("CTR-02", ev("security_opt", detail=f"{name} lacks no-new-privileges:true"))
@@ -265,7 +266,6 @@ def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None
             out.fail("CTR-09", ev("privileged", detail=f"{name} runs privileged"))
         else:
             out.ok("CTR-09", ev())
-        options = [str(o).replace("=", ":") for o in service.get("security_opt", [])]
         if "seccomp:unconfined" in options:
             out.fail("CTR-10", ev("security_opt", detail=f"{name} runs with seccomp unconfined"))
         else:
