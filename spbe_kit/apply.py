@@ -117,17 +117,24 @@ class ScriptResult:
 
 
 def run_script(
-    connection: Connection, hosts: dict[str, Host], script: Path, args: list[str], timeout: float = 120
+    connection: Connection,
+    hosts: dict[str, Host],
+    script: Path,
+    args: list[str],
+    timeout: float = 120,
+    host_args: dict[str, list[str]] | None = None,
 ) -> dict[str, ScriptResult]:
     """Run a Python script on each host at once, over one plain SSH connection each (or a local
     process): a second or two less than an Ansible play per command. The same known_hosts
-    file, key and pinning as the playbooks (``Connection.inventory``)."""
+    file, key and pinning as the playbooks (``Connection.inventory``). ``host_args`` follow
+    ``args`` on the host they name."""
     source = script.read_bytes()
 
     def one(name: str) -> ScriptResult:
         spec = hosts[name]
+        args_here = [*args, *(host_args or {}).get(name, [])]
         if name in connection.local_hosts:
-            argv = [sys.executable, "-", *args]
+            argv = [sys.executable, "-", *args_here]
         else:
             argv = [
                 "ssh",
@@ -144,7 +151,7 @@ def run_script(
                 "-l", spec.user,
                 *(["-i", str(connection.private_key.resolve())] if connection.private_key else []),
                 "--", spec.address,
-                shlex.join(["/usr/bin/python3", "-", *args]),
+                shlex.join(["/usr/bin/python3", "-", *args_here]),
             ]  # fmt: skip
         try:
             done = Runner().run(argv, input=source, check=False, timeout=timeout)
@@ -156,6 +163,13 @@ def run_script(
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, max(1, len(hosts)))) as pool:
         return {r.host: r for r in pool.map(one, sorted(hosts))}
+
+
+def _censored_change(result: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Whether a no_log task changed something: ansible-runner replaces such a result with
+    ``{"censored": ...}``, ``changed`` included, so only the line Ansible printed says so."""
+    stdout = event.get("stdout", "")
+    return "censored" in result and isinstance(stdout, str) and "\nchanged: [" in f"\n{stdout}"
 
 
 def _control_path(spec: Host) -> str:
@@ -236,7 +250,7 @@ def run_playbook(
         status = _STATUS.get(kind)
         if status:
             result = data.get("res", {}) if isinstance(data.get("res"), dict) else {}
-            if status == "ok" and result.get("changed"):
+            if status == "ok" and (result.get("changed") or _censored_change(result, event)):
                 status = "changed"
             tasks.append(TaskResult(data.get("host", ""), play["name"], data.get("task", ""), status, result))
         if on_event:

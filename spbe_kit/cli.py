@@ -201,6 +201,9 @@ def deploy(
     check: Annotated[bool, typer.Option("--check", help="Show what would change; change nothing.")] = False,
     break_lock: BreakLockOption = False,
     registry: Annotated[str, typer.Option(help="Pull missing images from this registry.")] = "",
+    full: Annotated[
+        bool, typer.Option("--full", help="Run every step even when every host already holds this release.")
+    ] = False,
 ) -> None:
     """Deploy the region: preflight, images, secrets, database, apps, proxy, smoke test."""
 
@@ -210,7 +213,14 @@ def deploy(
         from spbe_kit.messages import phase_name, task_name
 
         ui = _ui()
-        options = Options(vault_password_file, private_key, check, break_lock, None, registry)
+        options = Options(
+            vault_password_file=vault_password_file,
+            private_key=private_key,
+            check=check,
+            break_lock=break_lock,
+            registry=registry,
+            full=full,
+        )
         report = run_deploy(profile, _state["catalog"], options, ui)
         changed = len(report.changed)
         if check:

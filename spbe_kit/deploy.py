@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import secrets as random
 import socket
 import tarfile
 import time
@@ -30,11 +31,13 @@ from spbe_kit.plan import (
     LockInfo,
     converged_projects,
     file_changes,
+    kept_paths,
     lock_is_stale,
     missing_images,
     orphan_projects,
     parse_lock,
     preflight,
+    settled,
 )
 from spbe_kit.render.context import Context, build_context
 from spbe_kit.resources import playbooks_dir
@@ -60,6 +63,8 @@ class Options:
     break_lock: bool = False
     output: Path | None = None
     registry: str = ""
+    # Run the whole playbook even when the probe finds every host as this release leaves it.
+    full: bool = False
 
 
 @dataclass
@@ -139,6 +144,8 @@ class Report:
     # app -> (running version, profile's version, "upgrade" or "downgrade")
     version_changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     release: int | None = None
+    # Why the playbook ran (empty: every host already held this release, so it did not).
+    reasons: list[str] = field(default_factory=list)
 
 
 def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Report:
@@ -179,7 +186,8 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         state = session.tree / "state"
         archives = _host_archives(session.tree, state)
         report.run_dir = new_run_dir(session.tree, "deploy")
-        report.checks, lock, probes = _preflight(session, report.run_dir, ui, secrets)
+        nonce = random.token_bytes(16)
+        report.checks, lock, probes = _preflight(session, report.run_dir, ui, secrets, nonce)
         wanted = rendered_hashes(session.tree)
         report.files = file_changes(wanted, probes)
         converged = {
@@ -233,6 +241,13 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         for app, (old, new, kind) in sorted(report.version_changes.items()):
             if kind == "downgrade":
                 ui.note("note-downgrade", app=app, old=old, new=new)
+        report.reasons = settled(ctx, probes, wanted, image_ids, sent, secrets.data, nonce)
+        if options.full:
+            report.reasons.insert(0, "--full")
+        (report.run_dir / "plan.txt").write_text("".join(f"{r}\n" for r in report.reasons) or "settled\n")
+        if not report.reasons:
+            running = sum(len(p) for p in converged.values())
+            ui.note("note-settled", hosts=len(session.hosts), projects=running)
         pre_backup = ""
         if upgrading and not options.check:
             from spbe_kit.lifecycle import take_backup
@@ -241,32 +256,33 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             ui.note("note-backing-up", changes=changes)
             pre_backup = take_backup(session, sorted(upgrading), "pre-upgrade", ui, running=upgrading)
             report.pre_upgrade_backup = pre_backup
-        result = run_playbook(
-            "deploy.yml",
-            session.tree,
-            report.run_dir,
-            session.connection,
-            session.hosts,
-            extravars,
-            vault=(vault.vault_path(profile), password.path),
-            check=options.check,
-            secrets=secrets.values(),
-            on_event=ui.event,
-            run_id=run_id,
-        )
-        if not result.ok:
-            try:
-                gate = _health_gate(result)
-                rollback = [g for g in gate if g[0] in upgrading] if pre_backup else []
-                if rollback:
-                    _roll_back(session, report.run_dir, rollback, upgrading, probes, pre_backup, ui)
-            finally:
-                _release(session, report.run_dir, extravars, secrets.values())
-            if result.status == "canceled":
-                # ansible-runner turns Ctrl-C into a cancelled run; the user asked to stop.
-                raise KeyboardInterrupt
-            _raise_failure(result)
-        report.changed = result.changed()
+        if report.reasons:
+            result = run_playbook(
+                "deploy.yml",
+                session.tree,
+                report.run_dir,
+                session.connection,
+                session.hosts,
+                extravars,
+                vault=(vault.vault_path(profile), password.path),
+                check=options.check,
+                secrets=secrets.values(),
+                on_event=ui.event,
+                run_id=run_id,
+            )
+            if not result.ok:
+                try:
+                    gate = _health_gate(result)
+                    rollback = [g for g in gate if g[0] in upgrading] if pre_backup else []
+                    if rollback:
+                        _roll_back(session, report.run_dir, rollback, upgrading, probes, pre_backup, ui)
+                finally:
+                    _release(session, report.run_dir, extravars, secrets.values())
+                if result.status == "canceled":
+                    # ansible-runner turns Ctrl-C into a cancelled run; the user asked to stop.
+                    raise KeyboardInterrupt
+                _raise_failure(result)
+            report.changed = result.changed()
         if not options.check:
             report.probes = smoke(ctx, web_trust(session))
             failed = [p for p in report.probes if not p.ok]
@@ -366,17 +382,19 @@ def _gone(changes: list[FileChange], host: str) -> list[str]:
 
 
 def probe(
-    session: Session, run_dir: Path, secrets: list[str] | None = None, nonce: str = ""
+    session: Session, run_dir: Path, secrets: list[str] | None = None, nonce: str = "", layout: bool = False
 ) -> dict[str, dict[str, Any]]:
     """What each host reports (``spbe_probe.py``, over plain SSH), checked at the trust
     boundary. With a ``nonce``, secret and certificate files come back as HMACs under it
-    (``drift``). Each host's raw answer is kept in ``run_dir/probe``."""
+    (``drift``); with ``layout``, the kind, mode and owner of the folders and secret files a
+    deploy keeps (``plan.kept_paths``). Each host's raw answer is kept in ``run_dir/probe``."""
     folder = run_dir / "probe"
     folder.mkdir(mode=0o700, exist_ok=True)
     script = playbooks_dir() / "files" / "spbe_probe.py"
     hosts = {name: session.ctx.hosts[name].spec for name in session.hosts}
     args = [session.ctx.root, session.ctx.region.code, nonce]
-    results = run_script(session.connection, hosts, script, args)
+    kept = {h: [json.dumps(kept_paths(session.ctx, h))] for h in hosts} if layout else None
+    results = run_script(session.connection, hosts, script, args, host_args=kept)
     found: dict[str, dict[str, Any]] = {}
     for host, result in results.items():
         log = folder / f"{host}.log"
@@ -401,10 +419,10 @@ def _unreachable(host: str, message: str) -> Diagnostic:
 
 
 def _preflight(
-    session: Session, run_dir: Path, ui: UI, secrets: vault.Secrets
+    session: Session, run_dir: Path, ui: UI, secrets: vault.Secrets, nonce: bytes
 ) -> tuple[list[Check], dict[str, LockInfo], dict[str, dict[str, Any]]]:
     (run_dir / "probe").mkdir(mode=0o700)
-    probes = probe(session, run_dir, secrets.values())
+    probes = probe(session, run_dir, secrets.values(), nonce.hex(), layout=True)
     checks = preflight(session.ctx, probes, time.time())
     ui.preflight(checks)
     check_vault(session, probes, secrets.fingerprint(session.ctx.region.code))

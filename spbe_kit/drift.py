@@ -9,8 +9,6 @@ Read-only.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets as random
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,8 +17,8 @@ from typing import Any
 from spbe_kit import vault
 from spbe_kit.apply import new_run_dir
 from spbe_kit.deploy import UI, Options, Session, probe, read_session, rendered_hashes
+from spbe_kit.plan import secret_mismatches
 from spbe_kit.render.context import published_ports
-from spbe_kit.render.tree import secret_files
 
 
 @dataclass(frozen=True)
@@ -101,27 +99,10 @@ def compare_secrets(
 ) -> list[Difference]:
     """Each secret and certificate file ``host`` should hold, against the vault: the host sent
     HMACs under this run's ``nonce``, never a stable digest; no value is ever shown."""
-    diffs = []
-    root = session.ctx.root + "/"
-    for spec in secret_files(session.ctx, session.ctx.hosts[host]):
-        content = _pick(secrets, spec["ref"])
-        if content is None:
-            continue  # not in this vault yet (a deploy generates it)
-        relative = spec["path"].removeprefix(root)
-        kind = "certificate" if relative.endswith(".crt") else "secret"
-        expected = hmac.new(nonce, content.encode(), hashlib.sha256).hexdigest()
-        found = keyed.get(relative)
-        if found != expected:
-            state = "absent" if found is None else "differs from the vault"
-            diffs.append(Difference(host, kind, relative, "as in the vault", state))
-    return diffs
-
-
-def _pick(data: dict[str, Any], ref: str) -> str | None:
-    node: Any = data
-    for part in ref.split("/"):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node if isinstance(node, str) else None
+    return [
+        Difference(host, "certificate" if path.endswith(".crt") else "secret", path, "as in the vault", state)
+        for path, state in secret_mismatches(session.ctx, host, keyed, secrets, nonce)
+    ]
 
 
 def compare_served(session: Session, expected: dict[str, str]) -> list[Difference]:

@@ -73,6 +73,21 @@ class AcmeCertificates(_Shape):
     files: dict[Hostname, Sha256] = Field(max_length=2000)
 
 
+AbsPath = Annotated[str, StringConstraints(pattern=r"^/[^\x00]{0,4095}$")]
+Kind = Annotated[str, StringConstraints(pattern=r"^(dir|file|other)$")]
+Id = Annotated[int, Field(ge=0, le=2**32)]
+
+
+class Layout(_Shape):
+    """Kind, mode and owner of the folders and secret files a deploy keeps, and the owners
+    found below a folder handed to one owner (``spbe_probe.py``, asked by a deploy). Lax only
+    so that JSON lists fit the tuples."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    stats: dict[AbsPath, tuple[Kind, Annotated[int, Field(ge=0, le=0o7777)], Id, Id]] = Field(max_length=2000)
+    below: dict[AbsPath, list[tuple[Id, Id]]] = Field(max_length=100)
+
+
 class Images(_Shape):
     """Tagged images on the host and their IDs; only refs the region needs are ever used, and
     only with a well-formed ID (``plan.missing_images``)."""
@@ -196,4 +211,7 @@ def probe(host: str, data: Any, root: str) -> dict[str, Any]:
         "acme_certs": _check(
             AcmeCertificates, {"files": data.get("acme_certs", {})}, host, f"{root}/acme/certs"
         ).files,
+        "layout": _check(
+            Layout, data.get("layout", {"stats": {}, "below": {}}), host, f"{root}: folders and secret files"
+        ).model_dump(),
     }

@@ -908,6 +908,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{app}: {old} -> {new} is a downgrade; its data may be at a newer schema (`spbe-kit rollback` restores the matching data)",
         "{app}: {old} -> {new} adalah penurunan versi; datanya mungkin berskema lebih baru (`spbe-kit rollback` memulihkan data yang cocok)",
     ),
+    "note-settled": (
+        "every host already holds this release ({hosts} host(s), {projects} compose project(s) running "
+        "as rendered; files, images, folders, owners and secrets checked): nothing to run "
+        "(`--full` runs every step anyway)",
+        "setiap host sudah memegang rilis ini ({hosts} host, {projects} proyek compose berjalan sesuai "
+        "render; berkas, image, folder, pemilik dan rahasia diperiksa): tidak ada yang dijalankan "
+        "(`--full` tetap menjalankan setiap langkah)",
+    ),
     "note-removing-projects": (
         "{host}: {projects} no longer in the profile here: containers removed, volumes (data) kept "
         "(`spbe-kit destroy --delete-data` or `docker volume rm` deletes them)",

@@ -7,6 +7,8 @@ lock decision. Changes nothing; ``spbe_kit.deploy`` acts on the result.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import socket
@@ -17,6 +19,7 @@ from spbe_kit import hostdata
 from spbe_kit.messages import Lang, say
 from spbe_kit.models.catalog import Component
 from spbe_kit.render.context import Context, published_ports
+from spbe_kit.render.tree import host_folders, secret_files
 
 MIN_DOCKER = (20, 10)
 MIN_COMPOSE = (2, 20)
@@ -277,6 +280,116 @@ def converged_projects(
         if same_files and running:
             done.append(project)
     return sorted(done)
+
+
+VAULT_MARK = ".spbe-kit/vault.json"
+
+
+def kept_paths(ctx: Context, host: str) -> dict[str, list[str]]:
+    """What a deploy's probe reports the kind, mode and owner of on ``host`` (``paths``), and
+    below which folders it lists the owners (``below``): the folders and files the playbook's
+    ``spbe_files`` step keeps."""
+    here = ctx.hosts[host]
+    folders = host_folders(ctx, here)
+    files = [f["path"] for f in secret_files(ctx, here)] + [f"{ctx.root}/{VAULT_MARK}"]
+    return {
+        "paths": [f["path"] for f in folders] + files,
+        "below": [f["path"] for f in folders if f.get("owner_below")],
+    }
+
+
+def layout_problems(ctx: Context, host: str, probe: dict[str, Any]) -> list[str]:
+    """The folders and secret files on ``host`` that are not as the playbook's ``spbe_files``
+    step leaves them (absent, another kind, mode or owner, or something inside a folder handed
+    to one owner that has another), from the probe's ``layout`` report."""
+    layout = probe.get("layout") or {"stats": {}, "below": {}}
+    stats: dict[str, tuple[str, int, int, int]] = layout["stats"]
+    below: dict[str, list[tuple[int, int]]] = layout["below"]
+    here = ctx.hosts[host]
+    wanted = [("dir", f) for f in host_folders(ctx, here)] + [("file", f) for f in secret_files(ctx, here)]
+    problems = []
+    for kind, spec in wanted:
+        found = stats.get(spec["path"])
+        owner = (spec["uid"], spec["gid"]) if "uid" in spec else None
+        if (
+            found is None
+            or found[0] != kind
+            or found[1] != int(spec["mode"], 8)
+            or (owner is not None and (found[2], found[3]) != owner)
+        ):
+            problems.append(spec["path"])
+        elif spec.get("owner_below") and any(tuple(o) != owner for o in below.get(spec["path"], [])):
+            problems.append(spec["path"] + "/*")
+    mark = f"{ctx.root}/{VAULT_MARK}"
+    if (stats.get(mark) or ("",))[0] != "file":
+        problems.append(mark)
+    return problems
+
+
+def secret_mismatches(
+    ctx: Context, host: str, keyed: dict[str, str], secrets: dict[str, Any], nonce: bytes
+) -> list[tuple[str, str]]:
+    """Each secret and certificate file ``host`` should hold whose content is not the vault's,
+    with what was found: the host sent HMACs under this run's ``nonce`` (``keyed``)."""
+    found = []
+    root = ctx.root + "/"
+    for spec in secret_files(ctx, ctx.hosts[host]):
+        content = _pick(secrets, spec["ref"])
+        if content is None:
+            continue  # not in this vault yet (a deploy generates it)
+        relative = spec["path"].removeprefix(root)
+        expected = hmac.new(nonce, content.encode(), hashlib.sha256).hexdigest()
+        if keyed.get(relative) != expected:
+            found.append((relative, "absent" if relative not in keyed else "differs from the vault"))
+    return found
+
+
+def _pick(data: dict[str, Any], ref: str) -> str | None:
+    node: Any = data
+    for part in ref.split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else None
+
+
+def settled(
+    ctx: Context,
+    probes: dict[str, dict[str, Any]],
+    wanted: dict[str, dict[str, str]],
+    image_ids: dict[str, str],
+    sent: dict[str, str],
+    secrets: dict[str, Any],
+    nonce: bytes,
+) -> list[str]:
+    """Why a deploy must run its playbook on this region, as short reasons (none: every host
+    already holds this release exactly, and the deploy has nothing to do). What the playbook
+    would do is each time checked against the probe: the rendered files and the tree's archive,
+    the images, every compose project running healthy on its image, no project to take down,
+    the folders, secret files' owners and modes, and the vault record; the secret files'
+    contents are compared apart (``drift.compare_secrets``), under ACME the certificates too."""
+    reasons = []
+    for host in sorted(ctx.hosts):
+        found = probes.get(host, {})
+        projects = {project for project, _ in components_on(ctx, host)}
+        if found.get("lock"):
+            reasons.append(f"{host}: the deploy lock is held")
+        if found.get("tree_sha256") != sent.get(host):
+            reasons.append(f"{host}: the release tree differs")
+        if file_changes({host: wanted.get(host, {})}, {host: found}):
+            reasons.append(f"{host}: installed files differ")
+        if missing_images(ctx, host, found, image_ids):
+            reasons.append(f"{host}: images missing")
+        if set(converged_projects(ctx, host, found, wanted.get(host, {}), image_ids)) != projects:
+            reasons.append(f"{host}: a compose project is not running as rendered")
+        if orphan_projects(ctx, host, found):
+            reasons.append(f"{host}: a compose project to take down")
+        reasons += [f"{host}: {path}" for path in layout_problems(ctx, host, found)]
+        unlike = secret_mismatches(ctx, host, found.get("keyed", {}), secrets, nonce)
+        reasons += [f"{host}: {path} {state}" for path, state in unlike]
+    if ctx.profile.tls.mode == "acme":
+        served = probes.get(ctx.proxy.host, {}).get("acme_certs", {})
+        if any(app.hostname not in served for app in ctx.apps.values()):
+            reasons.append(f"{ctx.proxy.host}: an ACME certificate to obtain")
+    return reasons
 
 
 # A compose project name as compose itself accepts it; the probe's answer is the host's word.

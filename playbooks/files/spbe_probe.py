@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Read-only probe run on a target host by spbe-kit; prints one JSON object.
 
-Usage: spbe_probe.py ROOT REGION_CODE [NONCE]
+Usage: spbe_probe.py ROOT REGION_CODE [NONCE [LAYOUT]]
 Reports what preflight, status and verify need: OS, Docker engine and compose versions,
 CPUs, memory, free disk, listening TCP ports, this region's containers, the deploy lock and
 the sha256 of every file spbe-kit installed. With NONCE (hex, new for each run), the secret
 and certificate files are reported as HMAC-SHA256(NONCE, content): the controller compares
-them with its vault without any stable digest of a secret leaving the host. Changes nothing.
+them with its vault without any stable digest of a secret leaving the host. With LAYOUT (JSON:
+{"paths": [...], "below": [...]}, the folders and secret files a deploy keeps), the kind, mode
+and owner of each path, and the owners found below each "below" folder. Changes nothing.
 Python 3 stdlib only.
 """
 
@@ -17,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -166,6 +169,33 @@ def acme_certificates(root):
     return found
 
 
+def layout(spec):
+    """[kind, mode, uid, gid] of each path (symlinks not followed; absent paths left out), and
+    the distinct owners below each folder of spec["below"] (at most 17: one too many is enough
+    to tell)."""
+    found, below = {}, {}
+    for path in spec.get("paths", []):
+        try:
+            status = os.lstat(path)
+        except OSError:
+            continue
+        kind = "dir" if stat.S_ISDIR(status.st_mode) else "file" if stat.S_ISREG(status.st_mode) else "other"
+        found[path] = [kind, status.st_mode & 0o7777, status.st_uid, status.st_gid]
+    for base in spec.get("below", []):
+        owners = set()
+        for folder, dirs, files in os.walk(base):
+            for name in dirs + files:
+                try:
+                    status = os.lstat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                owners.add((status.st_uid, status.st_gid))
+            if len(owners) > 16:
+                break
+        below[base] = sorted([list(o) for o in owners])[:17]
+    return {"stats": found, "below": below}
+
+
 def releases(root):
     found = []
     base = os.path.join(root, ".spbe-kit", "releases")
@@ -197,7 +227,8 @@ def read_text(path):
 
 def main():
     root, region = sys.argv[1], sys.argv[2]
-    nonce = bytes.fromhex(sys.argv[3]) if len(sys.argv) > 3 else None
+    nonce = bytes.fromhex(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
+    kept = json.loads(sys.argv[4]) if len(sys.argv) > 4 else None
     docker_code, server, docker_err = run(["docker", "version", "--format", "{{.Server.Version}}"])
     compose_code, compose, _ = run(["docker", "compose", "version", "--short"])
     _, docker_root, _ = run(["docker", "info", "--format", "{{.DockerRootDir}}"])
@@ -228,6 +259,7 @@ def main():
                 "tree_sha256": file_sha256(os.path.join(root, ".spbe-kit", "tree.tar")),
                 "keyed": keyed_digests(root, nonce) if nonce else {},
                 "acme_certs": acme_certificates(root),
+                "layout": layout(kept) if kept else {"stats": {}, "below": {}},
             },
             sort_keys=True,
         )

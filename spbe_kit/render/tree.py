@@ -93,7 +93,7 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
     def add(path: str, owner: str, mode: str, ref: str) -> None:
-        uid, gid = (int(part) for part in owner.split(":"))
+        uid, gid = _ids(owner)
         found.append({"path": path, "uid": uid, "gid": gid, "mode": mode, "ref": ref})
 
     for app_id in host.apps:
@@ -121,6 +121,39 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
             add(f"{base}.crt", ctx.proxy.spec.user, "0444", f"{source}/{app.hostname}/cert")
             add(f"{base}.key", ctx.proxy.spec.user, "0400", f"{source}/{app.hostname}/key")
     return sorted(found, key=lambda f: f["path"])
+
+
+def _ids(owner: str) -> tuple[int, int]:
+    uid, gid = (int(part) for part in owner.split(":"))
+    return uid, gid
+
+
+def host_folders(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
+    """The folders the kit keeps on ``host`` beside the release tree, in creation order: path,
+    mode and, where it matters, owner; ``owner_below`` gives everything inside that owner too
+    (backups handed to the scheduler's user). The playbook creates them (``spbe_files``) and a
+    deploy's probe compares them."""
+    root = ctx.root
+    found: list[dict[str, Any]] = [
+        {"path": root, "mode": "0755"},
+        {"path": f"{root}/.spbe-kit", "mode": "0700"},
+        {"path": f"{root}/secrets", "mode": "0700"},
+        {"path": f"{root}/tls", "mode": "0755"},
+    ]
+    scheduler = ctx.schedulers.get(host.name)
+    if scheduler:
+        uid, gid = _ids(ctx.backup.spec.user)
+        found.append({"path": f"{root}/backups", "mode": "0700", "uid": uid, "gid": gid, "owner_below": True})
+        if scheduler.copies:
+            found.append({"path": scheduler.copies, "mode": "0700", "uid": uid, "gid": gid})
+    if host.runs_proxy and ctx.profile.tls.mode == "acme":
+        uid, gid = _ids(ctx.proxy.spec.user)
+        found += [
+            {"path": f"{root}/acme", "mode": "0755"},
+            {"path": f"{root}/acme/certs", "mode": "0755", "uid": uid, "gid": gid},
+            {"path": f"{root}/acme/challenges", "mode": "0755", "uid": uid, "gid": gid},
+        ]
+    return found
 
 
 class _Renderer:
@@ -379,6 +412,7 @@ class _Renderer:
                     "backup": host.name in ctx.schedulers,
                     "backup_copies": getattr(ctx.schedulers.get(host.name), "copies", None),
                     "internal_address": host.internal_address,
+                    "directories": host_folders(ctx, host),
                     "secret_files": self.secret_files(host),
                 }
                 for name, host in ctx.hosts.items()

@@ -86,12 +86,43 @@ def test_http_redirects_to_https_with_hsts(region) -> None:
     assert response.getheader("Location") == "https://simpeg.banjarkota.localhost:18443/api/records"
 
 
+SETTLED = "every host already holds this release"
+
+
 def test_second_deploy_changes_nothing_and_restarts_nothing(region) -> None:
     profile, _ = region
     before = start_times(CODE)
     again = spbe_kit("deploy", str(profile), cwd=profile.parent)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert "\n0 task(s) changed in" in again.stdout
+    # The probe found every host as the release leaves it: no playbook ran.
+    assert SETTLED in again.stdout and "\n0 task(s) changed in" in again.stdout
+    assert not list((Path(again.stdout.rsplit("run log: ", 1)[1].strip())).glob("artifacts"))
+    # The playbook itself, run in full, changes nothing either.
+    full = spbe_kit("deploy", str(profile), "--full", cwd=profile.parent)
+    assert full.returncode == 0, full.stderr[-2000:]
+    assert SETTLED not in full.stdout and "\n0 task(s) changed in" in full.stdout, full.stdout[-2000:]
+    assert start_times(CODE) == before
+
+
+def test_a_secret_files_mode_or_a_backup_owner_changed_by_hand_is_put_back(region) -> None:
+    """What only the playbook's folder and secret-file step would fix is not settled: the
+    deploy runs the playbook, which puts both back (and restarts nothing)."""
+    profile, _ = region
+    root = next((profile.parent / "opt").rglob("secrets")).parent
+    secret = root / "secrets" / "e-simpati.app_key"
+    owner = (secret.stat().st_uid, secret.stat().st_gid)
+    secret.chmod(0o644)
+    stray = root / "backups" / "left-by-hand"
+    stray.write_text("x")
+    os.chown(stray, 0, 0)
+    before = start_times(CODE)
+    fixed = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert fixed.returncode == 0, fixed.stdout[-2000:] + fixed.stderr[-2000:]
+    assert SETTLED not in fixed.stdout and "\n1 task(s) changed in" in fixed.stdout, fixed.stdout[-2000:]
+    assert secret.stat().st_mode & 0o7777 == 0o400 and (secret.stat().st_uid, secret.stat().st_gid) == owner
+    backups = (root / "backups").stat()
+    assert (stray.stat().st_uid, stray.stat().st_gid) == (backups.st_uid, backups.st_gid) != (0, 0)
+    stray.unlink()
     assert start_times(CODE) == before
 
 
@@ -352,8 +383,9 @@ def test_concurrent_deploy_is_refused(region) -> None:
     import signal
     import sys
 
+    # --full: a deploy that finds nothing to change runs no playbook and takes no lock.
     first = subprocess.Popen(
-        [sys.executable, "-m", "spbe_kit", "deploy", str(profile)],
+        [sys.executable, "-m", "spbe_kit", "deploy", str(profile), "--full"],
         cwd=profile.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -217,3 +217,83 @@ def test_projects_the_release_no_longer_places_on_a_host_are_taken_down() -> Non
     probe = healthy_probe(containers=[{"project": p} for p in running] + ["not a container"])
     assert orphan_projects(ctx, "local", probe) == ["spbe-kuningan-old-app", "spbe-kuningan-retired"]
     assert orphan_projects(ctx, "local", healthy_probe()) == []
+
+
+def test_a_deploy_runs_its_playbook_unless_every_host_is_exactly_as_the_release_leaves_it() -> None:
+    """``settled``: the no-op deploy's shortcut. A probe of a host exactly as the playbook
+    leaves it gives no reason; each thing the playbook would fix gives one."""
+    import hashlib
+    import hmac
+
+    from spbe_kit.plan import components_on, host_folders, kept_paths, secret_files, settled
+
+    ctx = demo_context()
+    here = ctx.hosts["local"]
+    nonce = b"n" * 16
+    projects = [project for project, _ in components_on(ctx, "local")]
+    wanted = {"local": {f"{p}/compose.yaml": f"h-{p}" for p in projects}}
+    ids = {ref: "sha256:" + f"{n:064x}" for n, ref in enumerate(sorted(
+        [a.image for a in ctx.apps.values()] + [ctx.postgres.image, ctx.proxy.image, ctx.backup.image]
+    ))}  # fmt: skip
+    image_of = {a.id: a.image for a in ctx.apps.values()} | {
+        "postgres": ctx.postgres.image, "proxy": ctx.proxy.image, "backup": ctx.backup.image
+    }  # fmt: skip
+    secrets: dict[str, object] = {}
+    for spec in secret_files(ctx, here):
+        node = secrets
+        *parents, leaf = spec["ref"].split("/")
+        for part in parents:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        node[leaf] = f"value of {spec['ref']}"  # type: ignore[index]
+    keyed = {
+        spec["path"].removeprefix(ctx.root + "/"): hmac.new(
+            nonce, f"value of {spec['ref']}".encode(), hashlib.sha256
+        ).hexdigest()
+        for spec in secret_files(ctx, here)
+    }
+    stats = {f["path"]: ("dir", int(f["mode"], 8), f.get("uid", 0), f.get("gid", 0)) for f in host_folders(ctx, here)}
+    stats |= {f["path"]: ("file", int(f["mode"], 8), f["uid"], f["gid"]) for f in secret_files(ctx, here)}
+    stats[f"{ctx.root}/.spbe-kit/vault.json"] = ("file", 0o600, 0, 0)
+    below = {path: [(10001, 10001)] for path in kept_paths(ctx, "local")["below"]}
+    probe = healthy_probe(
+        files=dict(wanted["local"]),
+        images=dict(ids),
+        tree_sha256="t" * 64,
+        keyed=keyed,
+        layout={"stats": stats, "below": below},
+        containers=[
+            {"project": f"spbe-kuningan-{p}", "status": "running", "health": "healthy", "image_id": ids[image_of[p]]}
+            for p in projects
+        ],
+    )
+    sent = {"local": "t" * 64}
+
+    def reasons(**changes: object) -> list[str]:
+        return settled(ctx, {"local": healthy_probe(**(probe | changes))}, wanted, ids, sent, secrets, nonce)
+
+    assert reasons() == []
+    assert below, "the demo's host keeps backups: their owner is checked below the folder"
+    secret = secret_files(ctx, here)[0]["path"]
+    wrong_mode = stats | {secret: ("file", 0o644, *stats[secret][2:])}
+    open_folder = stats | {f"{ctx.root}/secrets": ("dir", 0o755, 0, 0)}
+    wrong_owner = stats | {f"{ctx.root}/backups": ("dir", 0o700, 0, 0)}
+    a_link = stats | {f"{ctx.root}/tls": ("other", 0o777, 0, 0)}
+    no_mark = {k: v for k, v in stats.items() if not k.endswith("vault.json")}
+    stray_owner = {path: [(10001, 10001), (0, 0)] for path in below}
+    other_secret = keyed | {secret.removeprefix(ctx.root + "/"): "0" * 64}
+    unhealthy = [dict(c, health="unhealthy") if "proxy" in c["project"] else c for c in probe["containers"]]
+    for changes, why in [
+        ({"layout": {"stats": wrong_mode, "below": below}}, f"local: {secret}"),
+        ({"layout": {"stats": open_folder, "below": below}}, f"local: {ctx.root}/secrets"),
+        ({"layout": {"stats": wrong_owner, "below": below}}, f"local: {ctx.root}/backups"),
+        ({"layout": {"stats": a_link, "below": below}}, f"local: {ctx.root}/tls"),
+        ({"layout": {"stats": no_mark, "below": below}}, f"local: {ctx.root}/.spbe-kit/vault.json"),
+        ({"layout": {"stats": stats, "below": stray_owner}}, f"local: {ctx.root}/backups/*"),
+        ({"keyed": other_secret}, f"local: {secret.removeprefix(ctx.root + '/')} differs from the vault"),
+        ({"tree_sha256": "u" * 64}, "local: the release tree differs"),
+        ({"files": {**wanted["local"], "extra.conf": "x"}}, "local: installed files differ"),
+        ({"images": {}}, "local: images missing"),
+        ({"containers": unhealthy}, "local: a compose project is not running as rendered"),
+        ({"lock": '{"who": "x"}'}, "local: the deploy lock is held"),
+    ]:
+        assert why in reasons(**changes), (changes, reasons(**changes))

@@ -45,3 +45,77 @@ def test_finding_ansibles_control_path_prints_no_warning() -> None:
     )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert done.stdout.strip()
+
+
+def test_each_host_gets_its_own_arguments_after_the_common_ones(tmp_path: Path) -> None:
+    script = tmp_path / "echo.py"
+    script.write_text("import json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    connection = Connection(tmp_path / "known_hosts", local_hosts=["a", "b"])
+    hosts = {n: Host(address="127.0.0.1", connection="local", roles=["apps"]) for n in ("a", "b")}
+    found = run_script(connection, hosts, script, ["root"], host_args={"a": ['{"x": 1}']})
+    assert json.loads(found["a"].stdout) == ["root", '{"x": 1}']
+    assert json.loads(found["b"].stdout) == ["root"]
+
+
+def test_the_probe_reports_kind_mode_and_owner_and_the_host_report_is_checked(tmp_path: Path) -> None:
+    """What the no-op deploy's shortcut reads (``plan.layout_problems``): the probe's own stat
+    of each folder and file, and the owners below a folder; a malformed answer is refused."""
+    import importlib.util
+    import os
+
+    import pytest
+
+    from spbe_kit import hostdata
+    from spbe_kit.errors import OperationFailed
+    from spbe_kit.resources import playbooks_dir
+
+    spec = importlib.util.spec_from_file_location("spbe_probe", playbooks_dir() / "files" / "spbe_probe.py")
+    assert spec and spec.loader
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    (tmp_path / "backups" / "one").mkdir(parents=True)
+    (tmp_path / "backups" / "one" / "db.dump").write_text("x")
+    (tmp_path / "secret").write_text("s")
+    (tmp_path / "secret").chmod(0o400)
+    (tmp_path / "link").symlink_to(tmp_path / "secret")
+    me = (os.getuid(), os.getgid())
+    found = probe.layout(
+        {"paths": [str(tmp_path / n) for n in ("backups", "secret", "link", "absent")], "below": [str(tmp_path / "backups")]}
+    )
+    assert found["stats"] == {
+        str(tmp_path / "backups"): ["dir", 0o755 & ~_umask(), *me],
+        str(tmp_path / "secret"): ["file", 0o400, *me],
+        str(tmp_path / "link"): ["other", 0o777, *me],
+    }
+    assert found["below"] == {str(tmp_path / "backups"): [list(me)]}
+    checked = hostdata.probe("app1", {"layout": found}, "/opt/spbe-kit/x")["layout"]
+    assert checked["stats"][str(tmp_path / "secret")] == ("file", 0o400, *me)
+    for hostile in (
+        {"stats": {"relative/path": ["dir", 0o700, 0, 0]}, "below": {}},
+        {"stats": {"/x": ["fifo", 0o700, 0, 0]}, "below": {}},
+        {"stats": {"/x": ["dir", 0o700, -1, 0]}, "below": {}},
+        {"stats": {}, "below": {"/x": [[0, 0, 0]]}},
+        ["not", "an", "object"],
+    ):
+        with pytest.raises(OperationFailed) as refused:
+            hostdata.probe("app1", {"layout": hostile}, "/opt/spbe-kit/x")
+        assert refused.value.diagnostics[0].code == "host-report-invalid"
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_a_no_log_task_that_changed_something_counts_as_changed() -> None:
+    """ansible-runner censors a no_log task's whole result, ``changed`` included."""
+    from spbe_kit.apply import _censored_change
+
+    censored = {"censored": "the output has been hidden"}
+    assert _censored_change(censored, {"stdout": "\r\nTASK [x] ***\r\nchanged: [db1]"})
+    assert _censored_change(censored, {"stdout": "changed: [app1 -> localhost]"})
+    assert not _censored_change(censored, {"stdout": "\r\nTASK [x] ***\r\nok: [db1]"})
+    assert not _censored_change({"changed": False}, {"stdout": "changed: [db1]"})
