@@ -165,9 +165,14 @@ def run_script(
         return {r.host: r for r in pool.map(one, sorted(hosts))}
 
 
-def _censored_change(result: dict[str, Any], event: dict[str, Any]) -> bool:
-    """Whether a no_log task changed something: ansible-runner replaces such a result with
-    ``{"censored": ...}``, ``changed`` included, so only the line Ansible printed says so."""
+def changed(event: dict[str, Any]) -> bool:
+    """Whether a task's result event says it changed something. ansible-runner replaces a
+    no_log task's result with ``{"censored": ...}``, ``changed`` included, so for those only
+    the line Ansible printed says so."""
+    data = event.get("event_data", {})
+    result = data.get("res", {}) if isinstance(data, dict) and isinstance(data.get("res"), dict) else {}
+    if result.get("changed"):
+        return True
     stdout = event.get("stdout", "")
     return "censored" in result and isinstance(stdout, str) and "\nchanged: [" in f"\n{stdout}"
 
@@ -250,7 +255,7 @@ def run_playbook(
         status = _STATUS.get(kind)
         if status:
             result = data.get("res", {}) if isinstance(data.get("res"), dict) else {}
-            if status == "ok" and (result.get("changed") or _censored_change(result, event)):
+            if status == "ok" and changed(event):
                 status = "changed"
             tasks.append(TaskResult(data.get("host", ""), play["name"], data.get("task", ""), status, result))
         if on_event:

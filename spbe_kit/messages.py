@@ -1057,8 +1057,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "phase-lock": ("lock", "kunci"),
     "phase-images": ("images", "image"),
-    "phase-images and files": ("images, secrets and files", "image, rahasia dan berkas"),
-    "phase-database and proxy": ("database and proxy (TLS)", "basis data dan proxy (TLS)"),
+    "phase-images, files, database and proxy": (
+        "images, secrets and files; database and proxy (TLS)",
+        "image, rahasia dan berkas; basis data dan proxy (TLS)",
+    ),
     "phase-apps and backup scheduler": (
         "apps + health gate, backup scheduler",
         "aplikasi + gerbang kesehatan, penjadwal cadangan",

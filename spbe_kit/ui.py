@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console, Group
 from rich.table import Table
 
+from spbe_kit.apply import changed
 from spbe_kit.messages import Lang, phase_name, say, task_name, word
 from spbe_kit.plan import Check
 
@@ -50,8 +51,7 @@ class ConsoleUI:
             label = phase_name(str(data.get("play", "")), self.lang)
             self.console.print(f"[bold]▸ {label}[/]")
         elif kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
-            res = data.get("res", {}) if isinstance(data.get("res"), dict) else {}
-            if kind == "runner_on_ok" and not res.get("changed"):
+            if kind == "runner_on_ok" and not changed(event):
                 return
             self.changed += kind == "runner_on_ok"
             state = self.say("changed") if kind == "runner_on_ok" else f"[red]{self.say('FAIL')}[/]"

@@ -251,7 +251,8 @@ def test_a_deploy_runs_its_playbook_unless_every_host_is_exactly_as_the_release_
         ).hexdigest()
         for spec in secret_files(ctx, here)
     }
-    stats = {f["path"]: ("dir", int(f["mode"], 8), f.get("uid", 0), f.get("gid", 0)) for f in host_folders(ctx, here)}
+    folders = host_folders(ctx, here)
+    stats = {f["path"]: ("dir", int(f["mode"], 8), f.get("uid", 0), f.get("gid", 0)) for f in folders}
     stats |= {f["path"]: ("file", int(f["mode"], 8), f["uid"], f["gid"]) for f in secret_files(ctx, here)}
     stats[f"{ctx.root}/.spbe-kit/vault.json"] = ("file", 0o600, 0, 0)
     below = {path: [(10001, 10001)] for path in kept_paths(ctx, "local")["below"]}
@@ -262,8 +263,8 @@ def test_a_deploy_runs_its_playbook_unless_every_host_is_exactly_as_the_release_
         keyed=keyed,
         layout={"stats": stats, "below": below},
         containers=[
-            {"project": f"spbe-kuningan-{p}", "status": "running", "health": "healthy", "image_id": ids[image_of[p]]}
-            for p in projects
+            {"project": f"spbe-kuningan-{p}", "status": "running", "health": "healthy", "image_id": i}
+            for p, i in ((p, ids[image_of[p]]) for p in projects)
         ],
     )
     sent = {"local": "t" * 64}

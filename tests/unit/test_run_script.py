@@ -79,9 +79,8 @@ def test_the_probe_reports_kind_mode_and_owner_and_the_host_report_is_checked(tm
     (tmp_path / "secret").chmod(0o400)
     (tmp_path / "link").symlink_to(tmp_path / "secret")
     me = (os.getuid(), os.getgid())
-    found = probe.layout(
-        {"paths": [str(tmp_path / n) for n in ("backups", "secret", "link", "absent")], "below": [str(tmp_path / "backups")]}
-    )
+    paths = [str(tmp_path / n) for n in ("backups", "secret", "link", "absent")]
+    found = probe.layout({"paths": paths, "below": [str(tmp_path / "backups")]})
     assert found["stats"] == {
         str(tmp_path / "backups"): ["dir", 0o755 & ~_umask(), *me],
         str(tmp_path / "secret"): ["file", 0o400, *me],
@@ -112,10 +111,14 @@ def _umask() -> int:
 
 def test_a_no_log_task_that_changed_something_counts_as_changed() -> None:
     """ansible-runner censors a no_log task's whole result, ``changed`` included."""
-    from spbe_kit.apply import _censored_change
+    from spbe_kit.apply import changed
+
+    def event(res: dict[str, object], stdout: str) -> dict[str, object]:
+        return {"event": "runner_on_ok", "event_data": {"res": res}, "stdout": stdout}
 
     censored = {"censored": "the output has been hidden"}
-    assert _censored_change(censored, {"stdout": "\r\nTASK [x] ***\r\nchanged: [db1]"})
-    assert _censored_change(censored, {"stdout": "changed: [app1 -> localhost]"})
-    assert not _censored_change(censored, {"stdout": "\r\nTASK [x] ***\r\nok: [db1]"})
-    assert not _censored_change({"changed": False}, {"stdout": "changed: [db1]"})
+    assert changed(event(censored, "\r\nTASK [x] ***\r\nchanged: [db1]"))
+    assert changed(event(censored, "changed: [app1 -> localhost]"))
+    assert not changed(event(censored, "\r\nTASK [x] ***\r\nok: [db1]"))
+    assert not changed(event({"changed": False}, "changed: [db1]"))
+    assert changed(event({"changed": True}, "ok: [db1]"))
