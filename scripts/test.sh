@@ -7,7 +7,8 @@ cd "$here"
 bash scripts/setup-engine.sh
 bash scripts/setup-python.sh
 export PATH="$here/.venv/bin:$PATH"
-.venv/bin/ruff check spbe_kit tests benchmarks images/app playbooks/files/spbe_acme.py
+.venv/bin/ruff check spbe_kit tests benchmarks images/app playbooks/files/spbe_acme.py playbooks/files/spbe_probe.py \
+  playbooks/files/spbe_release.py playbooks/files/spbe_send_images.py playbooks/files/spbe_wait.py
 .venv/bin/mypy
 # The catalog's images and the test-server image, from Debian packages (skips unchanged ones).
 spbe-kit images build --tests

@@ -561,20 +561,51 @@ def _record_release(
     return write_release(session, run_dir, numbers, record)
 
 
-def write_release(session: Session, run_dir: Path, numbers: dict[str, int], record: dict[str, Any]) -> int:
-    """Record release ``numbers[host]`` on every host (release.yml keeps the installed tree)."""
-    from spbe_kit.lifecycle import KEEP_RELEASES
+# Release records each host keeps (with their trees): what `rollback --to` can go back to.
+KEEP_RELEASES = 10
 
-    result = run_playbook(
-        "release.yml",
-        session.tree,
-        run_dir / "release",
-        session.connection,
-        session.hosts,
-        {"spbe_run": {"number": numbers, "record": record, "keep": KEEP_RELEASES}},
-    )
-    if not result.ok:
-        _raise_failure(result)
+
+def write_release(
+    session: Session, run_dir: Path, numbers: dict[str, int], record: dict[str, Any], installed: bool = False
+) -> int:
+    """Record release ``numbers[host]`` on every host at once (``spbe_release.py``, one SSH round
+    trip each), keeping the tree the deploy sent, or with ``installed`` (a rollback) the files
+    as they are installed now."""
+    folder = run_dir / "release"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    hosts = {name: session.ctx.hosts[name].spec for name in session.hosts}
+    script = playbooks_dir() / "files" / "spbe_release.py"
+    args = [session.ctx.root]
+    per_host = {
+        h: [
+            str(numbers[h]),
+            str(KEEP_RELEASES),
+            json.dumps(record, sort_keys=True),
+            *(sorted(record.get("files", {}).get(h, {})) if installed else []),
+        ]
+        for h in hosts
+    }
+    results = run_script(session.connection, hosts, script, args, host_args=per_host)
+    failed = []
+    for host, result in sorted(results.items()):
+        log = folder / f"{host}.log"
+        log.write_text(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+        log.chmod(0o600)
+        if result.unreachable:
+            failed.append(_unreachable(host, result.stderr))
+        elif result.returncode:
+            problem = result.stderr.strip()[-600:] or f"exit {result.returncode}"
+            failed.append(
+                Diagnostic(
+                    "task-failed",
+                    Location(host),
+                    (),
+                    {"host": host, "play": "release", "task": "record the release", "problem": problem,
+                     "run": str(folder)},
+                )
+            )
+    if failed:
+        raise OperationFailed(failed)
     return max(numbers.values())
 
 

@@ -21,7 +21,16 @@ from typing import Any
 
 from spbe_kit import hostdata, vault
 from spbe_kit.apply import RunResult, new_run_dir, run_playbook
-from spbe_kit.deploy import UI, Options, Session, _raise_failure, check_vault, open_session, probe
+from spbe_kit.deploy import (
+    UI,
+    Options,
+    Session,
+    _raise_failure,
+    check_vault,
+    open_session,
+    probe,
+    write_release,
+)
 from spbe_kit.errors import (
     Diagnostic,
     InvalidInput,
@@ -31,8 +40,6 @@ from spbe_kit.errors import (
     unknown_apps,
 )
 from spbe_kit.render.context import Context, image_ref
-
-KEEP_RELEASES = 10
 
 
 def play(session: Session, playbook: str, run_dir: Path, spbe_run: dict[str, Any], ui: UI) -> RunResult:
@@ -450,11 +457,4 @@ def record_rollback(
         "files": files,
         "rollback_of": plan.target,
     }
-    play(
-        session,
-        "release.yml",
-        new_run_dir(session.tree, "release"),
-        {"number": numbers, "record": record, "keep": KEEP_RELEASES, "installed": True},
-        ui,
-    )
-    return max(numbers.values())
+    return write_release(session, new_run_dir(session.tree, "release"), numbers, record, installed=True)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from spbe_kit.apply import Connection, run_script
 from spbe_kit.models.profile import Host
@@ -60,19 +61,14 @@ def test_each_host_gets_its_own_arguments_after_the_common_ones(tmp_path: Path) 
 def test_the_probe_reports_kind_mode_and_owner_and_the_host_report_is_checked(tmp_path: Path) -> None:
     """What the no-op deploy's shortcut reads (``plan.layout_problems``): the probe's own stat
     of each folder and file, and the owners below a folder; a malformed answer is refused."""
-    import importlib.util
     import os
 
     import pytest
 
     from spbe_kit import hostdata
     from spbe_kit.errors import OperationFailed
-    from spbe_kit.resources import playbooks_dir
 
-    spec = importlib.util.spec_from_file_location("spbe_probe", playbooks_dir() / "files" / "spbe_probe.py")
-    assert spec and spec.loader
-    probe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(probe)
+    probe = _host_script("spbe_probe")
     (tmp_path / "backups" / "one").mkdir(parents=True)
     (tmp_path / "backups" / "one" / "db.dump").write_text("x")
     (tmp_path / "secret").write_text("s")
@@ -101,6 +97,19 @@ def test_the_probe_reports_kind_mode_and_owner_and_the_host_report_is_checked(tm
         assert refused.value.diagnostics[0].code == "host-report-invalid"
 
 
+def _host_script(name: str) -> Any:
+    """One of the scripts the kit runs on the hosts (``playbooks/files``), as a module."""
+    import importlib.util
+
+    from spbe_kit.resources import playbooks_dir
+
+    spec = importlib.util.spec_from_file_location(name, playbooks_dir() / "files" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _umask() -> int:
     import os
 
@@ -122,3 +131,33 @@ def test_a_no_log_task_that_changed_something_counts_as_changed() -> None:
     assert not changed(event(censored, "\r\nTASK [x] ***\r\nok: [db1]"))
     assert not changed(event({"changed": False}, "changed: [db1]"))
     assert changed(event({"changed": True}, "ok: [db1]"))
+
+
+def test_a_release_is_recorded_with_its_tree_and_only_the_newest_are_kept(tmp_path: Path) -> None:
+    """``spbe_release.py``: the tree the deploy sent (or, after a rollback, the files as
+    installed), then release.json; releases older than the kept number are forgotten."""
+    import tarfile
+
+
+    release = _host_script("spbe_release")
+    root = tmp_path / "root"
+    (root / ".spbe-kit").mkdir(parents=True)
+    (root / "simpeg").mkdir()
+    (root / "simpeg" / "compose.yaml").write_text("services: {}\n")
+    with tarfile.open(root / ".spbe-kit" / "tree.tar", "w") as sent:
+        sent.add(root / "simpeg" / "compose.yaml", arcname="simpeg/compose.yaml")
+    for number in range(1, 4):
+        assert release.main([str(root), str(number), "2", json.dumps({"number_was": number})]) == 0
+    releases = root / ".spbe-kit" / "releases"
+    assert sorted(p.name for p in releases.iterdir()) == ["2", "3"]
+    assert json.loads((releases / "3" / "release.json").read_text()) == {"number_was": 3}
+    assert (releases / "3" / "tree.tar").read_bytes() == (root / ".spbe-kit" / "tree.tar").read_bytes()
+    assert (releases / "3").stat().st_mode & 0o777 == 0o700
+    assert (releases / "3" / "release.json").stat().st_mode & 0o777 == 0o600
+    # After a rollback: the files as installed, not the archive last sent.
+    (root / "simpeg" / "compose.yaml").write_text("services: {rolled: back}\n")
+    assert release.main([str(root), "4", "2", "{}", "simpeg/compose.yaml"]) == 0
+    with tarfile.open(releases / "4" / "tree.tar") as kept:
+        member = kept.extractfile("simpeg/compose.yaml")
+        assert member and member.read() == b"services: {rolled: back}\n"
+    assert not list(releases.glob("*/.spbe-*"))
