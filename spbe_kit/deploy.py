@@ -555,7 +555,7 @@ def _record_release(
     numbers = {h: (r["number"] if r else 0) + 1 for h, r in latest.items()}
     record = {
         **release_record(session.ctx, manifest, image_ids),
-        "backup_before": backup,
+        "backup_before": backup or None,
         "files": rendered_hashes(session.tree),
     }
     return write_release(session, run_dir, numbers, record)
@@ -571,6 +571,9 @@ def write_release(
     """Record release ``numbers[host]`` on every host at once (``spbe_release.py``, one SSH round
     trip each), keeping the tree the deploy sent, or with ``installed`` (a rollback) the files
     as they are installed now."""
+    for number in set(numbers.values()):
+        # Never write a record the hosts' next probe would refuse as not the kit's own.
+        hostdata.Release.model_validate({**record, "number": number})
     folder = run_dir / "release"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     hosts = {name: session.ctx.hosts[name].spec for name in session.hosts}

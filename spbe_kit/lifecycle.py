@@ -453,7 +453,7 @@ def record_rollback(
         "image_ids": image_ids,
         "who": f"{getpass.getuser()}@{socket.gethostname()}",
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "backup_before": backup,
+        "backup_before": backup or None,
         "files": files,
         "rollback_of": plan.target,
     }
