@@ -8,21 +8,26 @@ the sha256 of every file spbe-kit installed. With NONCE (hex, new for each run),
 and certificate files are reported as HMAC-SHA256(NONCE, content): the controller compares
 them with its vault without any stable digest of a secret leaving the host. With LAYOUT (JSON:
 {"paths": [...], "below": [...]}, the folders and secret files a deploy keeps), the kind, mode
-and owner of each path, and the owners found below each "below" folder. Changes nothing.
-Python 3 stdlib only.
+and owner of each path, and the owners found below each "below" folder. The engine is read
+through its API on the local socket when the docker CLI would use that socket too (one process
+instead of a CLI start per question), else through the CLI. Changes nothing. Python 3 stdlib
+only.
 """
 
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import platform
 import shutil
+import socket
 import stat
 import subprocess
 import sys
 import time
+import urllib.parse
 
 
 def run(argv):
@@ -68,8 +73,71 @@ def memory_mb():
     return 0
 
 
-def images():
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=20)
+        self.socket_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(20)
+        self.sock.connect(self.socket_path)
+
+
+class Api:
+    """The engine's API on its local socket: what the docker CLI would print, in one process
+    (each CLI call is a Go program's start, most of a probe's CPU on a small host)."""
+
+    def __init__(self, path):
+        self.connection = _UnixConnection(path)
+
+    def get(self, url):
+        self.connection.request("GET", url)
+        response = self.connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise OSError(f"docker API {url}: HTTP {response.status}")
+        return json.loads(body)
+
+
+def local_api():
+    """The engine's API when the CLI would talk to the local socket too (no DOCKER_HOST
+    elsewhere, no docker context chosen), else None: the CLI is asked instead."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://") or os.environ.get("DOCKER_CONTEXT"):
+        return None
+    config = os.path.join(os.environ.get("DOCKER_CONFIG", os.path.expanduser("~/.docker")), "config.json")
+    try:
+        with open(config) as f:
+            if json.load(f).get("currentContext", "default") != "default":
+                return None
+    except (OSError, ValueError, AttributeError):
+        pass
+    path = host[len("unix://") :]
+    return Api(path) if os.path.exists(path) else None
+
+
+def engine(api):
+    """(exit code, server version, error, root folder), from the API or else the CLI."""
+    if api is not None:
+        try:
+            version, info = api.get("/version"), api.get("/info")
+            return 0, str(version["Version"]), "", str(info["DockerRootDir"])
+        except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+            pass
+    code, server, error = run(["docker", "version", "--format", "{{.Server.Version}}"])
+    _, root, _ = run(["docker", "info", "--format", "{{.DockerRootDir}}"])
+    return code, server, error, root
+
+
+def images(api):
     """Every tagged image on the host and its ID: the deploy sends only what is missing."""
+    if api is not None:
+        try:
+            listed = api.get("/images/json")
+            return {ref: i["Id"] for i in listed for ref in i.get("RepoTags") or [] if "<none>" not in ref}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, http.client.HTTPException):
+            pass  # the CLI says what went wrong, as it always did
     code, out, _ = run(["docker", "images", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
     found = {}
     for line in out.splitlines() if code == 0 else []:
@@ -79,16 +147,27 @@ def images():
     return found
 
 
-def containers(region):
-    code, out, _ = run(["docker", "ps", "-aq", "--filter", f"label=org.spbe-kit.region={region}"])
+def inspected(region, api):
+    """``docker inspect`` of this region's containers (by their label)."""
+    label = f"org.spbe-kit.region={region}"
+    if api is not None:
+        try:
+            query = urllib.parse.urlencode({"all": "1", "filters": json.dumps({"label": [label]})})
+            listed = api.get(f"/containers/json?{query}")
+            return [api.get(f"/containers/{urllib.parse.quote(c['Id'])}/json") for c in listed]
+        except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+            pass  # a container removed between the two calls, say: the CLI as before
+    code, out, _ = run(["docker", "ps", "-aq", "--filter", f"label={label}"])
     ids = out.split()
     if code != 0 or not ids:
         return []
     code, out, _ = run(["docker", "inspect", *ids])
-    if code != 0:
-        return []
+    return json.loads(out) if code == 0 else []
+
+
+def containers(region, api):
     found = []
-    for c in json.loads(out):
+    for c in inspected(region, api):
         state = c.get("State", {})
         found.append(
             {
@@ -229,9 +308,11 @@ def main():
     root, region = sys.argv[1], sys.argv[2]
     nonce = bytes.fromhex(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
     kept = json.loads(sys.argv[4]) if len(sys.argv) > 4 else None
-    docker_code, server, docker_err = run(["docker", "version", "--format", "{{.Server.Version}}"])
+    api = local_api()
+    docker_code, server, docker_err, docker_root = engine(api)
+    if docker_code != 0:
+        api = None
     compose_code, compose, _ = run(["docker", "compose", "version", "--short"])
-    _, docker_root, _ = run(["docker", "info", "--format", "{{.DockerRootDir}}"])
     disk_path = docker_root if docker_root and os.path.isdir(docker_root) else "/"
     lock = read_text(os.path.join(root, ".spbe-kit", "deploy.lock"))
     vault = read_text(os.path.join(root, ".spbe-kit", "vault.json"))
@@ -250,8 +331,8 @@ def main():
                 "disk_path": disk_path,
                 "listening": listening_ports(),
                 "epoch": time.time(),
-                "containers": containers(region),
-                "images": images(),
+                "containers": containers(region, api),
+                "images": images(api),
                 "lock": lock,
                 "vault": vault,
                 "files": installed_files(root),

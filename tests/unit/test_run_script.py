@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from spbe_kit.apply import Connection, run_script
 from spbe_kit.models.profile import Host
 
@@ -161,3 +163,26 @@ def test_a_release_is_recorded_with_its_tree_and_only_the_newest_are_kept(tmp_pa
         member = kept.extractfile("simpeg/compose.yaml")
         assert member and member.read() == b"services: {rolled: back}\n"
     assert not list(releases.glob("*/.spbe-*"))
+
+
+@pytest.mark.docker
+def test_the_probe_reads_the_engine_api_as_the_cli_would_print_it(tmp_path: Path) -> None:
+    """What the probe learns through the engine's socket equals what the CLI prints (the CLI is
+    the fallback): version, root folder, tagged images, this region's containers inspected."""
+    probe = _host_script("spbe_probe")
+    api = probe.local_api()
+    assert api is not None, "this machine's engine listens on /var/run/docker.sock"
+    assert probe.engine(api) == probe.engine(None)
+    assert probe.images(api) == probe.images(None) != {}
+    made = subprocess.run(
+        ["docker", "create", "--label", "org.spbe-kit.region=99.98", "-p", "127.0.0.1:28999:80",
+         "spbe-kit/debian:bookworm", "true"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    try:
+        found = probe.containers("99.98", api)
+        assert found == probe.containers("99.98", None)
+        assert [c["status"] for c in found] == ["created"]
+        assert probe.containers("99.97", api) == []
+    finally:
+        subprocess.run(["docker", "rm", "-f", made], capture_output=True, check=True)
