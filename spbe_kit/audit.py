@@ -75,6 +75,7 @@ CHECKS: dict[str, Check] = {
     "TLS-03": Check("medium", ("HSTS header sent", "Header HSTS dikirim"), ("Send Strict-Transport-Security on every HTTPS response", "Kirim Strict-Transport-Security pada setiap respons HTTPS"), ("bssn-web-communication",)),
     "TLS-04": Check("high", ("Certificates valid for at least 14 more days", "Sertifikat berlaku minimal 14 hari lagi"), ("Run `spbe-kit deploy`: it re-issues the region CA's certificates with fewer than 30 days left (a provided certificate: replace its files first)", "Jalankan `spbe-kit deploy`: sertifikat dari CA daerah yang tersisa kurang dari 30 hari diterbitkan ulang (sertifikat sendiri: ganti dulu berkasnya)"), ("bssn-web-communication",), live=True),
     "TLS-05": Check("high", ("The proxy serves the certificates deployed from the vault", "Proxy menyajikan sertifikat yang dideploy dari vault"), ("Run `spbe-kit verify`, then `spbe-kit deploy` to put the vault's certificates back; find out who replaced them", "Jalankan `spbe-kit verify`, lalu `spbe-kit deploy` untuk memasang lagi sertifikat dari vault; cari tahu siapa yang menggantinya"), ("bssn-web-communication",), live=True),
+    "HDR-01": Check("medium", ("Hardening headers sent, server version hidden", "Header pengamanan dikirim, versi server disembunyikan"), ("Render the proxy with spbe-kit: server_tokens off, X-Content-Type-Options nosniff and X-Frame-Options on every virtual host", "Render proxy dengan spbe-kit: server_tokens off, X-Content-Type-Options nosniff dan X-Frame-Options pada setiap virtual host"), ("bssn-web-configuration",)),
     "NET-01": Check("high", ("Only the proxy publishes ports, on declared addresses", "Hanya proxy yang membuka port, pada alamat yang dideklarasikan"), ("Remove published ports; bind what must be published to a declared address", "Hapus port yang dibuka; ikat ke alamat yang dideklarasikan"), ("bssn-web-configuration", "cis-docker-5.14")),
     "NET-03": Check("critical", ("Database connections only over verified TLS", "Koneksi basis data hanya lewat TLS terverifikasi"), ("Render pg_hba.conf with spbe-kit (hostssl only) and keep sslmode verify-full in every app's configuration", "Render pg_hba.conf dengan spbe-kit (hanya hostssl) dan pertahankan sslmode verify-full di konfigurasi setiap aplikasi"), ("bssn-web-communication", "uu-pdp-35")),
     "NET-02": Check("critical", ("The database is never published", "Basis data tidak pernah dibuka ke jaringan"), ("Remove the database's ports; apps on other hosts reach it on the internal address only", "Hapus port basis data; aplikasi di host lain memakai alamat internal saja"), ("bssn-web-configuration", "uu-pdp-35", "cis-docker-5.14")),
@@ -355,6 +356,34 @@ def _check_nginx(tree: Path, out: _Results) -> None:
             out.ok("TLS-03", Evidence(rel, at("Strict-Transport-Security")))
         else:
             out.fail("TLS-03", Evidence(rel, 1, detail="no Strict-Transport-Security header"))
+        _check_headers_rendered(rel, text, main, tree, out)
+
+
+def _check_headers_rendered(rel: str, text: str, main: Path, tree: Path, out: _Results) -> None:
+    """HDR-01 on the rendered proxy: the virtual host adds nosniff and a frame policy, and the
+    http block hides nginx's version."""
+    lines = text.splitlines()
+    missing = [
+        name
+        for name, pattern in (
+            ("X-Content-Type-Options nosniff", r'add_header\s+X-Content-Type-Options\s+"?nosniff'),
+            ("X-Frame-Options", r'add_header\s+X-Frame-Options\s+"?(DENY|SAMEORIGIN)'),
+        )
+        if not re.search(pattern, text, re.IGNORECASE)
+    ]
+    if missing:
+        out.fail("HDR-01", Evidence(rel, 1, detail=f"no {', '.join(missing)}"))
+    else:
+        line = next(i + 1 for i, ln in enumerate(lines) if "X-Content-Type-Options" in ln)
+        out.ok("HDR-01", Evidence(rel, line, detail="nosniff and X-Frame-Options added"))
+    source = main.read_text(encoding="utf-8") if main.is_file() else ""
+    hidden = re.search(r"^\s*server_tokens\s+off\s*;", source, re.MULTILINE)
+    where = main.relative_to(tree).as_posix() if main.is_file() else rel
+    if hidden:
+        line = source[: hidden.start()].count("\n") + 1
+        out.ok("HDR-01", Evidence(where, line, detail=f"{rel}: server_tokens off"))
+    else:
+        out.fail("HDR-01", Evidence(where, 1, detail=f"{rel}: nginx names its version (no server_tokens off)"))
 
 
 def _check_database_tls(tree: Path, out: _Results) -> None:
@@ -562,6 +591,22 @@ def _check_served(live: LiveFacts, out: _Results) -> None:
         (out.ok if served == expected else out.fail)("TLS-05", evidence)
 
 
+def _check_headers_served(headers: dict[str, str], host: str, command: str, out: _Results) -> None:
+    """HDR-01 on what the proxy answered: nosniff, a frame policy, and a Server header that
+    names no version."""
+    problems = []
+    if headers.get("x-content-type-options", "").lower() != "nosniff":
+        problems.append("no X-Content-Type-Options nosniff")
+    if headers.get("x-frame-options", "").upper() not in ("DENY", "SAMEORIGIN"):
+        problems.append("no X-Frame-Options DENY or SAMEORIGIN")
+    server = headers.get("server", "")
+    if re.search(r"[0-9]", server):
+        problems.append(f"Server: {server[:40]} names a version")
+    sent = ", ".join(f"{k}: {v}" for k, v in sorted(headers.items()) if v)
+    detail = "; ".join(problems) if problems else sent
+    (out.fail if problems else out.ok)("HDR-01", Evidence(host=host, command=command, detail=detail))
+
+
 def _check_live(live: LiveFacts, out: _Results) -> None:
     _check_served(live, out)
     for probe in live.probes:
@@ -581,6 +626,7 @@ def _check_live(live: LiveFacts, out: _Results) -> None:
                 detail="Strict-Transport-Security " + ("sent" if probe.hsts else "missing"),
             ),
         )
+        _check_headers_served(probe.headers, host, command, out)
         if probe.expires is not None:
             days = int((probe.expires - live.checked_at) // 86400)
             (out.ok if days >= CERT_ALERT_DAYS else out.fail)(

@@ -13,7 +13,7 @@ import json
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spbe_kit.render.context import Context
 
@@ -27,6 +27,12 @@ class Probe:
     hsts: bool = False
     tls: str = ""  # negotiated protocol, e.g. TLSv1.3
     expires: float | None = None  # certificate notAfter, seconds since the epoch
+    # The hardening headers the answer carried (the audit's HDR-01), by lower-case name.
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# Response headers the proxy adds to harden every app (and Server, which must name no version).
+HARDENING_HEADERS = ("x-content-type-options", "x-frame-options", "referrer-policy", "server")
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -73,15 +79,16 @@ def check_app(ctx: Context, app_id: str, ca_pem: str | None, timeout: float = 5.
         response = connection.getresponse()
         body = response.read(4096)
         hsts = bool(response.getheader("Strict-Transport-Security"))
+        headers = {h: response.getheader(h, "") for h in HARDENING_HEADERS}
         tls, expires = "", None
         if isinstance(connection.sock, ssl.SSLSocket):
             tls = connection.sock.version() or ""
             not_after = (connection.sock.getpeercert() or {}).get("notAfter")
             expires = ssl.cert_time_to_seconds(str(not_after)) if not_after else None
         if response.status != 200:
-            return Probe(app_id, url, False, f"HTTP {response.status}", hsts, tls, expires)
+            return Probe(app_id, url, False, f"HTTP {response.status}", hsts, tls, expires, headers)
         status = json.loads(body).get("status", "?")
-        return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts, tls, expires)
+        return Probe(app_id, url, status == "ok", f"HTTP 200, status {status}", hsts, tls, expires, headers)
     except (OSError, ssl.SSLError, http.client.HTTPException, ValueError) as exc:
         return Probe(app_id, url, False, _failure(exc))
     finally:

@@ -723,6 +723,11 @@ def test_live_audit_and_handover_record_what_runs(region, tmp_path: Path) -> Non
     assert "expires in" in results["TLS-04"]["evidence"][0]["detail"]
     assert results["TLS-02"]["status"] == "pass"
     assert "negotiated TLSv1.3" in json.dumps(results["TLS-02"]["evidence"])
+    # The headers nginx actually answered with, per app, beside the rendered configuration's.
+    assert results["HDR-01"]["status"] == "pass", results["HDR-01"]
+    served = [e for e in results["HDR-01"]["evidence"] if (e.get("command") or "").startswith("GET ")]
+    assert len(served) == 3 and all("x-content-type-options: nosniff" in e["detail"] for e in served)
+    assert all("server: nginx," in e["detail"] for e in served), served
     assert report["live"]["hosts"] == ["local"]
     assert spbe_kit("backup", str(profile), cwd=profile.parent).returncode == 0
     assert spbe_kit("backup", "verify", str(profile), cwd=profile.parent).returncode == 0

@@ -297,3 +297,35 @@ def test_a_certificate_is_public_but_a_private_key_is_flagged(clean, tmp_path: P
     (tree / "hosts/local/proxy/leaked.pem").write_text(files["key"].read_text())
     code, report = audit(clean, tmp_path)
     assert code == 3 and failing(report)["SEC-02"][0]["file"] == "hosts/local/proxy/leaked.pem"
+
+
+def test_a_proxy_that_names_its_version_or_drops_a_hardening_header(clean, tmp_path: Path) -> None:
+    """HDR-01 on the rendered proxy: server_tokens off in nginx.conf, nosniff and a frame
+    policy on each virtual host, each failure located."""
+    proxy = clean[2] / "hosts/local/proxy"
+    edit(proxy / "nginx.conf", "server_tokens off;", "server_tokens on;")
+    edit(proxy / "conf.d/simpeg.conf", 'add_header X-Frame-Options "DENY" always;\n', "")
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    found = {(e["file"], e["detail"]) for e in failing(report)["HDR-01"]}
+    assert ("hosts/local/proxy/conf.d/simpeg.conf", "no X-Frame-Options") in found
+    assert any(f == "hosts/local/proxy/nginx.conf" and "server_tokens" in d for f, d in found)
+    passed = [r for r in report["results"] if r["id"] == "HDR-01"][0]
+    assert [c["ref"] for c in passed["controls"]] == ["Standar teknis keamanan aplikasi berbasis web"]
+
+
+def test_headers_the_proxy_answered_with_are_audited_live() -> None:
+    from spbe_kit import audit
+
+    def check(headers: dict[str, str]) -> tuple[str, str]:
+        out = audit._Results()
+        audit._check_headers_served(headers, "web1", "GET https://simpeg.x.go.id/healthz", out)
+        result = out.results()[0]
+        return result.status, result.evidence[0].detail
+
+    good = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "server": "nginx"}
+    assert check(good)[0] == "pass"
+    status, detail = check(good | {"server": "nginx/1.22.1"})
+    assert status == "fail" and "Server: nginx/1.22.1 names a version" in detail
+    status, detail = check({"server": "nginx"})
+    assert status == "fail" and "nosniff" in detail and "X-Frame-Options" in detail
