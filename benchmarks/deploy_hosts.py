@@ -2,7 +2,7 @@
 dockerd): the same region (Kabupaten Karawang's apps) on 1 host and on 4 hosts (proxy; two
 apps; one app; PostgreSQL), each host starting without any image. Prints, for each layout:
 - fresh deploy (images travel from the controller, secrets, CA, database init);
-- no-op redeploy (median of 3): the probe finds every host as the release leaves it and no
+- no-op redeploy (median of 5): the probe finds every host as the release leaves it and no
   playbook runs; the same with `--full` (the whole playbook, every step finding nothing to do);
   and plain `docker compose up -d --wait` on the same projects over SSH (every host at once,
   its projects in order);
@@ -81,9 +81,9 @@ def plain_compose(servers: TestServers, hosts: list[Server]) -> float:
 def measure(servers: TestServers, hosts: list[Server], path: Path) -> dict[str, float]:
     args = ("--private-key", "key")
     fresh = spbe("deploy", path.name, *args, cwd=path.parent)[0]
-    noop = statistics.median(spbe("deploy", path.name, *args, cwd=path.parent)[0] for _ in range(3))
-    full = statistics.median(spbe("deploy", path.name, "--full", *args, cwd=path.parent)[0] for _ in range(3))
-    plain = statistics.median(plain_compose(servers, hosts) for _ in range(3))
+    noop = statistics.median(spbe("deploy", path.name, *args, cwd=path.parent)[0] for _ in range(5))
+    full = statistics.median(spbe("deploy", path.name, "--full", *args, cwd=path.parent)[0] for _ in range(5))
+    plain = statistics.median(plain_compose(servers, hosts) for _ in range(5))
     return {"fresh": fresh, "noop": noop, "full": full, "plain": plain}
 
 
@@ -102,7 +102,7 @@ def main() -> None:
     for count, r in results.items():
         print(
             f"{count} host(s): fresh deploy {r['fresh']:.1f} s; no-op {r['noop']:.1f} s, with --full "
-            f"{r['full']:.1f} s (medians of 3); plain compose {r['plain']:.1f} s; no-op / compose "
+            f"{r['full']:.1f} s (medians of 5); plain compose {r['plain']:.1f} s; no-op / compose "
             f"{r['noop'] / r['plain']:.2f} (goal <= 1.5), with --full {r['full'] / r['plain']:.2f}"
         )
     print(

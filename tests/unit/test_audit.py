@@ -310,7 +310,7 @@ def test_a_proxy_that_names_its_version_or_drops_a_hardening_header(clean, tmp_p
     found = {(e["file"], e["detail"]) for e in failing(report)["HDR-01"]}
     assert ("hosts/local/proxy/conf.d/simpeg.conf", "no X-Frame-Options") in found
     assert any(f == "hosts/local/proxy/nginx.conf" and "server_tokens" in d for f, d in found)
-    passed = [r for r in report["results"] if r["id"] == "HDR-01"][0]
+    passed = next(r for r in report["results"] if r["id"] == "HDR-01")
     assert [c["ref"] for c in passed["controls"]] == ["Standar teknis keamanan aplikasi berbasis web"]
 
 

@@ -1,4 +1,5 @@
-"""The image sender (docker save | ssh | docker load): its SSH command and its failures."""
+"""The images hosts receive: the sender (docker save | ssh | docker load), its SSH command and
+its failures; the slim Debian base they are built on."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import require_tool
 from spbe_kit.resources import playbooks_dir
@@ -49,3 +51,32 @@ def test_a_failed_save_or_connection_exits_1_naming_both_sides() -> None:
     )
     assert done.returncode == 1
     assert "docker save exited" in done.stderr and "docker load exited 255" in done.stderr
+
+
+def test_the_base_leaves_out_documentation_but_copyright_and_says_so_to_dpkg(tmp_path: Path) -> None:
+    """``images._slim`` on a debootstrapped root: what dpkg's path-exclude would not have
+    unpacked is pruned, each package's copyright stays, and dpkg is told for later installs."""
+    from spbe_kit.images import SLIM, _slim
+
+    root = tmp_path / "rootfs"
+    for path in (
+        "usr/share/doc/libc6/copyright",
+        "usr/share/doc/libc6/changelog.Debian.gz",
+        "usr/share/doc/dash/README",
+        "usr/share/man/man1/ls.1.gz",
+        "usr/share/locale/id/LC_MESSAGES/coreutils.mo",
+        "usr/share/info/dir",
+        "usr/share/zoneinfo/Asia/Jakarta",
+    ):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("x")
+    (root / "usr/share/doc/libc-bin").symlink_to("libc6")
+    (root / "etc/dpkg/dpkg.cfg.d").mkdir(parents=True)
+    _slim(root)
+    left = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() or p.is_symlink())
+    assert left == [
+        "etc/dpkg/dpkg.cfg.d/spbe-kit-slim",
+        "usr/share/doc/libc6/copyright",
+        "usr/share/zoneinfo/Asia/Jakarta",
+    ]
+    assert (root / "etc/dpkg/dpkg.cfg.d/spbe-kit-slim").read_text().splitlines() == list(SLIM)
