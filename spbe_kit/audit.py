@@ -31,7 +31,7 @@ from spbe_kit.resources import controls_yaml
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
-Status = Literal["pass", "fail", "not-applicable"]
+Status = Literal["pass", "fail", "deviation", "not-applicable"]
 REPORT_SCHEMA = "spbe-kit/audit/v1"
 
 
@@ -66,6 +66,8 @@ class Check:
     remediation: tuple[str, str]
     controls: tuple[str, ...]
     live: bool = False
+    # An accepted deviation from the cited control: why the kit does otherwise (en, id).
+    deviation: tuple[str, str] | None = None
 
 
 # fmt: off
@@ -91,6 +93,7 @@ CHECKS: dict[str, Check] = {
     "CTR-10": Check("high", ("Default seccomp profile kept", "Profil seccomp bawaan dipertahankan"), ("Remove seccomp:unconfined from security_opt", "Hapus seccomp:unconfined dari security_opt"), ("cis-docker-5.22",)),
     "CTR-11": Check("critical", ("No sensitive host folder mounted", "Tidak ada folder sensitif host yang di-mount"), ("Mount only the kit's own folders; never /, /boot, /dev, /etc, /lib, /proc, /sys or /usr", "Mount hanya folder milik kit; jangan /, /boot, /dev, /etc, /lib, /proc, /sys atau /usr"), ("cis-docker-5.6",)),
     "CTR-12": Check("high", ("No host device passed to a container", "Tidak ada perangkat host yang diberikan ke kontainer"), ("Remove devices:", "Hapus devices:"), ("cis-docker-5.18",)),
+    "CTR-13": Check("low", ("Restart policy: on-failure up to 5, or the kit's accepted deviation", "Kebijakan restart: on-failure sampai 5, atau penyimpangan yang diterima kit"), ("Keep restart: unless-stopped as rendered (the accepted deviation) or set on-failure:5; never always or no", "Pertahankan restart: unless-stopped seperti hasil render (penyimpangan yang diterima) atau atur on-failure:5; jangan always atau no"), ("cis-docker-5.15",), deviation=("unless-stopped: a public service must come back after a reboot and after a crash at night with nobody on call; on-failure:5 leaves it down after five failures and does not start it after a reboot. A container that keeps failing is reported instead: status shows its restarts and health, the deploy's health gate stops on it", "unless-stopped: layanan publik harus hidup lagi setelah reboot dan setelah gagal pada malam hari tanpa petugas; on-failure:5 membiarkannya mati setelah lima kegagalan dan tidak menyalakannya setelah reboot. Kontainer yang terus gagal dilaporkan: status menampilkan jumlah restart dan kesehatannya, gerbang kesehatan deploy berhenti padanya")),
     "IMG-01": Check("medium", ("Images pinned by digest", "Image dipatok dengan digest"), ("Record each release's digest in the catalog (versions.<v>.digest) once images are in the region's registry or bundle", "Catat digest setiap rilis di katalog (versions.<v>.digest)"), ("kit-image-digest",)),
     "SEC-01": Check("critical", ("No secret value in the rendered tree", "Tidak ada nilai rahasia di hasil render"), ("Remove the value, rotate the secret, keep secrets only in the vault", "Hapus nilai itu, ganti rahasianya, simpan rahasia hanya di vault"), ("bssn-mobile-crypto", "uu-pdp-35")),
     "SEC-03": Check("medium", ("Passwords and keys rotated within the profile's maximum age", "Kata sandi dan kunci diganti dalam batas umur di profil"), ("Run `spbe-kit secrets rotate PROFILE` (all, or --only the old ones); the maximum is security.secret_max_age_days", "Jalankan `spbe-kit secrets rotate PROFILE` (semua, atau --only yang lama); batasnya security.secret_max_age_days"), ("kit-secret-age", "bssn-web-authentication")),
@@ -151,6 +154,7 @@ class _Results:
     def __init__(self) -> None:
         self.failed: dict[str, list[Evidence]] = {}
         self.passed: dict[str, list[Evidence]] = {}
+        self.deviated: dict[str, list[Evidence]] = {}
         self.skipped: dict[str, str] = {}
 
     def fail(self, check: str, evidence: Evidence) -> None:
@@ -158,6 +162,11 @@ class _Results:
 
     def ok(self, check: str, evidence: Evidence) -> None:
         self.passed.setdefault(check, []).append(evidence)
+
+    def deviate(self, check: str, evidence: Evidence) -> None:
+        """What the check's control asks for is not done, for the reason the check records."""
+        assert CHECKS[check].deviation, check
+        self.deviated.setdefault(check, []).append(evidence)
 
     def not_applicable(self, check: str, why: str) -> None:
         self.skipped[check] = why
@@ -167,6 +176,8 @@ class _Results:
         for check in CHECKS:
             if check in self.failed:
                 found.append(Result(check, "fail", self.failed[check]))
+            elif check in self.deviated:
+                found.append(Result(check, "deviation", self.deviated[check][:12]))
             elif check in self.passed:
                 found.append(Result(check, "pass", self.passed[check][:12]))
             elif check in self.skipped:
@@ -287,7 +298,20 @@ def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None
             out.ok("IMG-01", ev("image", detail=image))
         else:
             out.fail("IMG-01", ev("image", detail=f"{name}: {image} is a tag, not a digest"))
+        _check_restart(name, str(service.get("restart", "no")), ev, out)
         _check_ports(ctx, host, component, name, service, ev, out)
+
+
+def _check_restart(name: str, policy: str, ev: Any, out: _Results) -> None:
+    """CTR-13 (CIS 5.15): on-failure with at most 5 retries passes; unless-stopped, what the
+    kit renders, is its accepted deviation; always, no or more retries fail."""
+    kind, _, retries = policy.partition(":")
+    if kind == "on-failure" and retries.isdigit() and 0 < int(retries) <= 5:
+        out.ok("CTR-13", ev("restart", detail=f"{name}: restart {policy}"))
+    elif policy == "unless-stopped":
+        out.deviate("CTR-13", ev("restart", detail=f"{name}: restart {policy}"))
+    else:
+        out.fail("CTR-13", ev("restart", detail=f"{name}: restart {policy}"))
 
 
 def _check_ports(
@@ -748,6 +772,7 @@ def build_report(ctx: Context, results: list[Result], tree: Path, live: LiveFact
             "passed": sum(r.status == "pass" for r in results),
             "failed": sum(r.status == "fail" for r in results),
             "not_applicable": sum(r.status == "not-applicable" for r in results),
+            "deviations": sum(r.status == "deviation" for r in results),
             "failed_by_severity": counts,
         },
         "results": [
@@ -759,6 +784,9 @@ def build_report(ctx: Context, results: list[Result], tree: Path, live: LiveFact
                 "remediation": {"en": r.check.remediation[0], "id": r.check.remediation[1]},
                 "controls": [control_entry(c) for c in r.check.controls],
                 "evidence": [e.as_dict() for e in r.evidence],
+                "deviation": {"en": r.check.deviation[0], "id": r.check.deviation[1]}
+                if r.status == "deviation" and r.check.deviation
+                else None,
             }
             for r in results
         ],

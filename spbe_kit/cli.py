@@ -487,7 +487,7 @@ def audit(
         failing = [r for r in data["results"] if r["status"] == "fail"]
         lang = _lang()
         lines = [f"{r['id']} {r['severity']}: {r['title'][lang]}" for r in failing]
-        counts = {k: summary[k] for k in ("checks", "passed", "failed", "not_applicable")}
+        counts = {k: summary[k] for k in ("checks", "passed", "failed", "deviations", "not_applicable")}
         _err(_say("audit-summary", **counts) + (_say("audit-report", path=output) if output else ""))
         for line in lines:
             _err("  " + line)

@@ -1101,8 +1101,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "galat internal: {kind}: {error}\n    saran: jalankan lagi dengan --debug untuk melihat traceback",
     ),
     "audit-summary": (
-        "{checks} checks: {passed} passed, {failed} failed, {not_applicable} not applicable",
-        "{checks} pemeriksaan: {passed} lulus, {failed} gagal, {not_applicable} tidak berlaku",
+        "{checks} checks: {passed} passed, {failed} failed, {deviations} accepted deviation(s), "
+        "{not_applicable} not applicable",
+        "{checks} pemeriksaan: {passed} lulus, {failed} gagal, {deviations} penyimpangan diterima, "
+        "{not_applicable} tidak berlaku",
     ),
     "audit-report": ("; report: {path}", "; laporan: {path}"),
     "images-built": (

@@ -45,12 +45,15 @@ class Evidence(Strict):
 
 class Finding(Strict):
     id: str = Field(description="Stable check id, e.g. NET-02")
-    status: Literal["pass", "fail", "not-applicable"]
+    status: Literal["pass", "fail", "deviation", "not-applicable"] = Field(
+        description="deviation: the control is not followed, for the reason the kit records (accepted)"
+    )
     severity: Severity
     title: Text
     remediation: Text
     controls: list[Control] = Field(min_length=1)
     evidence: list[Evidence]
+    deviation: Text | None = Field(default=None, description="why the kit deviates (status deviation only)")
 
 
 class Summary(Strict):
@@ -58,6 +61,7 @@ class Summary(Strict):
     passed: int
     failed: int
     not_applicable: int
+    deviations: int = Field(description="checks whose control the kit deviates from, with a recorded reason")
     failed_by_severity: dict[Severity, int]
 
 

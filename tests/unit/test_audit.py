@@ -329,3 +329,26 @@ def test_headers_the_proxy_answered_with_are_audited_live() -> None:
     assert status == "fail" and "Server: nginx/1.22.1 names a version" in detail
     status, detail = check({"server": "nginx"})
     assert status == "fail" and "nosniff" in detail and "X-Frame-Options" in detail
+
+
+def test_the_restart_policy_is_an_accepted_deviation_with_its_reason(clean, tmp_path: Path) -> None:
+    """CTR-13 (CIS Docker Benchmark v1.6.0 5.15): the kit renders unless-stopped, recorded as an
+    accepted deviation with its reason in both languages and every format; on-failure:5 passes;
+    always fails."""
+    code, report = audit(clean, tmp_path)
+    result = next(r for r in report["results"] if r["id"] == "CTR-13")
+    assert code == 0 and result["status"] == "deviation", result
+    assert "reboot" in result["deviation"]["en"] and "reboot" in result["deviation"]["id"]
+    assert report["summary"]["deviations"] == 1 and [c["ref"] for c in result["controls"]] == ["5.15"]
+    assert all("restart unless-stopped" in e["detail"] and e["line"] > 1 for e in result["evidence"])
+    for fmt in ("md", "html"):
+        out = tmp_path / f"audit.{fmt}"
+        spbe_kit("--catalog", str(clean[1]), "audit", str(clean[0]), "--tree", str(clean[2]), "-o", str(out))
+        assert "accepted deviation" in out.read_text() and "penyimpangan diterima" in out.read_text()
+    compose = clean[2] / "hosts/local/simpeg/compose.yaml"
+    edit(compose, "restart: unless-stopped", "restart: always")
+    edit(clean[2] / "hosts/local/e-simpati/compose.yaml", "restart: unless-stopped", "restart: on-failure:5")
+    code, report = audit(clean, tmp_path)
+    found = failing(report)["CTR-13"]
+    simpeg = ("hosts/local/simpeg/compose.yaml", "app: restart always")
+    assert [(e["file"], e["detail"]) for e in found] == [simpeg]

@@ -73,6 +73,7 @@ CHECKED = {
     "CTR-10": ("seccomp",),
     "CTR-11": ("sensitive host system directories",),
     "CTR-12": ("host devices",),
+    "CTR-13": ("restart policy",),
     "NET-01": ("bound to a specific host interface",),
     "NET-02": ("bound to a specific host interface",),
 }
