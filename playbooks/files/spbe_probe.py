@@ -17,7 +17,6 @@ only.
 import base64
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import platform
@@ -73,30 +72,29 @@ def memory_mb():
     return 0
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=20)
-        self.socket_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(20)
-        self.sock.connect(self.socket_path)
-
-
 class Api:
     """The engine's API on its local socket: what the docker CLI would print, in one process
-    (each CLI call is a Go program's start, most of a probe's CPU on a small host)."""
+    (each CLI call is a Go program's start, most of a probe's CPU on a small host). Plain
+    HTTP/1.0, one connection per question: the engine answers unchunked and closes."""
 
     def __init__(self, path):
-        self.connection = _UnixConnection(path)
+        self.path = path
 
     def get(self, url):
-        self.connection.request("GET", url)
-        response = self.connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise OSError(f"docker API {url}: HTTP {response.status}")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(20)
+            conn.connect(self.path)
+            conn.sendall(f"GET {url} HTTP/1.0\r\nHost: docker\r\n\r\n".encode())
+            chunks = []
+            while True:
+                data = conn.recv(1 << 16)
+                if not data:
+                    break
+                chunks.append(data)
+        head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1] if head.count(b" ") >= 1 else b""
+        if status != b"200":
+            raise OSError(f"docker API {url}: HTTP {status.decode(errors='replace')}")
         return json.loads(body)
 
 
@@ -117,13 +115,41 @@ def local_api():
     return Api(path) if os.path.exists(path) else None
 
 
+# Where the docker CLI looks for the compose plugin when its configuration names no other
+# folder: the user's, then the system's, in the CLI's order (Linux).
+PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
+
+
+def compose_command():
+    """The compose plugin the CLI would run, run directly (the CLI's own start is two thirds
+    of ``docker compose version``), or ``docker compose`` when the CLI's configuration could
+    point elsewhere."""
+    config_dir = os.environ.get("DOCKER_CONFIG", os.path.expanduser("~/.docker"))
+    try:
+        with open(os.path.join(config_dir, "config.json")) as f:
+            if "cliPluginsExtraDirs" in json.load(f):
+                return ["docker", "compose"]
+    except (OSError, ValueError, TypeError):
+        pass
+    for folder in (os.path.join(config_dir, "cli-plugins"), *PLUGIN_DIRS):
+        path = os.path.join(folder, "docker-compose")
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return [path]
+    return ["docker", "compose"]
+
+
 def engine(api):
     """(exit code, server version, error, root folder), from the API or else the CLI."""
     if api is not None:
         try:
             version, info = api.get("/version"), api.get("/info")
             return 0, str(version["Version"]), "", str(info["DockerRootDir"])
-        except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+        except (OSError, ValueError, KeyError, TypeError):
             pass
     code, server, error = run(["docker", "version", "--format", "{{.Server.Version}}"])
     _, root, _ = run(["docker", "info", "--format", "{{.DockerRootDir}}"])
@@ -136,7 +162,7 @@ def images(api):
         try:
             listed = api.get("/images/json")
             return {ref: i["Id"] for i in listed for ref in i.get("RepoTags") or [] if "<none>" not in ref}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, http.client.HTTPException):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass  # the CLI says what went wrong, as it always did
     code, out, _ = run(["docker", "images", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
     found = {}
@@ -155,7 +181,7 @@ def inspected(region, api):
             query = urllib.parse.urlencode({"all": "1", "filters": json.dumps({"label": [label]})})
             listed = api.get(f"/containers/json?{query}")
             return [api.get(f"/containers/{urllib.parse.quote(c['Id'])}/json") for c in listed]
-        except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+        except (OSError, ValueError, KeyError, TypeError):
             pass  # a container removed between the two calls, say: the CLI as before
     code, out, _ = run(["docker", "ps", "-aq", "--filter", f"label={label}"])
     ids = out.split()
@@ -312,7 +338,7 @@ def main():
     docker_code, server, docker_err, docker_root = engine(api)
     if docker_code != 0:
         api = None
-    compose_code, compose, _ = run(["docker", "compose", "version", "--short"])
+    compose_code, compose, _ = run([*compose_command(), "version", "--short"])
     disk_path = docker_root if docker_root and os.path.isdir(docker_root) else "/"
     lock = read_text(os.path.join(root, ".spbe-kit", "deploy.lock"))
     vault = read_text(os.path.join(root, ".spbe-kit", "vault.json"))

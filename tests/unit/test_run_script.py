@@ -173,6 +173,10 @@ def test_the_probe_reads_the_engine_api_as_the_cli_would_print_it(tmp_path: Path
     api = probe.local_api()
     assert api is not None, "this machine's engine listens on /var/run/docker.sock"
     assert probe.engine(api) == probe.engine(None)
+    direct = subprocess.run([*probe.compose_command(), "version", "--short"], capture_output=True, text=True)
+    via_cli = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True)
+    assert probe.compose_command() != ["docker", "compose"], "the plugin is where the CLI finds it"
+    assert direct.stdout == via_cli.stdout != "" and direct.returncode == via_cli.returncode == 0
     assert probe.images(api) == probe.images(None) != {}
     made = subprocess.run(
         ["docker", "create", "--label", "org.spbe-kit.region=99.98", "-p", "127.0.0.1:28999:80",
