@@ -101,8 +101,8 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
     for count, r in results.items():
         print(
-            f"{count} host(s): fresh deploy {r['fresh']:.1f} s; no-op {r['noop']:.1f} s, with --full "
-            f"{r['full']:.1f} s (medians of 5); plain compose {r['plain']:.1f} s; no-op / compose "
+            f"{count} host(s): fresh deploy {r['fresh']:.1f} s; no-op {r['noop']:.2f} s, with --full "
+            f"{r['full']:.2f} s (medians of 5); plain compose {r['plain']:.1f} s; no-op / compose "
             f"{r['noop'] / r['plain']:.2f} (goal <= 1.5), with --full {r['full'] / r['plain']:.2f}"
         )
     print(
