@@ -98,19 +98,28 @@ class Api:
         return json.loads(body)
 
 
+def cli_config_dir():
+    return os.environ.get("DOCKER_CONFIG", os.path.expanduser("~/.docker"))
+
+
+def cli_config():
+    """The docker CLI's own configuration (config.json), or {} when it has none."""
+    try:
+        with open(os.path.join(cli_config_dir(), "config.json")) as f:
+            found = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def local_api():
     """The engine's API when the CLI would talk to the local socket too (no DOCKER_HOST
     elsewhere, no docker context chosen), else None: the CLI is asked instead."""
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     if not host.startswith("unix://") or os.environ.get("DOCKER_CONTEXT"):
         return None
-    config = os.path.join(os.environ.get("DOCKER_CONFIG", os.path.expanduser("~/.docker")), "config.json")
-    try:
-        with open(config) as f:
-            if json.load(f).get("currentContext", "default") != "default":
-                return None
-    except (OSError, ValueError, AttributeError):
-        pass
+    if cli_config().get("currentContext", "default") != "default":
+        return None
     path = host[len("unix://") :]
     return Api(path) if os.path.exists(path) else None
 
@@ -129,14 +138,9 @@ def compose_command():
     """The compose plugin the CLI would run, run directly (the CLI's own start is two thirds
     of ``docker compose version``), or ``docker compose`` when the CLI's configuration could
     point elsewhere."""
-    config_dir = os.environ.get("DOCKER_CONFIG", os.path.expanduser("~/.docker"))
-    try:
-        with open(os.path.join(config_dir, "config.json")) as f:
-            if "cliPluginsExtraDirs" in json.load(f):
-                return ["docker", "compose"]
-    except (OSError, ValueError, TypeError):
-        pass
-    for folder in (os.path.join(config_dir, "cli-plugins"), *PLUGIN_DIRS):
+    if "cliPluginsExtraDirs" in cli_config():
+        return ["docker", "compose"]
+    for folder in (os.path.join(cli_config_dir(), "cli-plugins"), *PLUGIN_DIRS):
         path = os.path.join(folder, "docker-compose")
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return [path]
