@@ -29,12 +29,10 @@ from spbe_kit.plan import (
     Check,
     FileChange,
     LockInfo,
-    converged_projects,
     file_changes,
+    host_steps,
     kept_paths,
     lock_is_stale,
-    missing_images,
-    orphan_projects,
     parse_lock,
     preflight,
     settled,
@@ -190,18 +188,13 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         report.checks, lock, probes = _preflight(session, report.run_dir, ui, secrets, nonce)
         wanted = rendered_hashes(session.tree)
         report.files = file_changes(wanted, probes)
-        converged = {
-            host: converged_projects(ctx, host, probes.get(host, {}), wanted.get(host, {}), image_ids)
-            for host in session.hosts
-        }
-        orphans = {h: orphan_projects(ctx, h, probes.get(h, {})) for h in session.hosts}
-        for host, projects in sorted(orphans.items()):
+        sent = {h: _sha256_file(archives / f"{h}.tar") for h in session.hosts}
+        steps = host_steps(ctx, probes, wanted, image_ids, sent)
+        for host, projects in sorted(steps["remove_projects"].items()):
             if projects:
                 ui.note("note-removing-projects", host=host, projects=", ".join(projects))
         run_id = report.run_dir.name
         lock_line, takeover = _lock_decision(lock, options.break_lock, ui, run_id)
-        unpack = {h: any(c.host == h and c.change != "removed" for c in report.files) for h in session.hosts}
-        sent = {h: _sha256_file(archives / f"{h}.tar") for h in session.hosts}
         extravars = {
             "spbe_run": {
                 "lock": lock_line,
@@ -212,26 +205,10 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                     "who": f"{getpass.getuser()}@{socket.gethostname()}",
                     "since": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 },
-                "missing_images": {
-                    h: missing_images(ctx, h, probes.get(h, {}), image_ids) for h in session.hosts
-                },
                 "host_archives": str(archives.resolve()),
                 "registry": options.registry,
                 "local_hosts": session.connection.local_hosts,
-                "converged": converged,
-                # Installed files that differ from the tree (edited by hand, say): unpack the
-                # tree again even when the archive itself did not change.
-                "unpack": unpack,
-                # Installed files the release no longer has (a service the profile dropped,
-                # tls.mode leaving acme): the host's own report, so only well-formed paths.
-                "remove_files": {h: _gone(report.files, h) for h in session.hosts},
-                # Compose projects of the region the release no longer places on a host.
-                "remove_projects": orphans,
-                # The archive travels when the host's copy differs (its probe says which) and
-                # whenever files are unpacked: what is unpacked is always the controller's.
-                "send_tree": {
-                    h: unpack[h] or probes.get(h, {}).get("tree_sha256") != sent[h] for h in session.hosts
-                },
+                **steps,
             }
         }
         upgrading = _version_changes(ctx, probes)
@@ -241,12 +218,12 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         for app, (old, new, kind) in sorted(report.version_changes.items()):
             if kind == "downgrade":
                 ui.note("note-downgrade", app=app, old=old, new=new)
-        report.reasons = settled(ctx, probes, wanted, image_ids, sent, secrets.data, nonce)
+        report.reasons = settled(ctx, probes, steps, secrets.data, nonce)
         if options.full:
             report.reasons.insert(0, "--full")
         (report.run_dir / "plan.txt").write_text("".join(f"{r}\n" for r in report.reasons) or "settled\n")
         if not report.reasons:
-            running = sum(len(p) for p in converged.values())
+            running = sum(len(p) for p in steps["converged"].values())
             ui.note("note-settled", hosts=len(session.hosts), projects=running)
         pre_backup = ""
         if upgrading and not options.check:
@@ -373,12 +350,6 @@ def _host_archives(tree: Path, state: Path) -> Path:
         if not target.exists() or target.read_bytes() != data:
             target.write_bytes(data)
     return folder
-
-
-def _gone(changes: list[FileChange], host: str) -> list[str]:
-    """Installed files on ``host`` the release no longer has, as the host reported them."""
-    gone = [c.path for c in changes if c.host == host and c.change == "removed"]
-    return [path for path in gone if hostdata.is_relpath(path)]
 
 
 def probe(

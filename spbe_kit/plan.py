@@ -351,36 +351,67 @@ def _pick(data: dict[str, Any], ref: str) -> str | None:
     return node if isinstance(node, str) else None
 
 
-def settled(
+def host_steps(
     ctx: Context,
     probes: dict[str, dict[str, Any]],
     wanted: dict[str, dict[str, str]],
     image_ids: dict[str, str],
     sent: dict[str, str],
+) -> dict[str, dict[str, Any]]:
+    """What the deploy playbook has to do on each host, from its probe: the images to send, the
+    compose projects already as rendered, whether the tree travels and is unpacked, the files
+    and projects to remove. The playbook's ``spbe_run`` variables, and what ``settled`` reads."""
+    files = file_changes(wanted, probes)
+    unpack = {h: any(c.host == h and c.change != "removed" for c in files) for h in ctx.hosts}
+    gone = [c for c in files if c.change == "removed"]
+    return {
+        "missing_images": {h: missing_images(ctx, h, probes.get(h, {}), image_ids) for h in ctx.hosts},
+        "converged": {
+            h: converged_projects(ctx, h, probes.get(h, {}), wanted.get(h, {}), image_ids) for h in ctx.hosts
+        },
+        # Installed files that differ from the tree (edited by hand, say): unpack the tree
+        # again even when the archive itself did not change.
+        "unpack": unpack,
+        # Installed files the release no longer has (a service the profile dropped, tls.mode
+        # leaving acme): the host's own report, so only well-formed paths.
+        "remove_files": {
+            h: [c.path for c in gone if c.host == h and hostdata.is_relpath(c.path)] for h in ctx.hosts
+        },
+        # Compose projects of the region the release no longer places on a host.
+        "remove_projects": {h: orphan_projects(ctx, h, probes.get(h, {})) for h in ctx.hosts},
+        # The archive travels when the host's copy differs (its probe says which) and whenever
+        # files are unpacked: what is unpacked is always the controller's.
+        "send_tree": {h: unpack[h] or probes.get(h, {}).get("tree_sha256") != sent.get(h) for h in ctx.hosts},
+    }
+
+
+def settled(
+    ctx: Context,
+    probes: dict[str, dict[str, Any]],
+    steps: dict[str, dict[str, Any]],
     secrets: dict[str, Any],
     nonce: bytes,
 ) -> list[str]:
     """Why a deploy must run its playbook on this region, as short reasons (none: every host
-    already holds this release exactly, and the deploy has nothing to do). What the playbook
-    would do is each time checked against the probe: the rendered files and the tree's archive,
-    the images, every compose project running healthy on its image, no project to take down,
-    the folders, secret files' owners and modes, and the vault record; the secret files'
-    contents are compared apart (``drift.compare_secrets``), under ACME the certificates too."""
+    already holds this release exactly, and the deploy has nothing to do). Each of the
+    playbook's ``steps`` (``host_steps``) must have nothing to do, and what its folder and
+    secret-file step would fix is checked against the probe: folders and secret files' owners
+    and modes, the vault record, the secret files' contents; under ACME the certificates too."""
     reasons = []
     for host in sorted(ctx.hosts):
         found = probes.get(host, {})
         projects = {project for project, _ in components_on(ctx, host)}
         if found.get("lock"):
             reasons.append(f"{host}: the deploy lock is held")
-        if found.get("tree_sha256") != sent.get(host):
+        if steps["send_tree"][host]:
             reasons.append(f"{host}: the release tree differs")
-        if file_changes({host: wanted.get(host, {})}, {host: found}):
+        if steps["unpack"][host] or steps["remove_files"][host]:
             reasons.append(f"{host}: installed files differ")
-        if missing_images(ctx, host, found, image_ids):
+        if steps["missing_images"][host]:
             reasons.append(f"{host}: images missing")
-        if set(converged_projects(ctx, host, found, wanted.get(host, {}), image_ids)) != projects:
+        if set(steps["converged"][host]) != projects:
             reasons.append(f"{host}: a compose project is not running as rendered")
-        if orphan_projects(ctx, host, found):
+        if steps["remove_projects"][host]:
             reasons.append(f"{host}: a compose project to take down")
         reasons += [f"{host}: {path}" for path in layout_problems(ctx, host, found)]
         unlike = secret_mismatches(ctx, host, found.get("keyed", {}), secrets, nonce)

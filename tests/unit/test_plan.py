@@ -225,7 +225,7 @@ def test_a_deploy_runs_its_playbook_unless_every_host_is_exactly_as_the_release_
     import hashlib
     import hmac
 
-    from spbe_kit.plan import components_on, host_folders, kept_paths, secret_files, settled
+    from spbe_kit.plan import components_on, host_folders, host_steps, kept_paths, secret_files, settled
 
     ctx = demo_context()
     here = ctx.hosts["local"]
@@ -270,7 +270,8 @@ def test_a_deploy_runs_its_playbook_unless_every_host_is_exactly_as_the_release_
     sent = {"local": "t" * 64}
 
     def reasons(**changes: object) -> list[str]:
-        return settled(ctx, {"local": healthy_probe(**(probe | changes))}, wanted, ids, sent, secrets, nonce)
+        probes = {"local": healthy_probe(**(probe | changes))}
+        return settled(ctx, probes, host_steps(ctx, probes, wanted, ids, sent), secrets, nonce)
 
     assert reasons() == []
     assert below, "the demo's host keeps backups: their owner is checked below the folder"
