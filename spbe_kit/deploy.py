@@ -365,7 +365,7 @@ def probe(
     hosts = {name: session.ctx.hosts[name].spec for name in session.hosts}
     args = [session.ctx.root, session.ctx.region.code, nonce]
     kept = {h: [json.dumps(kept_paths(session.ctx, h))] for h in hosts} if layout else None
-    results = run_script(session.connection, hosts, script, args, host_args=kept)
+    results = run_script(session.connection, hosts, script, args, host_args=kept, carries_secrets=False)
     found: dict[str, dict[str, Any]] = {}
     for host, result in results.items():
         log = folder / f"{host}.log"

@@ -190,3 +190,29 @@ def test_the_probe_reads_the_engine_api_as_the_cli_would_print_it(tmp_path: Path
         assert probe.containers("99.97", api) == []
     finally:
         subprocess.run(["docker", "rm", "-f", made], capture_output=True, check=True)
+
+
+def test_the_probes_key_exchange_puts_the_cheap_ones_first_and_drops_none() -> None:
+    """The probe carries no secret: curve25519 (or ML-KEM where OpenSSH has it) before 9.2's
+    default sntrup761, which costs ten times the CPU; every algorithm the client offers stays,
+    so a server that takes only the others still connects."""
+    from conftest import require_tool
+    from spbe_kit.apply import _fast_kex, fast_first
+
+    require_tool("ssh")
+
+    default_92 = ["sntrup761x25519-sha512@openssh.com", "curve25519-sha256", "curve25519-sha256@libssh.org",
+                  "ecdh-sha2-nistp256", "diffie-hellman-group14-sha256"]  # fmt: skip
+    assert fast_first(default_92) == [
+        "curve25519-sha256", "curve25519-sha256@libssh.org", "sntrup761x25519-sha512@openssh.com",
+        "ecdh-sha2-nistp256", "diffie-hellman-group14-sha256",
+    ]  # fmt: skip
+    assert fast_first(["sntrup761x25519-sha512", "mlkem768x25519-sha256", "curve25519-sha256"]) == [
+        "mlkem768x25519-sha256", "curve25519-sha256", "sntrup761x25519-sha512"
+    ]
+    assert fast_first(["ecdh-sha2-nistp256"]) == ["ecdh-sha2-nistp256"]
+    asked = ["ssh", "-G", "spbe-kit.invalid"]
+    offered = subprocess.run(asked, capture_output=True, text=True, check=True).stdout
+    listed = next(line.split()[1] for line in offered.splitlines() if line.startswith("kexalgorithms "))
+    assert sorted(_fast_kex().split(",")) == sorted(listed.split(","))
+    assert _fast_kex().startswith("curve25519-sha256") or _fast_kex().startswith("mlkem768x25519-sha256")
