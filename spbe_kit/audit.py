@@ -25,6 +25,7 @@ import yaml
 
 from spbe_kit.load import Document, parse_yaml
 from spbe_kit.models.controls import ControlsFile
+from spbe_kit.render import privacy
 from spbe_kit.render.context import Context, database_published
 from spbe_kit.render.tree import MANIFEST
 from spbe_kit.resources import controls_yaml
@@ -109,6 +110,10 @@ CHECKS: dict[str, Check] = {
     "PDP-02": Check("high", ("A legal basis is recorded", "Dasar hukum pemrosesan dicatat"), ("Fill privacy.legal_basis", "Isi privacy.legal_basis"), ("uu-pdp-20",)),
     "PDP-03": Check("high", ("A DPIA is referenced", "DPIA dirujuk"), ("Fill privacy.dpia with the DPIA document reference", "Isi privacy.dpia dengan nomor dokumen DPIA"), ("uu-pdp-34", "uu-pdp-4", "uu-pdp-25")),
     "PDP-04": Check("medium", ("A retention period is recorded", "Masa retensi data dicatat"), ("Fill privacy.retention", "Isi privacy.retention"), ("uu-pdp-44",)),
+    "PDP-05": Check("high", ("Breach notice ready: who tells the subjects and the lembaga within 3x24 hours", "Pemberitahuan kegagalan PDP siap: siapa memberi tahu Subjek Data dan lembaga dalam 3x24 jam"), ("Fill breach_notice (notifier, subjects_channel, authority); the template is docs/pemberitahuan-kegagalan-pdp.md", "Isi breach_notice (notifier, subjects_channel, authority); templatnya docs/pemberitahuan-kegagalan-pdp.md"), ("uu-pdp-46",)),
+    "PDP-06": Check("medium", ("Breach notice rehearsed within a year", "Pemberitahuan kegagalan PDP dilatih dalam setahun"), ("Rehearse with docs/pemberitahuan-kegagalan-pdp.md and record the date in breach_notice.last_exercise", "Latih dengan docs/pemberitahuan-kegagalan-pdp.md dan catat tanggalnya di breach_notice.last_exercise"), ("kit-breach-exercise", "uu-pdp-46")),
+    "PDP-07": Check("medium", ("Record of processing activities complete", "Catatan kegiatan pemrosesan Data Pribadi lengkap"), ("Fill the profile keys docs/catatan-pemrosesan-data-pribadi.md lists under 'Yang belum diisi', then render again", "Isi kunci profil yang tercantum di bagian 'Yang belum diisi' pada docs/catatan-pemrosesan-data-pribadi.md, lalu render ulang"), ("uu-pdp-31",)),
+    "LOC-02": Check("high", ("Third parties holding personal data are bound by agreement, in Indonesia", "Pihak ketiga pemegang data pribadi terikat perjanjian, di Indonesia"), ("Record hosting.agreement for a third-party data centre and processors.<name>.agreement for every processor", "Catat hosting.agreement untuk pusat data pihak ketiga dan processors.<nama>.agreement untuk setiap prosesor"), ("uu-pdp-51", "pp-71-2019-20")),
     "AU-01": Check("medium", ("Overlap with an Aplikasi Umum is justified", "Tumpang tindih dengan Aplikasi Umum dijustifikasi"), ("Record apps.<app>.justification", "Catat apps.<app>.justification"), ("perpres-95-2018-aplikasi-umum", "permenpanrb-59-2020-11", "permenpanrb-59-2020-15")),
     "AUTH-01": Check("high", ("Passwords of at least 12 characters", "Kata sandi minimal 12 karakter"), ("Set password_min_length to 12 or more", "Atur password_min_length ke 12 atau lebih"), ("bssn-password-length", "bssn-web-authentication")),
     "AUTH-02": Check("high", ("Passwords with four character classes", "Kata sandi dengan empat jenis karakter"), ("Set password_character_classes to 4", "Atur password_character_classes ke 4"), ("bssn-password-complexity", "bssn-web-authentication")),
@@ -588,6 +593,81 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
         )
 
 
+def _check_privacy(
+    ctx: Context, tree: Path, profile_file: str, doc: Document | None, today: datetime.date, out: _Results
+) -> None:
+    """UU 27/2022 beyond the declarations: breach notice (Pasal 46), the record of processing
+    (31) and who else holds the data (51); the documents are read from the rendered tree."""
+    profile = ctx.profile
+
+    def ev(*path: str, detail: str = "") -> Evidence:
+        line = doc.locate(tuple(path)).line if doc else None
+        return Evidence(profile_file, line, detail=detail)
+
+    activities = privacy.activities(ctx)
+    if not activities:
+        for check in ("PDP-05", "PDP-06", "PDP-07"):
+            out.not_applicable(check, "no app holds personal data")
+    else:
+        _check_breach_notice(profile, tree, ev, today, out)
+        record = tree / privacy.RECORD_FILE
+        gaps = privacy.record_gaps(ctx)
+        if not record.is_file():
+            out.fail("PDP-07", Evidence(privacy.RECORD_FILE, detail="not in the rendered tree: run spbe-kit render"))
+        elif gaps:
+            out.fail("PDP-07", Evidence(privacy.RECORD_FILE, detail=f"still blank: {', '.join(gaps)}"))
+        else:
+            names = ", ".join(a.app for a in activities)
+            out.ok("PDP-07", Evidence(privacy.RECORD_FILE, detail=f"{len(activities)} activities ({names}), nothing blank"))
+    hosting = profile.hosting
+    if hosting.operator == "region" and not profile.processors:
+        out.not_applicable("LOC-02", "the region's own data centre holds every copy; no processor declared")
+        return
+    if hosting.operator == "third-party":
+        detail = f"data centre run by {hosting.provider}: " + (
+            f"agreement {hosting.agreement}" if hosting.agreement else "no agreement recorded"
+        )
+        (out.ok if hosting.agreement else out.fail)("LOC-02", ev("hosting", "operator", detail=detail))
+    for name, processor in sorted(profile.processors.items()):
+        country = processor.country.upper()
+        agreed = f"agreement {processor.agreement}" if processor.agreement else "no agreement recorded"
+        detail = f"{processor.name} ({processor.service}), data kept in {country}: {agreed}"
+        (out.ok if processor.agreement and country == "ID" else out.fail)(
+            "LOC-02", ev("processors", name, detail=detail)
+        )
+
+
+# A breach notice not rehearsed for longer than this fails PDP-05 (kit policy: once a year).
+BREACH_EXERCISE_DAYS = 365
+
+
+def _check_breach_notice(
+    profile: Any, tree: Path, ev: Callable[..., Evidence], today: datetime.date, out: _Results
+) -> None:
+    notice = profile.breach_notice
+    if notice is None:
+        out.fail("PDP-05", ev(detail="no breach_notice: nobody is named to notify within 3x24 hours"))
+        out.fail("PDP-06", ev(detail="no breach_notice to rehearse"))
+        return
+    template = (tree / privacy.NOTICE_FILE).is_file()
+    who = f"{notice.notifier.name} notifies the subjects ({notice.subjects_channel}) and {notice.authority}"
+    (out.ok if template else out.fail)(
+        "PDP-05",
+        ev("breach_notice", detail=f"{who}; template {privacy.NOTICE_FILE} {'rendered' if template else 'missing'}"),
+    )
+    if notice.last_exercise is None:
+        out.fail("PDP-06", ev("breach_notice", detail="breach_notice.last_exercise: never rehearsed"))
+        return
+    age = (today - notice.last_exercise).days
+    (out.ok if 0 <= age <= BREACH_EXERCISE_DAYS else out.fail)(
+        "PDP-06",
+        ev(
+            "breach_notice", "last_exercise",
+            detail=f"last rehearsed {notice.last_exercise.isoformat()} ({age} days ago; at most {BREACH_EXERCISE_DAYS})",
+        ),
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class LiveFacts:
     """What the controller observed on the running hosts (gathered by the CLI)."""
@@ -732,6 +812,7 @@ def audit_tree(
     _check_manifest(tree, out)
     _check_app_settings(tree, ctx, out)
     _check_declarations(ctx, profile_file, profile_doc, out)
+    _check_privacy(ctx, tree, profile_file, profile_doc, today or datetime.datetime.now(datetime.UTC).date(), out)
     if live:
         _check_live(live, out)
     for check in (c for c, spec in CHECKS.items() if spec.live):

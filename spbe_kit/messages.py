@@ -322,6 +322,26 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "set hosting.country: ID",
         "atur hosting.country: ID",
     ),
+    "processor-outside-indonesia": (
+        "processor '{processor}' keeps the data in '{country}'; public-scope data must be stored in "
+        "Indonesia (PP 71/2019)",
+        "prosesor '{processor}' menyimpan data di '{country}'; data lingkup publik wajib disimpan di "
+        "Indonesia (PP 71/2019)",
+        "choose a processor that keeps the data in Indonesia (country: ID)",
+        "pilih prosesor yang menyimpan data di Indonesia (country: ID)",
+    ),
+    "processor-undefined": (
+        "processor '{processor}' is not defined under processors",
+        "prosesor '{processor}' tidak didefinisikan di processors",
+        "defined processors: {available}",
+        "prosesor yang ada: {available}",
+    ),
+    "copy-processor-without-copy": (
+        "backup.copy_processor names who holds the second copy, but there is no backup.copy_to",
+        "backup.copy_processor menyebut pemegang salinan kedua, tetapi backup.copy_to kosong",
+        "set backup.copy_to to the path or host of the copy, or remove copy_processor",
+        "isi backup.copy_to dengan path atau host salinan, atau hapus copy_processor",
+    ),
     "email-invalid": (
         "'{value}' is not an e-mail address",
         "'{value}' bukan alamat email",

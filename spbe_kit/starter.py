@@ -41,6 +41,11 @@ contacts:
 hosting:
   country: ID                    # PP 71/2019: data disimpan di Indonesia
   provider: ISI                  # ISI: pengelola pusat data, mis. Diskominfo {short}
+  operator: region               # region: pusat data milik pemda; third-party: isi juga agreement
+
+# Pihak ketiga yang memproses data pribadi untuk pemda (UU 27/2022 Ps. 51), mis.:
+#   salinan: {{name: PT Contoh, service: salinan cadangan kedua, country: ID, agreement: PKS/...}}
+processors: {{}}
 
 hosts:
   app1:
@@ -73,6 +78,13 @@ privacy:                         # wajib untuk data kesehatan, anak, keuangan (U
   legal_basis: ISI               # ISI: dasar pemrosesan (Ps. 20)
   dpia: ISI                      # ISI: nomor dokumen DPIA (Ps. 34)
   retention: 5 tahun
+
+breach_notice:                   # pemberitahuan kegagalan PDP dalam 3x24 jam (UU 27/2022 Ps. 46)
+  notifier:
+    name: ISI                    # ISI: penanggung jawab pemberitahuan, biasanya PPDP
+    email: ISI                   # ISI
+  subjects_channel: ISI          # ISI: cara memberi tahu Subjek Data, mis. surat dan SMS
+  # last_exercise: YYYY-MM-DD    # tanggal latihan pemberitahuan terakhir
 
 backup:
   schedule: "0 2 * * *"

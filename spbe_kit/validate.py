@@ -274,9 +274,14 @@ def _grant(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
 
 
 def _contacts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
-    for role, contact in (("admin", profile.contacts.admin), ("dpo", profile.contacts.dpo)):
+    notice = profile.breach_notice
+    for where, contact in (
+        (("contacts", "admin"), profile.contacts.admin),
+        (("contacts", "dpo"), profile.contacts.dpo),
+        (("breach_notice", "notifier"), notice.notifier if notice else None),
+    ):
         if contact and not EMAIL.match(contact.email):
-            yield doc.diagnostic("email-invalid", ("contacts", role, "email"), value=contact.email)
+            yield doc.diagnostic("email-invalid", (*where, "email"), value=contact.email)
 
 
 def _hosting(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
@@ -287,6 +292,18 @@ def _hosting(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> I
         yield doc.diagnostic(
             "hosting-outside-indonesia", ("hosting", "country"), country=profile.hosting.country
         )
+    for name, processor in profile.processors.items():
+        if not NAME.match(name):
+            yield doc.diagnostic("name-invalid", ("processors", name), value=name, kind="processor")
+        if not re.fullmatch(r"[A-Za-z]{2}", processor.country):
+            yield doc.diagnostic("country-invalid", ("processors", name, "country"), value=processor.country)
+        elif processor.country.upper() != "ID":
+            yield doc.diagnostic(
+                "processor-outside-indonesia",
+                ("processors", name, "country"),
+                processor=name,
+                country=processor.country,
+            )
 
 
 def _hosts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
@@ -590,6 +607,16 @@ def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> It
         yield doc.diagnostic(
             "host-undefined", ("backup", "copy_to"), host=target, available=", ".join(profile.hosts)
         )
+    holder = profile.backup.copy_processor
+    if holder and holder not in profile.processors:
+        yield doc.diagnostic(
+            "processor-undefined",
+            ("backup", "copy_processor"),
+            processor=holder,
+            available=", ".join(profile.processors) or "-",
+        )
+    elif holder and not target:
+        yield doc.diagnostic("copy-processor-without-copy", ("backup", "copy_processor"))
     key = profile.backup.encrypt_to
     if key and not AGE_RECIPIENT.match(key):
         yield doc.diagnostic("age-key-invalid", ("backup", "encrypt_to"), value=key)

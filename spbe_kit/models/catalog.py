@@ -73,6 +73,8 @@ class App(Component):
     settings: dict[str, Setting] = {}
     data_classes: list[DataClass]
     functions: list[str]
+    purpose: Text = Field(description="Why the app processes personal data (the record of processing).")
+    data_subjects: Text = Field(description="Whose personal data it holds.")
 
 
 class Services(Strict):

@@ -45,6 +45,38 @@ class Hosting(Strict):
     country: str = Field(default="ID", description="ISO 3166 code; PP 71/2019 wants ID.")
     provider: str = Field(min_length=1, description="Who runs the data centre.")
     data_centre: str | None = None
+    operator: Literal["region", "third-party"] = Field(
+        default="region",
+        description="The region's own data centre, or a third party processing the data for it "
+        "(UU 27/2022 Art. 51: then name the agreement).",
+    )
+    agreement: str | None = Field(
+        default=None, description="Agreement (PKS/SLA) with a third-party operator."
+    )
+
+
+class Processor(Strict):
+    name: str = Field(min_length=1, description="Who processes the region's personal data on its behalf.")
+    service: str = Field(min_length=1, description="What they do for it, e.g. 'salinan cadangan kedua'.")
+    country: str = Field(default="ID", description="ISO 3166 code of where they keep the data.")
+    location: str | None = Field(default=None, description="Data centre or city.")
+    agreement: str | None = Field(default=None, description="Written agreement (PKS/SLA) number (Art. 51).")
+
+
+class BreachNotice(Strict):
+    """Who sends the written notice of a personal-data protection failure within 3x24 hours
+    (UU 27/2022 Art. 46), to whom, and when the region last rehearsed it."""
+
+    notifier: Contact = Field(description="Who signs and sends the notice (often the DPO).")
+    authority: str = Field(
+        default="Lembaga Pelindungan Data Pribadi",
+        min_length=1,
+        description="The lembaga notified (Art. 46(1)b).",
+    )
+    subjects_channel: str = Field(
+        min_length=1, description="How the data subjects are told (Art. 46(1)a), e.g. 'surat dan SMS'."
+    )
+    last_exercise: Date | None = Field(default=None, description="Date of the last breach-notice exercise.")
 
 
 class Host(Strict):
@@ -103,6 +135,9 @@ class Backup(Strict):
     keep: Int = Field(default=14, ge=1, le=3650)
     copy_to: str | None = Field(default=None, description="A host name or an absolute path.")
     encrypt_to: str | None = Field(default=None, description="age public key (age1...).")
+    copy_processor: str | None = Field(
+        default=None, description="The processors entry that holds the copy, when a third party does."
+    )
 
 
 class Privacy(Strict):
@@ -138,5 +173,9 @@ class Profile(Strict):
     tls: Tls = Tls()
     backup: Backup = Backup()
     privacy: Privacy = Privacy()
+    processors: dict[str, Processor] = Field(
+        default={}, description="Third parties processing the region's personal data (Art. 51)."
+    )
+    breach_notice: BreachNotice | None = None
     security: Security = Security()
     install_dir: str = Field(default="/opt/spbe-kit", description="Root folder on every host.")

@@ -44,6 +44,16 @@ def nginx_token(value: Any) -> str:
     return text
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#!~{}])")
+
+
+def md(value: Any) -> str:
+    """Inline Markdown text: every character Markdown or HTML would act on is escaped, line
+    breaks become spaces, so a profile value can neither format the document nor end a
+    table cell."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(value).split()))
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
@@ -108,6 +118,7 @@ def make_environment(templates: Path) -> SandboxedEnvironment:
         yaml_str=yaml_str,
         compose_str=compose_str,
         nginx_token=nginx_token,
+        md=md,
         to_json=to_json,
         ansible_yaml=to_ansible_yaml,
     )

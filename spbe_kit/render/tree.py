@@ -16,6 +16,7 @@ import jinja2
 from spbe_kit import __version__, wilayah
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
 from spbe_kit.models.catalog import Resources
+from spbe_kit.render import privacy
 from spbe_kit.render.context import (
     CA_IN_CONTAINER,
     PROXY_HTTP_PORT,
@@ -199,6 +200,22 @@ class _Renderer:
                 ]
             ) from None
         return text.encode("utf-8")
+
+    def privacy_documents(self) -> dict[str, bytes]:
+        """The record of processing and the breach-notice template (``render/privacy``)."""
+        ctx = self.ctx
+        values = {
+            "activities": privacy.activities(ctx),
+            "gaps": privacy.record_gaps(ctx),
+            "measures": privacy.measures(ctx),
+            "hosting_place": privacy.hosting_place(ctx),
+            "donor": f"{ctx.catalog.donor.name} ({ctx.catalog.donor.code})",
+            "hosts": sorted(ctx.hosts),
+        }
+        return {
+            privacy.RECORD_FILE: self.render("docs/catatan-pemrosesan.md.j2", **values),
+            privacy.NOTICE_FILE: self.render("docs/pemberitahuan-kegagalan-pdp.md.j2", **values),
+        }
 
     def host_files(self, host: HostContext) -> dict[str, bytes]:
         base = f"hosts/{host.name}"
@@ -434,6 +451,7 @@ def render_files(validated: Validated, templates: Path | None = None) -> dict[st
     files["inventory/group_vars/all.yml"] = renderer.render(
         "inventory/all.yml.j2", spbe=renderer.deployment_vars()
     )
+    files.update(renderer.privacy_documents())
     manifest = {
         "schema": MANIFEST_SCHEMA,
         **inputs_stamp(validated, root),

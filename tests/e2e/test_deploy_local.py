@@ -770,6 +770,9 @@ def test_evidence_pack_has_no_secret_and_every_hash_checks(region, tmp_path: Pat
         names
     )
     assert "backups/restore-drills.json" in names and "hosts/local/releases.json" in names
+    # The record of processing (UU 27/2022 Pasal 31) and the breach-notice template (Pasal 46).
+    docs = {"tree/docs/catatan-pemrosesan-data-pribadi.md", "tree/docs/pemberitahuan-kegagalan-pdp.md"}
+    assert docs <= set(names)
     assert any(n.startswith("logs/") and n.endswith("-deploy/run.log") for n in names)
     for path in unpacked.rglob("*"):
         if path.is_file():

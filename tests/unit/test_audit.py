@@ -7,6 +7,7 @@ import datetime
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -55,6 +56,7 @@ def clean(tmp_path: Path) -> tuple[Path, Path, Path]:
     data = yaml.safe_load((ROOT / "examples" / "profiles" / "demo.yaml").read_text())
     data["backup"].update(copy_to="/srv/cadangan", encrypt_to=key)
     data["security"] = {"last_audit": (datetime.date.today() - datetime.timedelta(days=100)).isoformat()}
+    data["breach_notice"]["last_exercise"] = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
     profile = tmp_path / "demo.yaml"
     profile.write_text(yaml.safe_dump(data, sort_keys=False))
     catalog = tmp_path / "catalog.yaml"
@@ -352,3 +354,100 @@ def test_the_restart_policy_is_an_accepted_deviation_with_its_reason(clean, tmp_
     found = failing(report)["CTR-13"]
     simpeg = ("hosts/local/simpeg/compose.yaml", "app: restart always")
     assert [(e["file"], e["detail"]) for e in found] == [simpeg]
+
+
+def _profile_edit(clean: tuple[Path, Path, Path], change: Any) -> None:
+    """Changes the clean profile's data and renders its tree again."""
+    profile, catalog, tree = clean
+    data = yaml.safe_load(profile.read_text())
+    change(data)
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert spbe_kit("--catalog", str(catalog), "render", str(profile), "-o", str(tree)).returncode == 0
+
+
+def test_a_breach_notice_nobody_sends_or_nobody_rehearsed(clean, tmp_path: Path) -> None:
+    """UU 27/2022 Pasal 46: PDP-05 (high) wants a notifier and a channel to the subjects, with
+    the template rendered; PDP-06 (kit policy) a rehearsal within a year."""
+    _profile_edit(clean, lambda d: d["breach_notice"].update(last_exercise="2020-01-01"))
+    code, report = audit(clean, tmp_path)
+    found = failing(report)
+    assert code == 3 and set(found) == {"PDP-06"}
+    assert "last rehearsed 2020-01-01" in found["PDP-06"][0]["detail"]
+    assert found["PDP-06"][0]["file"].endswith("demo.yaml") and found["PDP-06"][0]["line"] > 1
+    (clean[2] / "docs" / "pemberitahuan-kegagalan-pdp.md").unlink()
+    _, report = audit(clean, tmp_path)
+    assert "template docs/pemberitahuan-kegagalan-pdp.md missing" in failing(report)["PDP-05"][0]["detail"]
+    _profile_edit(clean, lambda d: d.pop("breach_notice"))
+    code, report = audit(clean, tmp_path)
+    found = failing(report)
+    assert code == 3 and {"PDP-05", "PDP-06"} <= set(found)
+    assert "nobody is named" in found["PDP-05"][0]["detail"]
+    checks = {r["id"]: r for r in report["results"]}
+    assert checks["PDP-05"]["severity"] == "high" and checks["PDP-06"]["severity"] == "medium"
+    assert [c["ref"] for c in checks["PDP-05"]["controls"]] == ["Pasal 46(1) dan (2)"]
+    notice = (clean[2] / "docs" / "pemberitahuan-kegagalan-pdp.md").read_text()
+    assert "**BELUM DIISI** (`breach_notice.notifier`)" in notice
+    for field in ("Pasal 46 ayat 2 huruf a", "Pasal 46 ayat 2 huruf b", "Pasal 46 ayat 2 huruf c"):
+        assert field in notice
+
+
+def test_the_record_of_processing_lists_every_app_and_what_is_still_blank(clean, tmp_path: Path) -> None:
+    """UU 27/2022 Pasal 31, rendered in Bahasa Indonesia from the catalog and the profile;
+    PDP-07 fails on what it leaves blank, and profile text cannot format the document."""
+    record = clean[2] / "docs" / "catatan-pemrosesan-data-pribadi.md"
+    text = record.read_text()
+    assert text.count("\n### ") == 3 and "data kesehatan; data anak" in text
+    assert "Tujuan pemrosesan | Pemantauan tumbuh kembang balita" in text
+    assert "## Yang belum diisi\n\nTidak ada." in text
+
+    def careless(data: dict[str, Any]) -> None:
+        data["hosting"].update(provider="Dinas <b>X</b> | [klik](http://x.invalid)", operator="third-party")
+
+    _profile_edit(clean, careless)
+    text = record.read_text()
+    assert "dikelola pihak ketiga, perjanjian **BELUM DIISI** (`hosting.agreement`) |" in text
+    assert "## Yang belum diisi\n\n- `hosting.agreement`\n" in text
+    assert "Dinas \\<b\\>X\\</b\\> \\| \\[klik\\](http://x.invalid)" in text
+    assert "<b>" not in text.replace("\\<b\\>", "")
+    _, report = audit(clean, tmp_path)
+    evidence = failing(report)["PDP-07"][0]
+    assert (evidence["file"], evidence["detail"]) == (
+        "docs/catatan-pemrosesan-data-pribadi.md", "still blank: hosting.agreement"
+    )
+    record.unlink()
+    _, report = audit(clean, tmp_path)
+    assert "not in the rendered tree" in failing(report)["PDP-07"][0]["detail"]
+
+
+def test_third_parties_holding_the_data_need_an_agreement(clean, tmp_path: Path) -> None:
+    """LOC-02 (UU 27/2022 Pasal 51, PP 71/2019 Pasal 20): a data centre run by a third party and
+    every declared processor, each with its agreement; both appear in the record."""
+    _, report = audit(clean, tmp_path)
+    assert {r["id"]: r["status"] for r in report["results"]}["LOC-02"] == "not-applicable"
+
+    def outsourced(data: dict[str, Any]) -> None:
+        data["hosting"].update(operator="third-party")
+        data["processors"] = {
+            "salinan": {"name": "PT Arsip Nusantara", "service": "salinan cadangan kedua",
+                        "location": "Bandung", "agreement": "PKS/77/2026"},
+        }  # fmt: skip
+        data["backup"]["copy_processor"] = "salinan"
+
+    _profile_edit(clean, outsourced)
+    code, report = audit(clean, tmp_path)
+    found = failing(report)
+    assert code == 3 and set(found) == {"LOC-02", "PDP-07"}
+    assert "no agreement recorded" in found["LOC-02"][0]["detail"]
+    assert found["PDP-07"][0]["detail"] == "still blank: hosting.agreement"
+    text = (clean[2] / "docs" / "catatan-pemrosesan-data-pribadi.md").read_text()
+    copy = "salinan cadangan kedua | /srv/cadangan pada host local (Bandung, ID); dikelola PT Arsip Nusantara"
+    assert f"{copy}, perjanjian PKS/77/2026 |" in text
+    assert "| PT Arsip Nusantara (`salinan`) | salinan cadangan kedua | Bandung, ID | PKS/77/2026 |" in text
+    _profile_edit(clean, lambda d: d["hosting"].update(agreement="SLA/12/2026"))
+    code, report = audit(clean, tmp_path)
+    assert code == 0, failing(report)
+    passed = {r["id"]: r for r in report["results"]}["LOC-02"]
+    assert [e["detail"] for e in passed["evidence"]] == [
+        "data centre run by Mesin lokal (demo): agreement SLA/12/2026",
+        "PT Arsip Nusantara (salinan cadangan kedua), data kept in ID: agreement PKS/77/2026",
+    ]

@@ -40,7 +40,7 @@ def test_init_writes_a_profile_that_validates_once_filled(cli, tmp_path: Path) -
     assert "timezone: Asia/Makassar" in text
     unfilled = cli("validate", "konsel.yaml", cwd=tmp_path)
     assert unfilled.exit_code == 2
-    assert unfilled.stderr.count("[placeholder-unfilled]") == 12  # the agreement date too
+    assert unfilled.stderr.count("[placeholder-unfilled]") == 15  # the agreement date, the breach notice
     filled = (
         text.replace("domain: ISI", "domain: konaweselatankab.go.id")
         .replace("agreement: ISI", "agreement: 029/PKS/2023")
@@ -52,6 +52,7 @@ def test_init_writes_a_profile_that_validates_once_filled(cli, tmp_path: Path) -
         .replace("address: ISI", "address: 10.0.0.2")
         .replace("legal_basis: ISI", "legal_basis: Tugas pemerintahan")
         .replace("dpia: ISI", "dpia: DPIA/1")
+        .replace("subjects_channel: ISI", "subjects_channel: Surat dan SMS")
     )
     (tmp_path / "konsel.yaml").write_text(filled)
     result = cli("validate", "konsel.yaml", cwd=tmp_path)

@@ -97,6 +97,23 @@ CASES: dict[str, tuple[list[tuple[str, str]], str]] = {
         "bad.yaml:27:3: hosting.country: hosting country is 'SG'; public-scope data must be stored "
         "in Indonesia (PP 71/2019) [hosting-outside-indonesia]\n    hint: set hosting.country: ID\n",
     ),
+    "processor-outside": (
+        [("install_dir: /opt/spbe-kit", "install_dir: /opt/spbe-kit\nprocessors:\n  cadangan:\n"
+          "    name: PT Awan\n    service: salinan\n    country: SG")],
+        "bad.yaml:63:5: processors.cadangan.country: processor 'cadangan' keeps the data in 'SG'; "
+        "public-scope data must be stored in Indonesia (PP 71/2019) [processor-outside-indonesia]\n"
+        "    hint: choose a processor that keeps the data in Indonesia (country: ID)\n",
+    ),
+    "processor-undefined": (
+        [("  keep: 7", "  keep: 7\n  copy_to: /srv/cadangan\n  copy_processor: arsip")],
+        "bad.yaml:58:3: backup.copy_processor: processor 'arsip' is not defined under processors "
+        "[processor-undefined]\n    hint: defined processors: -\n",
+    ),
+    "breach-notifier-email": (
+        [("ppdp@kuningankab.localhost\n  subjects_channel", "ppdp\n  subjects_channel")],
+        "bad.yaml:64:5: breach_notice.notifier.email: 'ppdp' is not an e-mail address [email-invalid]\n"
+        "    hint: write e.g. diskominfo@karawangkab.go.id\n",
+    ),
     "wrong-type": (
         [("  keep: 7", "  keep: seven")],
         "bad.yaml:56:3: backup.keep: invalid value: Input should be a valid integer "
