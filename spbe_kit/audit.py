@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -29,6 +29,9 @@ from spbe_kit.render import privacy
 from spbe_kit.render.context import Context, database_published
 from spbe_kit.render.tree import MANIFEST
 from spbe_kit.resources import controls_yaml
+
+if TYPE_CHECKING:  # the session imports nothing of the audit; only the types are needed here
+    from spbe_kit.session import UI, Session
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
@@ -877,13 +880,13 @@ def build_report(ctx: Context, results: list[Result], tree: Path, live: LiveFact
     return AuditReport.model_validate(report).model_dump(mode="json", by_alias=True, exclude_none=False)
 
 
-def observe(session: Any, ui: Any, expected: dict[str, str] | None = None) -> LiveFacts:
+def observe(session: Session, ui: UI, expected: dict[str, str] | None = None) -> LiveFacts:
     """Read-only look at the running region: HTTPS per app, the certificate served for each
     (against ``expected``, the vault's, when the vault is here), restore drills, schedulers."""
     import time
 
-    from spbe_kit.deploy import web_trust
     from spbe_kit.lifecycle import list_backups
+    from spbe_kit.session import web_trust
     from spbe_kit.verify import check_app, served_certificate
 
     ctx = session.ctx

@@ -208,9 +208,9 @@ def deploy(
     """Deploy the region: preflight, images, secrets, database, apps, proxy, smoke test."""
 
     def body() -> int:
-        from spbe_kit.deploy import Options
         from spbe_kit.deploy import deploy as run_deploy
         from spbe_kit.messages import phase_name, task_name
+        from spbe_kit.session import Options
 
         ui = _ui()
         options = Options(
@@ -260,8 +260,8 @@ def status(
 
     def body() -> int:
 
-        from spbe_kit.deploy import Options
         from spbe_kit.deploy import status as run_status
+        from spbe_kit.session import Options
 
         ui = _server_ui(as_json)
         rows = run_status(profile, _state["catalog"], Options(private_key=private_key), ui)
@@ -300,8 +300,8 @@ def destroy(
                 f"spbe-kit destroy {profile} --yes (data volumes are kept)",
                 f"spbe-kit destroy {profile} --yes (volume data tetap disimpan)",
             )
-        from spbe_kit.deploy import Options
         from spbe_kit.deploy import destroy as run_destroy
+        from spbe_kit.session import Options
 
         result = run_destroy(profile, _state["catalog"], Options(private_key=private_key), _ui(), delete_data)
         kept = _say("volumes-deleted" if delete_data else "volumes-kept")
@@ -340,7 +340,7 @@ def verify(
 
     def body() -> int:
         from spbe_kit import drift
-        from spbe_kit.deploy import Options
+        from spbe_kit.session import Options
 
         options = Options(private_key=private_key, vault_password_file=vault_password_file)
         hosts = drift.verify(profile, _state["catalog"], options, _server_ui(as_json))
@@ -391,8 +391,8 @@ def handover(
 
     def body() -> int:
         from spbe_kit import report
-        from spbe_kit.deploy import Options
         from spbe_kit.handover import handover as build
+        from spbe_kit.session import Options
 
         chosen = fmt or (output.suffix.lstrip(".") if output and output.suffix else "html")
         if chosen not in ("html", "json"):
@@ -425,8 +425,8 @@ def evidence(
     """Write a deterministic, redacted evidence pack for auditors (check it with sha256sum -c)."""
 
     def body() -> int:
-        from spbe_kit.deploy import Options
         from spbe_kit.evidence import evidence as pack
+        from spbe_kit.session import Options
 
         options = Options(private_key=private_key, vault_password_file=vault_password_file)
         done = pack(profile, _state["catalog"], options, _server_ui(False), output, offline, images_dir)
@@ -464,7 +464,7 @@ def audit(
     def body() -> int:
         from spbe_kit import audit as checks
         from spbe_kit import report, vault
-        from spbe_kit.deploy import Options, read_session
+        from spbe_kit.session import Options, read_session
 
         chosen = _report_format(fmt, output)
         severity = _severity(fail_on)
@@ -551,7 +551,7 @@ def backup_command(
 
     def body() -> int:
         from spbe_kit import lifecycle
-        from spbe_kit.deploy import Options
+        from spbe_kit.session import Options
 
         options = Options(private_key=private_key)
         if target == "verify":
@@ -600,7 +600,7 @@ def backups(
         import datetime
 
         from spbe_kit import lifecycle
-        from spbe_kit.deploy import Options
+        from spbe_kit.session import Options
 
         ui = _server_ui(as_json)
         listing = lifecycle.backups(profile, _state["catalog"], Options(private_key=private_key), ui)
@@ -661,7 +661,7 @@ def restore(
                 "pemulihan mengganti data saat ini; tambahkan --yes untuk melanjutkan",
             )
         from spbe_kit import lifecycle
-        from spbe_kit.deploy import Options
+        from spbe_kit.session import Options
 
         done = lifecycle.restore(
             profile, _state["catalog"], Options(private_key=private_key), _ui(), backup_id, apps
@@ -683,7 +683,7 @@ def releases_command(
     def body() -> int:
 
         from spbe_kit import lifecycle
-        from spbe_kit.deploy import Options
+        from spbe_kit.session import Options
 
         ui = _server_ui(as_json)
         found = lifecycle.releases(profile, _state["catalog"], Options(private_key=private_key), ui)
@@ -709,7 +709,7 @@ def rollback_command(
 
     def body() -> int:
         from spbe_kit import lifecycle
-        from spbe_kit.deploy import Options
+        from spbe_kit.session import Options
 
         plan = lifecycle.rollback(
             profile, _state["catalog"], Options(private_key=private_key), _ui(), to, apps, yes
@@ -820,8 +820,8 @@ def secrets_rotate(
     rewritten and a release recorded. Run again after an interruption: it finishes the rotation."""
 
     def body() -> int:
-        from spbe_kit.deploy import Options
         from spbe_kit.rotate import rotate
+        from spbe_kit.session import Options
 
         options = Options(vault_password_file, private_key, break_lock=break_lock)
         done = rotate(profile, _state["catalog"], options, _ui(), only)
@@ -862,8 +862,8 @@ def secrets_recover(
                 "ini mengganti semua kata sandi, kunci dan sertifikat di host dan memulai ulang "
                 "semua aplikasi; pakai hanya bila vault daerah hilang. Tambahkan --yes",
             )
-        from spbe_kit.deploy import Options
         from spbe_kit.rotate import recover
+        from spbe_kit.session import Options
 
         options = Options(vault_password_file, private_key, break_lock=break_lock)
         done = recover(profile, _state["catalog"], options, _ui())

@@ -20,109 +20,39 @@ import tarfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from spbe_kit import hostdata, pipeline, vault
-from spbe_kit.apply import Connection, RunResult, TaskResult, new_run_dir, run_playbook, run_script
+from spbe_kit import hostdata, vault
+from spbe_kit.apply import RunResult, TaskResult, new_run_dir, run_playbook
 from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
+from spbe_kit.lifecycle import _databases, _volumes, release_record, run_rollback, take_backup
 from spbe_kit.plan import (
     Check,
     FileChange,
     LockInfo,
     file_changes,
     host_steps,
-    kept_paths,
     lock_is_stale,
     parse_lock,
     preflight,
     settled,
 )
-from spbe_kit.render.context import Context, build_context
-from spbe_kit.resources import playbooks_dir
-from spbe_kit.runner import redact
-from spbe_kit.validate import Validated, profile_file_problem
+from spbe_kit.render.context import Context
+from spbe_kit.session import (
+    UI,
+    Options,
+    Session,
+    ca_path,
+    check_vault,
+    health_gate,
+    open_session,
+    probe,
+    raise_failure,
+    web_trust,
+    write_release,
+)
+from spbe_kit.validate import profile_file_problem
 from spbe_kit.verify import Probe, app_url, smoke
-
-
-class UI(Protocol):
-    """What the core tells the user while it works: a message key of ``messages.TEXTS``
-    and its parameters (the UI says it in the user's language)."""
-
-    def note(self, key: str, **params: Any) -> None: ...
-    def preflight(self, checks: list[Check]) -> None: ...
-    def event(self, event: dict[str, Any]) -> None: ...
-
-
-@dataclass
-class Options:
-    vault_password_file: Path | None = None
-    private_key: Path | None = None
-    check: bool = False
-    break_lock: bool = False
-    output: Path | None = None
-    registry: str = ""
-    # Run the whole playbook even when the probe finds every host as this release leaves it.
-    full: bool = False
-
-
-@dataclass
-class Session:
-    """What every server-side command needs: the validated profile, its tree and connection."""
-
-    validated: Validated
-    ctx: Context
-    tree: Path
-    connection: Connection
-
-    @property
-    def profile(self) -> Path:
-        return self.validated.profile_path
-
-    @property
-    def hosts(self) -> list[str]:
-        return sorted(self.ctx.hosts)
-
-
-def open_session(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Session:
-    validated = pipeline.validate(profile, catalog)
-    rendered = pipeline.render(validated, options.output)
-    if rendered.changed:
-        ui.note("note-rendered", path=rendered.out, files=rendered.files)
-    return connect(validated, rendered.out, options)
-
-
-def read_session(profile: Path, catalog: Path | None, options: Options) -> Session:
-    """For commands that examine (audit, verify, evidence, handover): the tree as it is on
-    disk, rendered only when there is none, so a tree edited by hand is examined, not replaced."""
-    validated = pipeline.validate(profile, catalog)
-    tree = options.output or pipeline.default_output(validated)
-    if not (tree / "manifest.json").is_file():
-        pipeline.render(validated, tree)
-    return connect(validated, tree, options)
-
-
-def connect(validated: Validated, tree: Path, options: Options) -> Session:
-    """A session on ``tree`` as it is (read-only commands that must not re-render it)."""
-    ctx = build_context(validated.profile, validated.catalog)
-    local = [name for name, host in ctx.hosts.items() if host.spec.connection == "local"]
-    known_hosts = validated.profile_path.with_name(validated.profile_path.stem + ".known_hosts")
-    return Session(validated, ctx, tree, Connection(known_hosts, options.private_key, local))
-
-
-def ca_path(profile: Path) -> Path:
-    return profile.with_name(profile.stem + ".ca.crt")
-
-
-def web_trust(session: Session) -> str | None:
-    """What a client of the apps' HTTPS trusts: the region's CA (self-signed), the root a
-    provided or ACME certificate leads to (tls.ca), or the system's roots (None)."""
-    tls = session.ctx.profile.tls
-    if tls.mode == "self-signed":
-        path = ca_path(session.profile)
-        return path.read_text() if path.exists() else None
-    if tls.ca:
-        return (session.profile.resolve().parent / tls.ca).read_text()
-    return None
 
 
 @dataclass
@@ -227,8 +157,6 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             ui.note("note-settled", hosts=len(session.hosts), projects=running)
         pre_backup = ""
         if upgrading and not options.check:
-            from spbe_kit.lifecycle import take_backup
-
             changes = ", ".join(f"{a} {old} -> {ctx.apps[a].version}" for a, old in sorted(upgrading.items()))
             ui.note("note-backing-up", changes=changes)
             pre_backup = take_backup(session, sorted(upgrading), "pre-upgrade", ui, running=upgrading)
@@ -249,7 +177,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
             )
             if not result.ok:
                 try:
-                    gate = _health_gate(result)
+                    gate = health_gate(result)
                     rollback = [g for g in gate if g[0] in upgrading] if pre_backup else []
                     if rollback:
                         _roll_back(session, report.run_dir, rollback, upgrading, probes, pre_backup, ui)
@@ -258,7 +186,7 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 if result.status == "canceled":
                     # ansible-runner turns Ctrl-C into a cancelled run; the user asked to stop.
                     raise KeyboardInterrupt
-                _raise_failure(result)
+                raise_failure(result)
             report.changed = result.changed()
         if not options.check:
             report.probes = smoke(ctx, web_trust(session))
@@ -352,43 +280,6 @@ def _host_archives(tree: Path, state: Path) -> Path:
     return folder
 
 
-def probe(
-    session: Session, run_dir: Path, secrets: list[str] | None = None, nonce: str = "", layout: bool = False
-) -> dict[str, dict[str, Any]]:
-    """What each host reports (``spbe_probe.py``, over plain SSH), checked at the trust
-    boundary. With a ``nonce``, secret and certificate files come back as HMACs under it
-    (``drift``); with ``layout``, the kind, mode and owner of the folders and secret files a
-    deploy keeps (``plan.kept_paths``). Each host's raw answer is kept in ``run_dir/probe``."""
-    folder = run_dir / "probe"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    script = playbooks_dir() / "files" / "spbe_probe.py"
-    hosts = {name: session.ctx.hosts[name].spec for name in session.hosts}
-    args = [session.ctx.root, session.ctx.region.code, nonce]
-    kept = {h: [json.dumps(kept_paths(session.ctx, h))] for h in hosts} if layout else None
-    results = run_script(session.connection, hosts, script, args, host_args=kept, carries_secrets=False)
-    found: dict[str, dict[str, Any]] = {}
-    for host, result in results.items():
-        log = folder / f"{host}.log"
-        log.write_text(redact(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}", secrets or []))
-        log.chmod(0o600)
-        try:
-            data = json.loads(result.stdout)
-        except ValueError:
-            continue
-        found[host] = hostdata.probe(host, data, session.ctx.root)
-    unreachable = [r for r in results.values() if r.unreachable]
-    if unreachable:
-        raise OperationFailed([_unreachable(r.host, r.stderr) for r in unreachable])
-    return found
-
-
-def _unreachable(host: str, message: str) -> Diagnostic:
-    if "REMOTE HOST IDENTIFICATION HAS CHANGED" in message or "Host key verification failed" in message:
-        return Diagnostic("host-key-changed", Location(host), (), {"host": host})
-    problem = message.strip()[-300:]
-    return Diagnostic("host-unreachable", Location(host), (), {"host": host, "problem": problem})
-
-
 def _preflight(
     session: Session, run_dir: Path, ui: UI, secrets: vault.Secrets, nonce: bytes
 ) -> tuple[list[Check], dict[str, LockInfo], dict[str, dict[str, Any]]]:
@@ -413,32 +304,6 @@ def _preflight(
     root = session.ctx.root
     locks = {host: lock for host, p in probes.items() if (lock := parse_lock(host, p.get("lock"), root))}
     return checks, locks, probes
-
-
-def check_vault(session: Session, probes: dict[str, dict[str, Any]], fingerprint: str | None) -> None:
-    """One vault per region: a host first deployed with another vault (another controller's,
-    or one this controller lacks) stops the command before anything changes. Its secrets and
-    certificates are the running ones; a second vault would overwrite them on disk while the
-    containers and PostgreSQL keep the old values."""
-    import hmac
-
-    wrong = []
-    for host in session.hosts:
-        mark = probes.get(host, {}).get("vault")
-        if not mark or (fingerprint and hmac.compare_digest(mark["fingerprint"], fingerprint)):
-            continue
-        last = (probes[host].get("releases") or [{"who": mark["who"], "when": mark["since"]}])[-1]
-        params = {
-            "host": host,
-            "who": mark["who"],
-            "since": mark["since"],
-            "last_who": last["who"],
-            "last_when": last["when"],
-            "vault": vault.vault_path(session.profile).name,
-        }
-        wrong.append(Diagnostic("vault-mismatch", Location(host), (), params))
-    if wrong:
-        raise OperationFailed(wrong)
 
 
 def _version_changes(ctx: Context, probes: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -477,8 +342,6 @@ def _roll_back(
     ui: UI,
 ) -> None:
     """Previous release files and pre-upgrade data for the apps that failed the health gate."""
-    from spbe_kit.lifecycle import _databases, _volumes, run_rollback
-
     ctx = session.ctx
     apps = sorted({app for app, _, _ in failed})
     releases = {host: _latest_release(probes, host) for host in session.hosts}
@@ -517,8 +380,6 @@ def _record_release(
     session: Session, run_dir: Path, probes: dict[str, dict[str, Any]], image_ids: dict[str, str], backup: str
 ) -> int | None:
     """A numbered release on every host, when what is deployed differs from the last one."""
-    from spbe_kit.lifecycle import release_record
-
     manifest = hashlib.sha256((session.tree / "manifest.json").read_bytes()).hexdigest()
     latest = {h: _latest_release(probes, h) for h in session.hosts}
     if all(r and r.get("manifest_sha256") == manifest for r in latest.values()):
@@ -530,57 +391,6 @@ def _record_release(
         "files": rendered_hashes(session.tree),
     }
     return write_release(session, run_dir, numbers, record)
-
-
-# Release records each host keeps (with their trees): what `rollback --to` can go back to.
-KEEP_RELEASES = 10
-
-
-def write_release(
-    session: Session, run_dir: Path, numbers: dict[str, int], record: dict[str, Any], installed: bool = False
-) -> int:
-    """Record release ``numbers[host]`` on every host at once (``spbe_release.py``, one SSH round
-    trip each), keeping the tree the deploy sent, or with ``installed`` (a rollback) the files
-    as they are installed now."""
-    for number in set(numbers.values()):
-        # Never write a record the hosts' next probe would refuse as not the kit's own.
-        hostdata.Release.model_validate({**record, "number": number})
-    folder = run_dir / "release"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    hosts = {name: session.ctx.hosts[name].spec for name in session.hosts}
-    script = playbooks_dir() / "files" / "spbe_release.py"
-    args = [session.ctx.root]
-    per_host = {
-        h: [
-            str(numbers[h]),
-            str(KEEP_RELEASES),
-            json.dumps(record, sort_keys=True),
-            *(sorted(record.get("files", {}).get(h, {})) if installed else []),
-        ]
-        for h in hosts
-    }
-    results = run_script(session.connection, hosts, script, args, host_args=per_host)
-    failed = []
-    for host, result in sorted(results.items()):
-        log = folder / f"{host}.log"
-        log.write_text(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
-        log.chmod(0o600)
-        if result.unreachable:
-            failed.append(_unreachable(host, result.stderr))
-        elif result.returncode:
-            problem = result.stderr.strip()[-600:] or f"exit {result.returncode}"
-            failed.append(
-                Diagnostic(
-                    "task-failed",
-                    Location(host),
-                    (),
-                    {"host": host, "play": "release", "task": "record the release", "problem": problem,
-                     "run": str(folder)},
-                )
-            )
-    if failed:
-        raise OperationFailed(failed)
-    return max(numbers.values())
 
 
 def rendered_hashes(tree: Path) -> dict[str, dict[str, str]]:
@@ -665,97 +475,6 @@ def _release(session: Session, run_dir: Path, extravars: dict[str, Any], secrets
         session.hosts,
         extravars,
         secrets=secrets,
-    )
-
-
-def _health_gate(result: RunResult) -> list[tuple[str, str, str]]:
-    """(app, host, last log lines) for each app that failed the health gate."""
-    found = []
-    for task in result.failed():
-        if task.task == "report the health gate":
-            data = json.loads(str(task.result.get("msg", "{}")))
-            for app, lines in zip(data["spbe_health_gate"], data["logs"], strict=True):
-                found.append((app, task.host, "\n      ".join(lines[-12:])))
-    return found
-
-
-def _raise_failure(result: RunResult) -> None:
-    gate = _health_gate(result)
-    if gate:
-        raise HealthGateFailed(
-            [
-                Diagnostic(
-                    "health-gate",
-                    Location(host),
-                    (),
-                    {"app": app, "host": host, "logs": logs, "run": str(result.run_dir)},
-                )
-                for app, host, logs in gate
-            ]
-        )
-    for task in result.failed():
-        if task.task == "take the deploy lock":
-            reported = str(task.result.get("stdout", "")).removeprefix("SPBE_LOCK_HELD ")
-            held = parse_lock(task.host, reported, "<install_dir>/<region>")
-            if held:
-                raise OperationFailed(
-                    [
-                        Diagnostic(
-                            "deploy-locked",
-                            Location(task.host),
-                            (),
-                            {
-                                "host": task.host,
-                                "who": held.who,
-                                "since": held.since,
-                                "pid": held.pid,
-                                "controller": held.controller,
-                            },
-                        )
-                    ]
-                )
-    diagnostics = []
-    for task in result.failed():
-        if task.status == "unreachable":
-            diagnostics.append(_unreachable(task.host, str(task.result.get("msg", ""))))
-            continue
-        message = str(task.result.get("msg") or "failed")
-        stderr = str(task.result.get("stderr") or "").strip()
-        if stderr:
-            # A script's own error says more than Ansible's "non-zero return code".
-            message = f"{message}: {stderr[-400:]}"
-        if task.result.get("censored"):
-            message = "details hidden because the task handles secrets (no_log)"
-        diagnostics.append(
-            Diagnostic(
-                "task-failed",
-                Location(task.host),
-                (),
-                {
-                    "host": task.host,
-                    "play": task.play,
-                    "task": task.task,
-                    "problem": str(message)[-600:],
-                    "run": str(result.run_dir),
-                },
-            )
-        )
-    raise OperationFailed(
-        diagnostics
-        or [
-            Diagnostic(
-                "task-failed",
-                Location(str(result.run_dir)),
-                (),
-                {
-                    "host": "-",
-                    "play": "-",
-                    "task": "-",
-                    "problem": result.error_text() or f"ansible-runner status {result.status}",
-                    "run": str(result.run_dir),
-                },
-            )
-        ]
     )
 
 
@@ -870,5 +589,5 @@ def destroy(profile: Path, catalog: Path | None, options: Options, ui: UI, delet
         on_event=ui.event,
     )
     if not result.ok:
-        _raise_failure(result)
+        raise_failure(result)
     return result

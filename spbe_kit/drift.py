@@ -16,9 +16,10 @@ from typing import Any
 
 from spbe_kit import vault
 from spbe_kit.apply import new_run_dir
-from spbe_kit.deploy import UI, Options, Session, probe, read_session, rendered_hashes
+from spbe_kit.deploy import rendered_hashes
 from spbe_kit.plan import secret_mismatches
 from spbe_kit.render.context import published_ports
+from spbe_kit.session import UI, Options, Session, probe, read_session
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any
 from spbe_kit import audit, report
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
 from spbe_kit.images import sbom_name
+from spbe_kit.session import UI, Options, Session, probe, read_session
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 README = """Paket bukti spbe-kit / spbe-kit evidence pack
@@ -108,7 +109,7 @@ LOGGED_ACTIONS = ("deploy", "rollback", "restore", "backup", "destroy")
 
 
 def members(
-    session: Any,
+    session: Session,
     facts: audit.LiveFacts | None,
     found: dict[str, Any] | None,
     images_dir: Path | None,
@@ -179,14 +180,13 @@ def write_zip(target: Path, files: dict[str, bytes], readme: str) -> int:
 def evidence(
     profile: Path,
     catalog: Path | None,
-    options: Any,
-    ui: Any,
+    options: Options,
+    ui: UI,
     output: Path,
     offline: bool,
     images_dir: Path | None,
 ) -> Packed:
     from spbe_kit.apply import new_run_dir
-    from spbe_kit.deploy import probe, read_session
 
     redact = Redactor(_secrets(profile, options.vault_password_file))
     session = read_session(profile, catalog, options)

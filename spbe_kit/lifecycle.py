@@ -20,17 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit import hostdata, vault
-from spbe_kit.apply import RunResult, new_run_dir, run_playbook
-from spbe_kit.deploy import (
-    UI,
-    Options,
-    Session,
-    _raise_failure,
-    check_vault,
-    open_session,
-    probe,
-    write_release,
-)
+from spbe_kit.apply import new_run_dir
 from spbe_kit.errors import (
     Diagnostic,
     InvalidInput,
@@ -40,22 +30,7 @@ from spbe_kit.errors import (
     unknown_apps,
 )
 from spbe_kit.render.context import Context, image_ref
-
-
-def play(session: Session, playbook: str, run_dir: Path, spbe_run: dict[str, Any], ui: UI) -> RunResult:
-    """Run one lifecycle playbook on the region's hosts; a failure becomes the usual error."""
-    result = run_playbook(
-        playbook,
-        session.tree,
-        run_dir,
-        session.connection,
-        session.hosts,
-        {"spbe_run": spbe_run},
-        on_event=ui.event,
-    )
-    if not result.ok:
-        _raise_failure(result)
-    return result
+from spbe_kit.session import UI, Options, Session, check_vault, open_session, play, probe, write_release
 
 
 def backup_id(reason: str) -> str:

@@ -23,25 +23,12 @@ from typing import Any
 
 from spbe_kit import vault
 from spbe_kit.apply import new_run_dir, run_playbook
-from spbe_kit.deploy import (
-    UI,
-    Options,
-    Session,
-    _latest_release,
-    _lock_decision,
-    _provided_tls,
-    _raise_failure,
-    _release,
-    ca_path,
-    open_session,
-    probe,
-    write_public,
-    write_release,
-)
+from spbe_kit.deploy import _latest_release, _lock_decision, _provided_tls, _release, write_public
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
 from spbe_kit.lifecycle import guarded_session
 from spbe_kit.plan import parse_lock
 from spbe_kit.render.context import Context
+from spbe_kit.session import UI, Options, Session, ca_path, open_session, probe, raise_failure, write_release
 
 # Roles the kit creates in PostgreSQL besides one per app (deploy.yml's database play).
 SUPERUSER_ROLE = "postgres"
@@ -230,7 +217,7 @@ def _apply(
     )
     if not outcome.ok:
         _release(session, run_dir, extravars, values)
-        _raise_failure(outcome)
+        raise_failure(outcome)
     return run_dir
 
 

@@ -21,6 +21,7 @@ from spbe_kit.load import Document, load_yaml, step
 from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES, App, Catalog, Setting
 from spbe_kit.models.parse import errors_to_diagnostics, parse_model
 from spbe_kit.models.profile import Profile
+from spbe_kit.render.context import app_hostname, database_published, placement, published_ports
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -333,8 +334,6 @@ def _hosts(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
 def _database_name(profile: Profile, doc: Document) -> Iterator[Diagnostic]:
     """Apps on other hosts check PostgreSQL's certificate against the address they connect to;
     the region CA signs only the region's names, so a DNS name must lie under its domain."""
-    from spbe_kit.render.context import database_published, placement
-
     name = placement(profile).database
     host = profile.hosts.get(name)
     if host is None or not database_published(profile):
@@ -452,8 +451,6 @@ def _setting_value(
 
 
 def _ports(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
-    from spbe_kit.render.context import published_ports
-
     for host, ports in published_ports(profile, catalog).items():
         seen: dict[int, str] = {}
         for port, owner, where in ports:
@@ -727,8 +724,3 @@ def is_ip(value: str) -> bool:
 
 def is_address(value: str) -> bool:
     return is_ip(value) or value == "localhost" or is_dns_name(value)
-
-
-def app_hostname(profile: Profile, app_id: str, app: App) -> str:
-    entry = profile.apps[app_id]
-    return entry.hostname or f"{app.subdomain}.{profile.region.domain}"

@@ -247,6 +247,12 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
     )
 
 
+def app_hostname(profile: Profile, app_id: str, app: App) -> str:
+    """The name an app is served under: the profile's, or the catalog's subdomain of the region's."""
+    entry = profile.apps[app_id]
+    return entry.hostname or f"{app.subdomain}.{profile.region.domain}"
+
+
 def _app_context(
     profile: Profile,
     catalog: Catalog,
@@ -256,8 +262,6 @@ def _app_context(
     hosts: dict[str, HostContext],
     root: str,
 ) -> AppContext:
-    from spbe_kit.validate import app_hostname
-
     entry = profile.apps[app_id]
     spec = catalog.apps[app_id]
     release = spec.versions[entry.version]
