@@ -800,10 +800,18 @@ def detect_lang(explicit: str | None = None) -> Lang:
     return "id" if choice.lower().startswith(("id", "in_")) else "en"
 
 
+class _Known(dict[str, Any]):
+    """Parameters for ``str.format_map``: one a call site forgot stays ``{name}`` in the text
+    (tests/unit/test_message_params.py keeps the package from doing so)."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 def _fill(template: str, params: dict[str, Any]) -> str:
     try:
-        return template.format(**params)
-    except (KeyError, IndexError):
+        return template.format_map(_Known(params))
+    except (IndexError, ValueError, AttributeError):
         return template
 
 
