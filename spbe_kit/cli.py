@@ -823,7 +823,9 @@ def secrets_rotate(
         from spbe_kit.rotate import rotate
         from spbe_kit.session import Options
 
-        options = Options(vault_password_file, private_key, break_lock=break_lock)
+        options = Options(
+            vault_password_file=vault_password_file, private_key=private_key, break_lock=break_lock
+        )
         done = rotate(profile, _state["catalog"], options, _ui(), only)
         restarted = ", ".join(p for projects in done.restarted.values() for p in projects) or "-"
         seconds = f"{done.seconds:.1f}"
@@ -865,7 +867,9 @@ def secrets_recover(
         from spbe_kit.rotate import recover
         from spbe_kit.session import Options
 
-        options = Options(vault_password_file, private_key, break_lock=break_lock)
+        options = Options(
+            vault_password_file=vault_password_file, private_key=private_key, break_lock=break_lock
+        )
         done = recover(profile, _state["catalog"], options, _ui())
         restarted = ", ".join(p for projects in done.restarted.values() for p in projects) or "-"
         _out(

@@ -32,7 +32,7 @@ class UI(Protocol):
     def event(self, event: dict[str, Any]) -> None: ...
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Options:
     vault_password_file: Path | None = None
     private_key: Path | None = None
