@@ -82,6 +82,7 @@ CHECKS: dict[str, Check] = {
     "TLS-04": Check("high", ("Certificates valid for at least 14 more days", "Sertifikat berlaku minimal 14 hari lagi"), ("Run `spbe-kit deploy`: it re-issues the region CA's certificates with fewer than 30 days left (a provided certificate: replace its files first)", "Jalankan `spbe-kit deploy`: sertifikat dari CA daerah yang tersisa kurang dari 30 hari diterbitkan ulang (sertifikat sendiri: ganti dulu berkasnya)"), ("bssn-web-communication",), live=True),
     "TLS-05": Check("high", ("The proxy serves the certificates deployed from the vault", "Proxy menyajikan sertifikat yang dideploy dari vault"), ("Run `spbe-kit verify`, then `spbe-kit deploy` to put the vault's certificates back; find out who replaced them", "Jalankan `spbe-kit verify`, lalu `spbe-kit deploy` untuk memasang lagi sertifikat dari vault; cari tahu siapa yang menggantinya"), ("bssn-web-communication",), live=True),
     "HDR-01": Check("medium", ("Hardening headers sent, server version hidden", "Header pengamanan dikirim, versi server disembunyikan"), ("Render the proxy with spbe-kit: server_tokens off, X-Content-Type-Options nosniff and X-Frame-Options on every virtual host", "Render proxy dengan spbe-kit: server_tokens off, X-Content-Type-Options nosniff dan X-Frame-Options pada setiap virtual host"), ("bssn-web-configuration",)),
+    "ADM-01": Check("high", ("Administrator pages only from declared networks", "Halaman administrator hanya dari jaringan yang dideklarasikan"), ("Render the proxy with spbe-kit and list the administrators' networks in proxy.admin_networks; never allow all", "Render proxy dengan spbe-kit dan cantumkan jaringan administrator di proxy.admin_networks; jangan izinkan semua"), ("bssn-web-access",)),
     "NET-01": Check("high", ("Only the proxy publishes ports, on declared addresses", "Hanya proxy yang membuka port, pada alamat yang dideklarasikan"), ("Remove published ports; bind what must be published to a declared address", "Hapus port yang dibuka; ikat ke alamat yang dideklarasikan"), ("bssn-web-configuration", "cis-docker-5.14")),
     "NET-03": Check("critical", ("Database connections only over verified TLS", "Koneksi basis data hanya lewat TLS terverifikasi"), ("Render pg_hba.conf with spbe-kit (hostssl only) and keep sslmode verify-full in every app's configuration", "Render pg_hba.conf dengan spbe-kit (hanya hostssl) dan pertahankan sslmode verify-full di konfigurasi setiap aplikasi"), ("bssn-web-communication", "uu-pdp-35")),
     "NET-02": Check("critical", ("The database is never published", "Basis data tidak pernah dibuka ke jaringan"), ("Remove the database's ports; apps on other hosts reach it on the internal address only", "Hapus port basis data; aplikasi di host lain memakai alamat internal saja"), ("bssn-web-configuration", "uu-pdp-35", "cis-docker-5.14")),
@@ -389,6 +390,36 @@ def _check_nginx(tree: Path, out: _Results) -> None:
         else:
             out.fail("TLS-03", Evidence(rel, 1, detail="no Strict-Transport-Security header"))
         _check_headers_rendered(rel, text, main, tree, out)
+
+
+def _check_admin_paths(ctx: Context, tree: Path, out: _Results) -> None:
+    """ADM-01 on the rendered proxy: each administrator path of each app is its own location,
+    allowed from the declared networks only (never all, never /0) and denied to the rest."""
+    apps = [a for a in ctx.apps.values() if a.spec.admin_paths]
+    if not apps:
+        out.not_applicable("ADM-01", "no app of the catalog has administrator pages")
+        return
+    proxy = next(h for h in ctx.hosts.values() if h.runs_proxy).name
+    for app in apps:
+        path = tree / "hosts" / proxy / "proxy" / "conf.d" / f"{app.id}.conf"
+        rel = path.relative_to(tree).as_posix()
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        for prefix in app.spec.admin_paths:
+            block = re.search(r"location\s+\^~\s+" + re.escape(prefix) + r"\s*\{(?P<body>[^{}]*)\}", text)
+            if block is None:
+                out.fail("ADM-01", Evidence(rel, 1, detail=f"{prefix}: no location of its own, open like /"))
+                continue
+            line = text[: block.start()].count("\n") + 1
+            body = block.group("body")
+            allowed = re.findall(r"^\s*allow\s+([^;\s]+)\s*;", body, re.MULTILINE)
+            denied = re.search(r"^\s*deny\s+all\s*;", body, re.MULTILINE)
+            everyone = [a for a in allowed if a == "all" or a.endswith("/0")]
+            if everyone or not denied:
+                why = f"allows {', '.join(everyone)}" if everyone else "no deny all"
+                out.fail("ADM-01", Evidence(rel, line, detail=f"{prefix}: {why}"))
+            else:
+                who = f"allowed from {', '.join(allowed)} only" if allowed else "refused to every address"
+                out.ok("ADM-01", Evidence(rel, line, detail=f"{app.id} {prefix}: {who}"))
 
 
 def _check_headers_rendered(rel: str, text: str, main: Path, tree: Path, out: _Results) -> None:
@@ -809,6 +840,7 @@ def audit_tree(
     for rel, doc in _compose_files(tree):
         _check_compose(ctx, rel, doc, out)
     _check_nginx(tree, out)
+    _check_admin_paths(ctx, tree, out)
     _check_database_tls(tree, out)
     _check_secrets(tree, secrets, out)
     _check_secret_ages(ctx, ages, today or datetime.datetime.now(datetime.UTC).date(), out)

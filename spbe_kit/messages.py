@@ -342,6 +342,12 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "set backup.copy_to to the path or host of the copy, or remove copy_processor",
         "isi backup.copy_to dengan path atau host salinan, atau hapus copy_processor",
     ),
+    "admin-network-invalid": (
+        "'{value}' is not a network in CIDR notation: {problem}",
+        "'{value}' bukan jaringan dalam notasi CIDR: {problem}",
+        "write the network with its prefix and zero host bits, e.g. 10.15.20.0/24 (one address: 10.15.20.7/32)",
+        "tulis jaringan beserta prefiksnya dengan bit host nol, mis. 10.15.20.0/24 (satu alamat: 10.15.20.7/32)",
+    ),
     "email-invalid": (
         "'{value}' is not an e-mail address",
         "'{value}' bukan alamat email",

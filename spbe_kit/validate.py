@@ -465,6 +465,23 @@ def _ports(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Ite
 def _proxy(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
     if not is_ip(profile.proxy.bind):
         yield doc.diagnostic("bind-invalid", ("proxy", "bind"), value=profile.proxy.bind)
+    for index, network in enumerate(profile.proxy.admin_networks):
+        problem = network_problem(network)
+        if problem:
+            yield doc.diagnostic(
+                "admin-network-invalid", ("proxy", "admin_networks", index), value=network, problem=problem
+            )
+
+
+def network_problem(value: str) -> str | None:
+    """Why ``value`` is not a network nginx's ``allow`` takes as meant (None: it is one)."""
+    if "/" not in value:
+        return "no prefix length"
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _privacy(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:

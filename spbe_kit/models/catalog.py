@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -75,6 +75,11 @@ class App(Component):
     functions: list[str]
     purpose: Text = Field(description="Why the app processes personal data (the record of processing).")
     data_subjects: Text = Field(description="Whose personal data it holds.")
+    admin_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*/$")]] = Field(
+        default=[],
+        description="URL prefixes of the app's administrator pages: the proxy serves them only to "
+        "the networks in the profile's proxy.admin_networks.",
+    )
 
 
 class Services(Strict):

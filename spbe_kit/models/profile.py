@@ -104,6 +104,11 @@ class Proxy(Strict):
     bind: str = "0.0.0.0"
     http_port: Int = Field(default=80, ge=1, le=65535)
     https_port: Int = Field(default=443, ge=1, le=65535)
+    admin_networks: list[str] = Field(
+        default=[],
+        description="Networks (CIDR, e.g. 10.15.20.0/24) from which the apps' administrator pages "
+        "are served; none: the proxy refuses them to everyone.",
+    )
 
 
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"

@@ -40,6 +40,13 @@ def local_profile(
 
 def api(profile: Path, app: str, path: str, body: dict[str, Any] | None = None) -> Any:
     """Call an app's JSON API over HTTPS through the proxy, verifying the region's CA."""
+    status, data = request(profile, app, path, body)
+    assert status in (200, 201), (status, data)
+    return json.loads(data)
+
+
+def request(profile: Path, app: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
+    """One HTTPS request to an app through the proxy (the region's CA verified): status, body."""
     from spbe_kit.verify import _PinnedHTTPS, proxy_address, tls_context
 
     ctx = context(profile)
@@ -52,9 +59,7 @@ def api(profile: Path, app: str, path: str, body: dict[str, Any] | None = None) 
     headers = {"Content-Type": "application/json"} if payload else {}
     connection.request("POST" if payload else "GET", path, body=payload, headers=headers)
     response = connection.getresponse()
-    data = json.loads(response.read())
-    assert response.status in (200, 201), (response.status, data)
-    return data
+    return response.status, response.read()
 
 
 def context(profile: Path) -> Context:

@@ -569,6 +569,37 @@ def test_an_app_dropped_from_the_profile_is_taken_down_and_its_data_kept(region)
     assert "kept-after-drop" in refs
 
 
+def test_admin_pages_are_served_only_to_the_declared_networks(region) -> None:
+    """Perban BSSN 4/2021, the administrator's interface: nginx refuses /admin/ while
+    proxy.admin_networks is empty; declaring the address it sees lets that address in; the
+    rest of the app stays open to everyone."""
+    import yaml
+
+    profile, _ = region
+    status, body = helpers.request(profile, "simpeg", "/admin/")
+    assert status == 403, body[:300]
+    assert helpers.request(profile, "simpeg", "/version")[0] == 200
+    labels = {c["Id"]: c["Config"]["Labels"] for c in region_containers(CODE)}
+    proxy = next(cid for cid, label in labels.items() if label.get("org.spbe-kit.service") == "proxy")
+    logs = subprocess.run(["docker", "logs", proxy], capture_output=True, text=True, check=True).stderr
+    client = re.findall(r"access forbidden by rule, client: ([0-9a-fA-F.:]+)", logs)[-1]
+    original = profile.read_text()
+    data = yaml.safe_load(original)
+    data["proxy"]["admin_networks"] = [f"{client}/{128 if ':' in client else 32}"]
+    profile.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        opened = spbe_kit("deploy", str(profile), cwd=profile.parent)
+        assert opened.returncode == 0, opened.stdout[-3000:] + opened.stderr[-3000:]
+        status, body = helpers.request(profile, "simpeg", "/admin/")
+        assert status == 200 and json.loads(body)["app"] == "simpeg", body[:300]
+        assert helpers.request(profile, "e-simpati", "/admin/")[0] == 200
+    finally:
+        profile.write_text(original)
+    closed = spbe_kit("deploy", str(profile), cwd=profile.parent)
+    assert closed.returncode == 0, closed.stdout[-3000:] + closed.stderr[-3000:]
+    assert helpers.request(profile, "simpeg", "/admin/")[0] == 403
+
+
 def test_acme_certificates_are_obtained_renewed_and_reloaded_without_a_failed_request(
     region, tmp_path: Path
 ) -> None:

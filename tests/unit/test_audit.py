@@ -451,3 +451,27 @@ def test_third_parties_holding_the_data_need_an_agreement(clean, tmp_path: Path)
         "data centre run by Mesin lokal (demo): agreement SLA/12/2026",
         "PT Arsip Nusantara (salinan cadangan kedua), data kept in ID: agreement PKS/77/2026",
     ]
+
+
+def test_administrator_pages_open_to_all_fail_adm_01(clean, tmp_path: Path) -> None:
+    """Perban BSSN 4/2021 (the administrator's interface): each app's /admin/ location is
+    allowed from proxy.admin_networks only and denied to the rest; open to all, without its
+    deny, or without a location of its own, it fails with the line."""
+    _, report = audit(clean, tmp_path)
+    passed = {r["id"]: r for r in report["results"]}["ADM-01"]
+    assert passed["status"] == "pass" and len(passed["evidence"]) == 3
+    assert passed["evidence"][0]["detail"] == "e-simpati /admin/: refused to every address"
+    _profile_edit(clean, lambda d: d["proxy"].update(admin_networks=["10.15.30.0/24", "fd00:15::/64"]))
+    vhosts = clean[2] / "hosts/local/proxy/conf.d"
+    assert "        allow 10.15.30.0/24;\n        allow fd00:15::/64;\n        deny all;\n" in (
+        vhosts / "simpeg.conf"
+    ).read_text()
+    edit(vhosts / "simpeg.conf", "        allow 10.15.30.0/24;\n", "        allow all;\n")
+    edit(vhosts / "e-simpati.conf", "        deny all;\n", "")
+    edit(vhosts / "layanan-publik.conf", "location ^~ /admin/ {", "location ^~ /admin-old/ {")
+    code, report = audit(clean, tmp_path)
+    found = {e["file"].rsplit("/", 1)[-1]: e for e in failing(report)["ADM-01"]}
+    assert code == 3
+    assert found["simpeg.conf"]["detail"] == "/admin/: allows all" and found["simpeg.conf"]["line"] > 1
+    assert found["e-simpati.conf"]["detail"] == "/admin/: no deny all"
+    assert found["layanan-publik.conf"]["detail"] == "/admin/: no location of its own, open like /"

@@ -114,6 +114,13 @@ CASES: dict[str, tuple[list[tuple[str, str]], str]] = {
         "bad.yaml:64:5: breach_notice.notifier.email: 'ppdp' is not an e-mail address [email-invalid]\n"
         "    hint: write e.g. diskominfo@karawangkab.go.id\n",
     ),
+    "admin-network": (
+        [("  https_port: 8443", "  https_port: 8443\n  admin_networks: [10.15.20.7/24]")],
+        "bad.yaml:48:20: proxy.admin_networks[0]: '10.15.20.7/24' is not a network in CIDR notation: "
+        "10.15.20.7/24 has host bits set [admin-network-invalid]\n"
+        "    hint: write the network with its prefix and zero host bits, e.g. 10.15.20.0/24 (one address: "
+        "10.15.20.7/32)\n",
+    ),
     "wrong-type": (
         [("  keep: 7", "  keep: seven")],
         "bad.yaml:56:3: backup.keep: invalid value: Input should be a valid integer "

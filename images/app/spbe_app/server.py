@@ -129,6 +129,7 @@ class Handler(BaseHTTPRequestHandler):
             "/": self.page,
             "/api/records": self.list_records,
             "/api/summary": self.summary,
+            "/admin/": self.admin,
         }
         handler = routes.get(self.path.split("?")[0])
         if handler is None:
@@ -179,6 +180,20 @@ class Handler(BaseHTTPRequestHandler):
         self._json(
             200,
             {"status": "ok", "app": APP_ID, "version": VERSION, "schema_generation": rows[0]["generation"]},
+        )
+
+    def admin(self) -> None:
+        """The administrator's page (the proxy serves it only to proxy.admin_networks):
+        what runs and how much it holds, never a secret."""
+        self._json(
+            200,
+            {
+                "app": APP_ID,
+                "version": VERSION,
+                "schema_generation": GENERATION,
+                "records": self.count(),
+                "settings": self.config.get("settings", {}),
+            },
         )
 
     def version(self) -> None:
