@@ -31,6 +31,10 @@ FILLED = {
     "provider: ISI": "provider: Diskominfo Kabupaten Garut",
     "legal_basis: ISI": "legal_basis: Pelaksanaan tugas pemerintahan (UU 27/2022 Ps. 20 ayat 2 huruf e)",
     "dpia: ISI": "dpia: DPIA/DISKOMINFO-GRT/2026/001",
+    "name: ISI                    # ISI: penanggung jawab pemberitahuan, biasanya PPDP": "name: Rina Marlina",
+    "email: ISI                   # ISI\n  subjects_channel":
+        "email: ppdp@garutkab.go.id\n  subjects_channel",
+    "subjects_channel: ISI": "subjects_channel: Surat dan SMS ke nomor yang terdaftar",
     "keep: 14": "keep: 14\n  copy_to: app1",
     # One release behind, so the day has an upgrade in it.
     'e-simpati:\n    version: "1.1.0"': 'e-simpati:\n    version: "1.0.0"',
