@@ -218,13 +218,23 @@ def write_release(
     return max(numbers.values())
 
 
+# What the playbooks report, found by content, never by task name (a task may be renamed):
+# deploy.yml's health gate fails with a JSON message holding this key (apps, their logs) ...
+HEALTH_GATE_KEY = "spbe_health_gate"
+# ... and lock.yml prints the lock it found held after this prefix.
+LOCK_HELD = "SPBE_LOCK_HELD "
+
+
 def health_gate(result: RunResult) -> list[tuple[str, str, str]]:
     """(app, host, last log lines) for each app that failed the health gate."""
     found = []
     for task in result.failed():
-        if task.task == "report the health gate":
-            data = json.loads(str(task.result.get("msg", "{}")))
-            for app, lines in zip(data["spbe_health_gate"], data["logs"], strict=True):
+        try:
+            data = json.loads(str(task.result.get("msg", "")))
+        except ValueError:
+            continue
+        if isinstance(data, dict) and HEALTH_GATE_KEY in data:
+            for app, lines in zip(data[HEALTH_GATE_KEY], data["logs"], strict=True):
                 found.append((app, task.host, "\n      ".join(lines[-12:])))
     return found
 
@@ -244,9 +254,9 @@ def raise_failure(result: RunResult) -> None:
             ]
         )
     for task in result.failed():
-        if task.task == "take the deploy lock":
-            reported = str(task.result.get("stdout", "")).removeprefix("SPBE_LOCK_HELD ")
-            held = parse_lock(task.host, reported, "<install_dir>/<region>")
+        stdout = str(task.result.get("stdout", ""))
+        if stdout.startswith(LOCK_HELD):
+            held = parse_lock(task.host, stdout.removeprefix(LOCK_HELD), "<install_dir>/<region>")
             if held:
                 raise OperationFailed(
                     [

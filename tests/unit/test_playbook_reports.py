@@ -1,0 +1,56 @@
+"""What Python reads from a playbook run is found by content the playbooks are known to produce,
+never by task name: renaming a task cannot silently turn a health-gate or lock report into a
+bare "task failed"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from spbe_kit.apply import RunResult, TaskResult
+from spbe_kit.errors import HealthGateFailed, OperationFailed
+from spbe_kit.resources import playbooks_dir
+from spbe_kit.session import HEALTH_GATE_KEY, LOCK_HELD, health_gate, raise_failure
+
+
+def _tasks(playbook: str) -> list[dict]:
+    found: list[dict] = []
+
+    def walk(items: list[dict]) -> None:
+        for item in items:
+            found.append(item)
+            for key in ("tasks", "block", "rescue", "always"):
+                walk(item.get(key) or [])
+
+    walk(yaml.safe_load((playbooks_dir() / playbook).read_text()))
+    return found
+
+
+def test_the_playbooks_produce_the_reports_python_reads() -> None:
+    gates = [t for t in _tasks("deploy.yml") if "ansible.builtin.fail" in t]
+    assert any(f"'{HEALTH_GATE_KEY}'" in str(t["ansible.builtin.fail"]["msg"]) for t in gates)
+    locks = [t for t in _tasks("lock.yml") if "ansible.builtin.raw" in t]
+    assert any(f'echo "{LOCK_HELD}' in t["ansible.builtin.raw"] for t in locks)
+
+
+def _failed(task: str, result: dict) -> RunResult:
+    return RunResult(2, "failed", Path("/tmp/run"), [TaskResult("app1", "apps", task, "failed", result)])
+
+
+def test_a_health_gate_or_a_held_lock_is_recognised_whatever_the_task_is_called() -> None:
+    gate = {"msg": json.dumps({HEALTH_GATE_KEY: ["simpeg"], "logs": [["booting", "database refused"]]})}
+    logs = "booting\n      database refused"
+    assert health_gate(_failed("renamed gate", gate)) == [("simpeg", "app1", logs)]
+    with pytest.raises(HealthGateFailed):
+        raise_failure(_failed("renamed gate", gate))
+    lock = {"who": "ani@laptop", "since": "2026-12-06T10:00:00Z", "pid": 4242, "controller": "laptop",
+            "run": "20261206T100000.000000Z-deploy"}  # fmt: skip
+    with pytest.raises(OperationFailed) as held:
+        raise_failure(_failed("renamed lock", {"stdout": LOCK_HELD + json.dumps(lock, sort_keys=True)}))
+    assert held.value.diagnostics[0].code == "deploy-locked"
+    with pytest.raises(OperationFailed) as other:
+        raise_failure(_failed("any task", {"msg": "not json", "stdout": "something else"}))
+    assert other.value.diagnostics[0].code == "task-failed"
