@@ -343,8 +343,8 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "isi backup.copy_to dengan path atau host salinan, atau hapus copy_processor",
     ),
     "admin-network-invalid": (
-        "'{value}' is not a network in CIDR notation: {problem}",
-        "'{value}' bukan jaringan dalam notasi CIDR: {problem}",
+        "'{value}' is not a network in CIDR notation (an address, '/', a prefix length; host bits zero)",
+        "'{value}' bukan jaringan dalam notasi CIDR (alamat, '/', panjang prefiks; bit host nol)",
         "write the network with its prefix and zero host bits, e.g. 10.15.20.0/24 (one address: 10.15.20.7/32)",
         "tulis jaringan beserta prefiksnya dengan bit host nol, mis. 10.15.20.0/24 (satu alamat: 10.15.20.7/32)",
     ),

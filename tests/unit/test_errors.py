@@ -116,8 +116,8 @@ CASES: dict[str, tuple[list[tuple[str, str]], str]] = {
     ),
     "admin-network": (
         [("  https_port: 8443", "  https_port: 8443\n  admin_networks: [10.15.20.7/24]")],
-        "bad.yaml:48:20: proxy.admin_networks[0]: '10.15.20.7/24' is not a network in CIDR notation: "
-        "10.15.20.7/24 has host bits set [admin-network-invalid]\n"
+        "bad.yaml:48:20: proxy.admin_networks[0]: '10.15.20.7/24' is not a network in CIDR notation "
+        "(an address, '/', a prefix length; host bits zero) [admin-network-invalid]\n"
         "    hint: write the network with its prefix and zero host bits, e.g. 10.15.20.0/24 (one address: "
         "10.15.20.7/32)\n",
     ),
