@@ -356,7 +356,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "cron-invalid": (
         "'{value}' is not a cron schedule: {problem}",
-        "'{value}' bukan jadwal cron: {problem}",
+        "'{value}' bukan jadwal cron: {problem_id}",
         "five fields: minute hour day month weekday, e.g. '0 2 * * *'",
         "lima kolom: menit jam tanggal bulan hari, mis. '0 2 * * *'",
     ),

@@ -605,7 +605,11 @@ def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> It
     problem = cron_problem(profile.backup.schedule)
     if problem:
         yield doc.diagnostic(
-            "cron-invalid", ("backup", "schedule"), value=profile.backup.schedule, problem=problem
+            "cron-invalid",
+            ("backup", "schedule"),
+            value=profile.backup.schedule,
+            problem=problem[0],
+            problem_id=problem[1],
         )
     target = profile.backup.copy_to
     if target and target.startswith("/"):
@@ -693,22 +697,23 @@ _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _ASCII_NUMBER = re.compile(r"[0-9]{1,4}")
 
 
-def cron_problem(schedule: str) -> str | None:
+def cron_problem(schedule: str) -> tuple[str, str] | None:
+    """What is wrong with a five-field cron schedule, in English and Bahasa Indonesia."""
     fields = schedule.split()
     if len(fields) != 5:
-        return f"{len(fields)} fields, expected 5"
+        return f"{len(fields)} fields, expected 5", f"{len(fields)} kolom, seharusnya 5"
     for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
         for part in text.split(","):
             base, _, step = part.partition("/")
             if step and not _ASCII_NUMBER.fullmatch(step):
-                return f"bad step '{part}'"
+                return f"bad step '{part}'", f"langkah '{part}' tidak sah"
             if base == "*":
                 continue
             bounds = base.split("-")
             if len(bounds) > 2 or not all(_ASCII_NUMBER.fullmatch(b) for b in bounds):
-                return f"bad field '{text}'"
+                return f"bad field '{text}'", f"kolom '{text}' tidak sah"
             if not all(low <= int(b) <= high for b in bounds):
-                return f"'{text}' outside {low}-{high}"
+                return f"'{text}' outside {low}-{high}", f"'{text}' di luar {low}-{high}"
     return None
 
 

@@ -222,6 +222,17 @@ def test_bahasa_indonesia(cli, demo_text, write_profile, tmp_path) -> None:
     )
 
 
+def test_an_indonesian_error_carries_an_indonesian_detail(cli, demo_text, write_profile, tmp_path) -> None:
+    """The cron and admin-network errors carry a detail; under --lang id it is not English."""
+    write_profile(mutate(demo_text, CASES["cron"][0] + CASES["admin-network"][0]))
+    result = cli("--lang", "id", "validate", "bad.yaml", cwd=tmp_path)
+    assert result.exit_code == 2
+    cron = "bad.yaml:56:3: backup.schedule: '30 25 * * *' bukan jadwal cron: '25' di luar 0-23 [cron-invalid]"
+    network = "'10.15.20.7/24' bukan jaringan dalam notasi CIDR (alamat, '/', panjang prefiks; bit host nol)"
+    assert cron in result.stderr and network in result.stderr
+    assert "outside" not in result.stderr and "host bits set" not in result.stderr
+
+
 def test_missing_file(cli, tmp_path) -> None:
     result = cli("validate", "nope.yaml", cwd=tmp_path)
     assert result.exit_code == 2
