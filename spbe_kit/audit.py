@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from spbe_kit.load import Document, parse_yaml
+from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES
 from spbe_kit.models.controls import ControlsFile
+from spbe_kit.models.profile import Profile
 from spbe_kit.render import privacy
 from spbe_kit.render.context import Context, database_published
 from spbe_kit.render.tree import MANIFEST
@@ -127,7 +129,6 @@ CHECKS: dict[str, Check] = {
 }
 # fmt: on
 
-SENSITIVE_DATA = {"kesehatan", "anak", "keuangan"}
 # A served certificate with fewer days left fails TLS-04 (deploy renews at 30; ACME too).
 CERT_ALERT_DAYS = 14
 HOST_NAMESPACES = {"network_mode": "host", "pid": "host", "ipc": "host", "uts": "host"}
@@ -555,12 +556,19 @@ def _check_app_settings(tree: Path, ctx: Context, out: _Results) -> None:
                 out.fail(check, Evidence(rel, line, detail=f"{key} = {value}; expected {wanted}"))
 
 
-def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, out: _Results) -> None:
-    profile = ctx.profile
+def _in_profile(profile_file: str, doc: Document | None) -> Callable[..., Evidence]:
+    """Evidence at a key path of the profile (its line when the document is at hand)."""
 
     def ev(*path: str, detail: str = "") -> Evidence:
         line = doc.locate(tuple(path)).line if doc else None
         return Evidence(profile_file, line, detail=detail)
+
+    return ev
+
+
+def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, out: _Results) -> None:
+    profile = ctx.profile
+    ev = _in_profile(profile_file, doc)
 
     backup = profile.backup
     (out.ok if backup.schedule and backup.keep >= 7 else out.fail)(
@@ -581,7 +589,7 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
     # data processed for a public service needs a DPO and a legal basis; a DPIA and a retention
     # period are asked for where health, child or financial data is held.
     personal = sorted(a.id for a in ctx.apps.values() if set(a.spec.data_classes) - {"umum"})
-    sensitive = sorted(a.id for a in ctx.apps.values() if SENSITIVE_DATA & set(a.spec.data_classes))
+    sensitive = sorted(a.id for a in ctx.apps.values() if SENSITIVE_DATA_CLASSES & set(a.spec.data_classes))
     pdp = {
         "PDP-01": (profile.contacts.dpo is not None, ("contacts", "dpo"), personal, "personal data"),
         "PDP-02": (bool(profile.privacy.legal_basis), ("privacy", "legal_basis"), personal, "personal data"),
@@ -633,10 +641,7 @@ def _check_privacy(
     """UU 27/2022 beyond the declarations: breach notice (Pasal 46), the record of processing
     (31) and who else holds the data (51); the documents are read from the rendered tree."""
     profile = ctx.profile
-
-    def ev(*path: str, detail: str = "") -> Evidence:
-        line = doc.locate(tuple(path)).line if doc else None
-        return Evidence(profile_file, line, detail=detail)
+    ev = _in_profile(profile_file, doc)
 
     activities = privacy.activities(ctx)
     if not activities:
@@ -671,12 +676,12 @@ def _check_privacy(
         )
 
 
-# A breach notice not rehearsed for longer than this fails PDP-05 (kit policy: once a year).
+# A breach notice not rehearsed for longer than this fails PDP-06 (kit policy: once a year).
 BREACH_EXERCISE_DAYS = 365
 
 
 def _check_breach_notice(
-    profile: Any, tree: Path, ev: Callable[..., Evidence], today: datetime.date, out: _Results
+    profile: Profile, tree: Path, ev: Callable[..., Evidence], today: datetime.date, out: _Results
 ) -> None:
     notice = profile.breach_notice
     if notice is None:
@@ -843,11 +848,12 @@ def audit_tree(
     _check_admin_paths(ctx, tree, out)
     _check_database_tls(tree, out)
     _check_secrets(tree, secrets, out)
-    _check_secret_ages(ctx, ages, today or datetime.datetime.now(datetime.UTC).date(), out)
+    today = today or datetime.datetime.now(datetime.UTC).date()
+    _check_secret_ages(ctx, ages, today, out)
     _check_manifest(tree, out)
     _check_app_settings(tree, ctx, out)
     _check_declarations(ctx, profile_file, profile_doc, out)
-    _check_privacy(ctx, tree, profile_file, profile_doc, today or datetime.datetime.now(datetime.UTC).date(), out)
+    _check_privacy(ctx, tree, profile_file, profile_doc, today, out)
     if live:
         _check_live(live, out)
     for check in (c for c, spec in CHECKS.items() if spec.live):

@@ -55,7 +55,7 @@ class Activity:
 
     def gaps(self) -> list[str]:
         """The profile keys the record of this activity still needs."""
-        missing = [key for key, value in (("privacy.legal_basis", self.legal_basis),) if not value]
+        missing = [] if self.legal_basis else ["privacy.legal_basis"]
         if self.specific and not self.retention:
             missing.append("privacy.retention")
         return missing + [s.key for s in self.storage if s.third_party and not s.agreement]
