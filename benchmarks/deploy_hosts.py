@@ -7,7 +7,11 @@ apps; one app; PostgreSQL), each host starting without any image. Prints, for ea
   and plain `docker compose up -d --wait` on the same projects over SSH (every host at once,
   its projects in order);
 and the ratios: 4 hosts / 1 host for fresh and no-op (goal <= 1.3 each), no-op / plain compose
-(goal <= 1.5). Removes the test servers on exit. Run: .venv/bin/python benchmarks/deploy_hosts.py
+(goal <= 1.5). The test servers share this machine's cores with the controller, so each figure
+also gives the CPU time spent by the controller (everything outside the test servers: the CLI,
+Ansible, ssh, the local engine) and by the hosts (the servers' cgroups: sshd, dockerd, the
+containers): on separate machines only the controller's part and the slowest host's add up.
+Removes the test servers on exit. Run: .venv/bin/python benchmarks/deploy_hosts.py
 """
 
 from __future__ import annotations
@@ -66,6 +70,30 @@ def profile(folder: Path, hosts: str, key: Path) -> Path:
     return path
 
 
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+
+
+class CPU:
+    """CPU seconds used while the block runs: by the machine, and by the given test servers'
+    cgroups (cgroup v1 cpuacct, hierarchical: their own containers included)."""
+
+    def __init__(self, hosts: list[Server]) -> None:
+        self.files = [CPUACCT / "docker" / s.container.id / "cpuacct.usage" for s in hosts]
+        self.controller = self.hosts = 0.0
+
+    def _read(self) -> tuple[float, float]:
+        hosts = sum(int(f.read_text()) for f in self.files) / 1e9
+        return int((CPUACCT / "cpuacct.usage").read_text()) / 1e9 - hosts, hosts
+
+    def __enter__(self) -> CPU:
+        self._start = self._read()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._read()
+        self.controller, self.hosts = end[0] - self._start[0], end[1] - self._start[1]
+
+
 def plain_compose(servers: TestServers, hosts: list[Server]) -> float:
     """`docker compose up -d --wait` in every installed project, hosts in parallel."""
     command = (
@@ -80,11 +108,22 @@ def plain_compose(servers: TestServers, hosts: list[Server]) -> float:
 
 def measure(servers: TestServers, hosts: list[Server], path: Path) -> dict[str, float]:
     args = ("--private-key", "key")
-    fresh = spbe("deploy", path.name, *args, cwd=path.parent)[0]
-    noop = statistics.median(spbe("deploy", path.name, *args, cwd=path.parent)[0] for _ in range(5))
+    with CPU(hosts) as fresh_cpu:
+        fresh = spbe("deploy", path.name, *args, cwd=path.parent)[0]
+    with CPU(hosts) as noop_cpu:
+        noop = statistics.median(spbe("deploy", path.name, *args, cwd=path.parent)[0] for _ in range(5))
     full = statistics.median(spbe("deploy", path.name, "--full", *args, cwd=path.parent)[0] for _ in range(5))
     plain = statistics.median(plain_compose(servers, hosts) for _ in range(5))
-    return {"fresh": fresh, "noop": noop, "full": full, "plain": plain}
+    return {
+        "fresh": fresh,
+        "noop": noop,
+        "full": full,
+        "plain": plain,
+        "fresh_controller": fresh_cpu.controller,
+        "fresh_hosts": fresh_cpu.hosts,
+        "noop_controller": noop_cpu.controller / 5,
+        "noop_hosts": noop_cpu.hosts / 5,
+    }
 
 
 def main() -> None:
@@ -105,11 +144,17 @@ def main() -> None:
             f"{r['full']:.2f} s (medians of 5); plain compose {r['plain']:.1f} s; no-op / compose "
             f"{r['noop'] / r['plain']:.2f} (goal <= 1.5), with --full {r['full'] / r['plain']:.2f}"
         )
+        print(
+            f"  CPU seconds, controller + hosts: fresh {r['fresh_controller']:.1f} + {r['fresh_hosts']:.1f}; "
+            f"no-op {r['noop_controller']:.2f} + {r['noop_hosts']:.2f} (mean of 5)"
+        )
     print(
         f"4 hosts / 1 host: fresh {results[4]['fresh'] / results[1]['fresh']:.2f}, "
         f"no-op {results[4]['noop'] / results[1]['noop']:.2f} (goal <= 1.3 each), "
         f"no-op with --full {results[4]['full'] / results[1]['full']:.2f}"
     )
+    ratio = {k: results[4][f"{k}_controller"] / results[1][f"{k}_controller"] for k in ("fresh", "noop")}
+    print(f"controller CPU, 4 hosts / 1 host: fresh {ratio['fresh']:.2f}, no-op {ratio['noop']:.2f}")
 
 
 if __name__ == "__main__":
