@@ -70,9 +70,6 @@ class RunResult:
                 return " ".join(line.strip() for line in lines[starts[-1] : starts[-1] + 4] if line.strip())
         return ""
 
-    def results(self, task: str) -> dict[str, dict[str, Any]]:
-        return {t.host: t.result for t in self.tasks if t.task == task and t.status != "skipped"}
-
 
 @dataclass
 class Connection:
@@ -242,6 +239,50 @@ def new_run_dir(tree: Path, action: str) -> Path:
     return run_dir
 
 
+def _cmdline(
+    run_dir: Path,
+    extravars: dict[str, Any],
+    vault: tuple[Path, Path] | None,
+    check: bool,
+    limit: str | None,
+) -> list[str]:
+    """ansible-playbook's arguments. Extra vars are templates to Ansible; values that came from
+    hosts or profiles must stay data, so every string goes in as !unsafe through a file of our
+    own (never -e k=v)."""
+    variables = run_dir / "spbe-extravars.yml"
+    variables.write_text(to_ansible_yaml(extravars) + "\n" if extravars else "{}\n")
+    os.chmod(variables, 0o600)
+    cmdline: list[str] = ["-e", f"@{variables}"]
+    if vault:
+        vault_file, password_file = vault
+        cmdline += ["--vault-password-file", str(password_file.resolve()), "-e", f"@{vault_file.resolve()}"]
+    if check:
+        cmdline.append("--check")
+    if limit:
+        cmdline += ["--limit", limit]
+    return cmdline
+
+
+def _environment(control_dir: str, run_id: str) -> dict[str, str]:
+    return {
+        # ansible-playbook and its modules come from the kit's own environment.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_FORKS": "10",
+        "ANSIBLE_NOCOLOR": "True",
+        "ANSIBLE_DEPRECATION_WARNINGS": "False",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
+        # One master connection per host for the whole command, uncompressed: on a LAN
+        # compression costs more CPU than it saves (541 MB of images: 20.1 s with -C,
+        # 1.8 s without).
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o Compression=no",
+        # Lets a later deploy find this run's Ansible if the kit itself was killed.
+        "SPBE_KIT_RUN": run_id,
+    }
+
+
 def run_playbook(
     playbook: str,
     tree: Path,
@@ -265,19 +306,7 @@ def run_playbook(
     runtime = run_dir / "runtime-inventory.yml"
     runtime.write_text(yaml.safe_dump(connection.inventory(hosts), sort_keys=True))
     os.chmod(runtime, 0o600)
-    # Extra vars are templates to Ansible; values that came from hosts or profiles must stay
-    # data, so every string goes in as !unsafe through a file of our own (never -e k=v).
-    variables = run_dir / "spbe-extravars.yml"
-    variables.write_text(to_ansible_yaml(extravars) + "\n" if extravars else "{}\n")
-    os.chmod(variables, 0o600)
-    cmdline: list[str] = ["-e", f"@{variables}"]
-    if vault:
-        vault_file, password_file = vault
-        cmdline += ["--vault-password-file", str(password_file.resolve()), "-e", f"@{vault_file.resolve()}"]
-    if check:
-        cmdline.append("--check")
-    if limit:
-        cmdline += ["--limit", limit]
+    cmdline = _cmdline(run_dir, extravars, vault, check, limit)
     tasks: list[TaskResult] = []
     play = {"name": ""}
     control_dir = _ssh_control_dir()
@@ -302,23 +331,7 @@ def run_playbook(
         playbook=str(playbooks_dir() / playbook),
         inventory=[str(tree / "inventory" / "hosts.yml"), str(runtime)],
         cmdline=shlex.join(cmdline),
-        envvars={
-            # ansible-playbook and its modules come from the kit's own environment.
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "ANSIBLE_PIPELINING": "True",
-            "ANSIBLE_HOST_KEY_CHECKING": "True",
-            "ANSIBLE_RETRY_FILES_ENABLED": "False",
-            "ANSIBLE_FORKS": "10",
-            "ANSIBLE_NOCOLOR": "True",
-            "ANSIBLE_DEPRECATION_WARNINGS": "False",
-            "ANSIBLE_SSH_CONTROL_PATH_DIR": control_dir,
-            # One master connection per host for the whole command, uncompressed: on a LAN
-            # compression costs more CPU than it saves (541 MB of images: 20.1 s with -C,
-            # 1.8 s without).
-            "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o Compression=no",
-            # Lets a later deploy find this run's Ansible if the kit itself was killed.
-            "SPBE_KIT_RUN": run_id,
-        },
+        envvars=_environment(control_dir, run_id),
         quiet=True,
         event_handler=handle,
         suppress_env_files=True,

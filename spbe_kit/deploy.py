@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit import hostdata, vault
-from spbe_kit.apply import RunResult, TaskResult, new_run_dir, run_playbook
+from spbe_kit.apply import RunResult, TaskResult, new_run_dir
 from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
-from spbe_kit.lifecycle import _databases, _volumes, release_record, run_rollback, take_backup
+from spbe_kit.lifecycle import _databases, _volumes, release_record, take_backup
 from spbe_kit.plan import (
     Check,
     FileChange,
@@ -37,6 +37,7 @@ from spbe_kit.plan import (
     preflight,
     settled,
 )
+from spbe_kit.playvars import DeployVars, DestroyVars, RollbackVars
 from spbe_kit.render.context import Context
 from spbe_kit.session import (
     UI,
@@ -46,8 +47,11 @@ from spbe_kit.session import (
     check_vault,
     health_gate,
     open_session,
+    play,
     probe,
     raise_failure,
+    run,
+    unlock,
     web_trust,
     write_release,
 )
@@ -77,6 +81,8 @@ class Report:
 
 
 def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Report:
+    """secrets -> probe and plan -> pre-upgrade backup -> playbook (rolling back on a failed
+    health gate) -> smoke test over HTTPS -> release record."""
     start = time.monotonic()
     session = open_session(profile, catalog, options, ui)
     ctx = session.ctx
@@ -85,129 +91,167 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
     report.hosts = {a.id: a.host for a in ctx.apps.values()}
     password = vault.password_source(profile, options.vault_password_file, getpass.getpass)
     try:
-        if vault.pending_path(profile).exists():
-            raise OperationFailed(
-                [
-                    Diagnostic(
-                        "rotation-pending",
-                        Location(str(vault.pending_path(profile))),
-                        (),
-                        {"profile": str(profile)},
-                    )
-                ]
-            )
-        if password.created:
-            report.password_created = password.path
-            ui.note("note-password-created", path=password.path)
-        secrets = vault.ensure(ctx, profile, password.path, _provided_tls(session))
-        report.generated = secrets.generated
-        if secrets.generated:
-            ui.note("note-generated", count=len(secrets.generated), path=vault.vault_path(profile))
-        if secrets.ca_certificate:
-            write_public(ca_path(profile), secrets.ca_certificate)
-            now = datetime.datetime.now(datetime.UTC)
-            left = secrets.ca_days_left(now)
-            if left is not None and left < vault.CA_WARN_DAYS:
-                when = (now + datetime.timedelta(days=left)).date().isoformat()
-                ui.note("note-ca-expiring", days=left, when=when)
-        image_ids = _controller_images(ctx, options.registry)
-        state = session.tree / "state"
-        archives = _host_archives(session.tree, state)
-        report.run_dir = new_run_dir(session.tree, "deploy")
-        nonce = random.token_bytes(16)
-        report.checks, lock, probes = _preflight(session, report.run_dir, ui, secrets, nonce)
-        wanted = rendered_hashes(session.tree)
-        report.files = file_changes(wanted, probes)
-        sent = {h: _sha256_file(archives / f"{h}.tar") for h in session.hosts}
-        steps = host_steps(ctx, probes, wanted, image_ids, sent)
-        for host, projects in sorted(steps["remove_projects"].items()):
-            if projects:
-                ui.note("note-removing-projects", host=host, projects=", ".join(projects))
-        run_id = report.run_dir.name
-        lock_line, takeover = _lock_decision(lock, options.break_lock, ui, run_id)
-        extravars = {
-            "spbe_run": {
-                "lock": lock_line,
-                "takeover": takeover,
-                # Recorded on each host at its first deploy (never replaced by a deploy).
-                "vault_mark": {
-                    "fingerprint": secrets.fingerprint(ctx.region.code),
-                    "who": f"{getpass.getuser()}@{socket.gethostname()}",
-                    "since": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                },
-                "host_archives": str(archives.resolve()),
-                "registry": options.registry,
-                "local_hosts": session.connection.local_hosts,
-                **steps,
-            }
-        }
-        upgrading = _version_changes(ctx, probes)
-        report.version_changes = {
-            a: (old, ctx.apps[a].version, _direction(ctx, a, old)) for a, old in upgrading.items()
-        }
-        for app, (old, new, kind) in sorted(report.version_changes.items()):
-            if kind == "downgrade":
-                ui.note("note-downgrade", app=app, old=old, new=new)
-        report.reasons = settled(ctx, probes, steps, secrets.data, nonce)
-        if options.full:
-            report.reasons.insert(0, "--full")
-        (report.run_dir / "plan.txt").write_text("".join(f"{r}\n" for r in report.reasons) or "settled\n")
-        if not report.reasons:
-            running = sum(len(p) for p in steps["converged"].values())
-            ui.note("note-settled", hosts=len(session.hosts), projects=running)
-        pre_backup = ""
-        if upgrading and not options.check:
+        secrets = _secrets(session, password, report, ui)
+        planned = _plan(session, secrets, options, report, ui)
+        if planned.upgrading and not options.check:
+            upgrading = planned.upgrading
             changes = ", ".join(f"{a} {old} -> {ctx.apps[a].version}" for a, old in sorted(upgrading.items()))
             ui.note("note-backing-up", changes=changes)
-            pre_backup = take_backup(session, sorted(upgrading), "pre-upgrade", ui, running=upgrading)
-            report.pre_upgrade_backup = pre_backup
-        if report.reasons:
-            result = run_playbook(
-                "deploy.yml",
-                session.tree,
-                report.run_dir,
-                session.connection,
-                session.hosts,
-                extravars,
-                vault=(vault.vault_path(profile), password.path),
-                check=options.check,
-                secrets=secrets.values(),
-                on_event=ui.event,
-                run_id=run_id,
+            report.pre_upgrade_backup = take_backup(
+                session, sorted(upgrading), "pre-upgrade", ui, running=upgrading
             )
-            if not result.ok:
-                try:
-                    gate = health_gate(result)
-                    rollback = [g for g in gate if g[0] in upgrading] if pre_backup else []
-                    if rollback:
-                        _roll_back(session, report.run_dir, rollback, upgrading, probes, pre_backup, ui)
-                finally:
-                    _release(session, report.run_dir, extravars, secrets.values())
-                if result.status == "canceled":
-                    # ansible-runner turns Ctrl-C into a cancelled run; the user asked to stop.
-                    raise KeyboardInterrupt
-                raise_failure(result)
-            report.changed = result.changed()
+        if report.reasons:
+            report.changed = _apply(session, planned, secrets, password.path, options, report, ui)
         if not options.check:
-            report.probes = smoke(ctx, web_trust(session))
-            failed = [p for p in report.probes if not p.ok]
-            if failed:
-                raise HealthGateFailed(
-                    [
-                        Diagnostic(
-                            "smoke-failed",
-                            Location(p.url),
-                            (),
-                            {"app": p.app, "url": p.url, "detail": p.detail},
-                        )
-                        for p in failed
-                    ]
-                )
-            report.release = _record_release(session, report.run_dir, probes, image_ids, pre_backup)
+            report.probes = _smoke(session)
+            report.release = _record_release(
+                session, planned.run_dir, planned.probes, planned.image_ids, report.pre_upgrade_backup
+            )
         report.seconds = time.monotonic() - start
         return report
     finally:
         password.cleanup()
+
+
+def _secrets(session: Session, password: vault.PasswordSource, report: Report, ui: UI) -> vault.Secrets:
+    """The region's vault, created or completed (never regenerating a secret), and its CA's
+    certificate beside the profile for clients to trust."""
+    profile = session.profile
+    if vault.pending_path(profile).exists():
+        raise OperationFailed(
+            [
+                Diagnostic(
+                    "rotation-pending",
+                    Location(str(vault.pending_path(profile))),
+                    (),
+                    {"profile": str(profile)},
+                )
+            ]
+        )
+    if password.created:
+        report.password_created = password.path
+        ui.note("note-password-created", path=password.path)
+    secrets = vault.ensure(session.ctx, profile, password.path, _provided_tls(session))
+    report.generated = secrets.generated
+    if secrets.generated:
+        ui.note("note-generated", count=len(secrets.generated), path=vault.vault_path(profile))
+    if secrets.ca_certificate:
+        write_public(ca_path(profile), secrets.ca_certificate)
+        now = datetime.datetime.now(datetime.UTC)
+        left = secrets.ca_days_left(now)
+        if left is not None and left < vault.CA_WARN_DAYS:
+            when = (now + datetime.timedelta(days=left)).date().isoformat()
+            ui.note("note-ca-expiring", days=left, when=when)
+    return secrets
+
+
+@dataclass(frozen=True)
+class _Planned:
+    run_dir: Path
+    variables: DeployVars
+    probes: dict[str, dict[str, Any]]
+    image_ids: dict[str, str]
+    upgrading: dict[str, str]  # app -> the version running now
+
+
+def _plan(session: Session, secrets: vault.Secrets, options: Options, report: Report, ui: UI) -> _Planned:
+    """Probe every host (pre-flight checks, lock) and decide what each must do; the report
+    gets the checks, file changes, version changes and why the playbook runs (if it does)."""
+    ctx = session.ctx
+    image_ids = _controller_images(ctx, options.registry)
+    archives = _host_archives(session.tree, session.tree / "state")
+    report.run_dir = run_dir = new_run_dir(session.tree, "deploy")
+    nonce = random.token_bytes(16)
+    report.checks, lock, probes = _preflight(session, run_dir, ui, secrets, nonce)
+    wanted = rendered_hashes(session.tree)
+    report.files = file_changes(wanted, probes)
+    sent = {h: _sha256_file(archives / f"{h}.tar") for h in session.hosts}
+    steps = host_steps(ctx, probes, wanted, image_ids, sent)
+    for host, projects in sorted(steps["remove_projects"].items()):
+        if projects:
+            ui.note("note-removing-projects", host=host, projects=", ".join(projects))
+    lock_line, takeover = _lock_decision(lock, options.break_lock, ui, run_dir.name)
+    variables = DeployVars(
+        lock=lock_line,
+        takeover=takeover,
+        # Recorded on each host at its first deploy (never replaced by a deploy).
+        vault_mark={
+            "fingerprint": secrets.fingerprint(ctx.region.code),
+            "who": f"{getpass.getuser()}@{socket.gethostname()}",
+            "since": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+        host_archives=str(archives.resolve()),
+        registry=options.registry,
+        local_hosts=session.connection.local_hosts,
+        **steps,
+    )
+    upgrading = _version_changes(ctx, probes)
+    report.version_changes = {
+        a: (old, ctx.apps[a].version, _direction(ctx, a, old)) for a, old in upgrading.items()
+    }
+    for app, (old, new, kind) in sorted(report.version_changes.items()):
+        if kind == "downgrade":
+            ui.note("note-downgrade", app=app, old=old, new=new)
+    report.reasons = settled(ctx, probes, steps, secrets.data, nonce)
+    if options.full:
+        report.reasons.insert(0, "--full")
+    (run_dir / "plan.txt").write_text("".join(f"{r}\n" for r in report.reasons) or "settled\n")
+    if not report.reasons:
+        running = sum(len(p) for p in steps["converged"].values())
+        ui.note("note-settled", hosts=len(session.hosts), projects=running)
+    return _Planned(run_dir, variables, probes, image_ids, upgrading)
+
+
+def _apply(
+    session: Session,
+    planned: _Planned,
+    secrets: vault.Secrets,
+    password_file: Path,
+    options: Options,
+    report: Report,
+    ui: UI,
+) -> list[TaskResult]:
+    """Run deploy.yml. On a failure: apps an upgrade broke go back to their release and data
+    (when a pre-upgrade backup was taken), the lock is released, and the failure raised."""
+    result = run(
+        session,
+        planned.variables,
+        planned.run_dir,
+        ui=ui,
+        vault=(vault.vault_path(session.profile), password_file),
+        check=options.check,
+        secrets=secrets.values(),
+    )
+    if result.ok:
+        return result.changed()
+    try:
+        gate = health_gate(result)
+        backup = report.pre_upgrade_backup
+        rollback = [g for g in gate if g[0] in planned.upgrading] if backup else []
+        if rollback:
+            _roll_back(session, planned.run_dir, rollback, planned.upgrading, planned.probes, backup, ui)
+    finally:
+        unlock(session, planned.run_dir, planned.variables.lock, secrets.values())
+    if result.status == "canceled":
+        # ansible-runner turns Ctrl-C into a cancelled run; the user asked to stop.
+        raise KeyboardInterrupt
+    raise_failure(result)
+
+
+def _smoke(session: Session) -> list[Probe]:
+    """Every app over HTTPS through the proxy, as a user reaches it; any failure stops here."""
+    probes = smoke(session.ctx, web_trust(session))
+    failed = [p for p in probes if not p.ok]
+    if failed:
+        raise HealthGateFailed(
+            [
+                Diagnostic(
+                    "smoke-failed", Location(p.url), (), {"app": p.app, "url": p.url, "detail": p.detail}
+                )
+                for p in failed
+            ]
+        )
+    return probes
 
 
 def _provided_tls(session: Session) -> dict[str, tuple[str, str]] | None:
@@ -348,13 +392,13 @@ def _roll_back(
     if any(releases[ctx.apps[a].host] is None for a in apps):
         return
     ui.note("note-gate-rollback", apps=", ".join(apps), id=backup)
-    spbe_run = {
-        "apps": apps,
-        "release": {h: r["number"] for h, r in releases.items() if r},
-        "per_host": {ctx.postgres.host: {"id": backup, "databases": _databases(ctx, apps)}},
-        "volumes": {h: {"id": backup, "volumes": v} for h, v in _volumes(ctx, apps).items()},
-    }
-    run_rollback(session, run_dir / "rollback", spbe_run, ui)
+    variables = RollbackVars(
+        apps=apps,
+        release={h: r["number"] for h, r in releases.items() if r},
+        per_host={ctx.postgres.host: {"id": backup, "databases": _databases(ctx, apps)}},
+        volumes={h: {"id": backup, "volumes": v} for h, v in _volumes(ctx, apps).items()},
+    )
+    play(session, variables, run_dir / "rollback", ui)
     raise HealthGateFailed(
         [
             Diagnostic(
@@ -466,18 +510,6 @@ def _stop_orphans(lock: LockInfo, ui: UI) -> None:
             return
 
 
-def _release(session: Session, run_dir: Path, extravars: dict[str, Any], secrets: list[str]) -> None:
-    run_playbook(
-        "unlock.yml",
-        session.tree,
-        run_dir / "unlock",
-        session.connection,
-        session.hosts,
-        extravars,
-        secrets=secrets,
-    )
-
-
 @dataclass(frozen=True)
 class ComponentStatus:
     host: str
@@ -569,25 +601,13 @@ def _uptime(started: str, now: datetime.datetime, state: str) -> int | None:
 def destroy(profile: Path, catalog: Path | None, options: Options, ui: UI, delete_data: bool) -> RunResult:
     session = open_session(profile, catalog, options, ui)
     run_dir = new_run_dir(session.tree, "destroy")
-    result = run_playbook(
-        "destroy.yml",
-        session.tree,
-        run_dir,
-        session.connection,
-        session.hosts,
-        {
-            "spbe_run": {
-                "delete_data": delete_data,
-                # Every project the catalog could have placed on a host, so that an app dropped
-                # from the profile earlier (its volume kept at the time) goes too.
-                "every_project": sorted(
-                    f"spbe-{session.ctx.region.slug}-{c}"
-                    for c in [*session.ctx.catalog.apps, "postgres", "proxy", "backup"]
-                ),
-            }
-        },
-        on_event=ui.event,
+    variables = DestroyVars(
+        delete_data=delete_data,
+        # Every project the catalog could have placed on a host, so that an app dropped from
+        # the profile earlier (its volume kept at the time) goes too.
+        every_project=sorted(
+            f"spbe-{session.ctx.region.slug}-{c}"
+            for c in [*session.ctx.catalog.apps, "postgres", "proxy", "backup"]
+        ),
     )
-    if not result.ok:
-        raise_failure(result)
-    return result
+    return play(session, variables, run_dir, ui)

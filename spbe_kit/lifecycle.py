@@ -29,8 +29,20 @@ from spbe_kit.errors import (
     confirm_required,
     unknown_apps,
 )
+from spbe_kit.playvars import BackupVars, RestoreVars, RollbackVars
 from spbe_kit.render.context import Context, image_ref
-from spbe_kit.session import UI, Options, Session, check_vault, open_session, play, probe, write_release
+from spbe_kit.session import (
+    BACKUP_REPORT,
+    UI,
+    Options,
+    Session,
+    check_vault,
+    open_session,
+    play,
+    probe,
+    reported,
+    write_release,
+)
 
 
 def backup_id(reason: str) -> str:
@@ -88,10 +100,8 @@ def backup_specs(
 
 def _run_backup(session: Session, action: str, per_host: dict[str, Any], ui: UI) -> dict[str, Any]:
     run_dir = new_run_dir(session.tree, action)
-    result = play(session, "backup.yml", run_dir, {"action": action, "per_host": per_host}, ui)
-    return {
-        host: json.loads(res["stdout"]) for host, res in result.results(action).items() if res.get("stdout")
-    }
+    result = play(session, BackupVars(action=action, per_host=per_host), run_dir, ui)
+    return reported(result, BACKUP_REPORT)
 
 
 def take_backup(
@@ -181,13 +191,7 @@ def restore_backup(session: Session, ident: str, apps: list[str], ui: UI) -> Non
     per_host = {ctx.postgres.host: {"id": ident, "databases": _databases(ctx, apps)}}
     volumes = {host: {"id": ident, "volumes": v} for host, v in _volumes(ctx, apps).items()}
     run_dir = new_run_dir(session.tree, "restore")
-    play(
-        session,
-        "restore.yml",
-        run_dir,
-        {"id": ident, "apps": apps, "per_host": per_host, "volumes": volumes},
-        ui,
-    )
+    play(session, RestoreVars(id=ident, apps=apps, per_host=per_host, volumes=volumes), run_dir, ui)
 
 
 def restore(
@@ -239,11 +243,6 @@ def release_record(ctx: Context, manifest_sha256: str, image_ids: dict[str, str]
         "who": f"{getpass.getuser()}@{socket.gethostname()}",
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
-
-
-def run_rollback(session: Session, run_dir: Path, spbe_run: dict[str, Any], ui: UI) -> None:
-    """Put ``spbe_run['apps']`` back on a release, restoring data where ``per_host`` says."""
-    play(session, "rollback.yml", run_dir, spbe_run, ui)
 
 
 def failure(code: str, **params: Any) -> OperationFailed:
@@ -362,13 +361,13 @@ def rollback(
     for app, ident in sorted(plan.data_from.items()):
         entry = per_host.setdefault(ctx.postgres.host, {"id": ident, "databases": []})
         entry["databases"].extend({**db, "id": ident} for db in _databases(ctx, [app]))
-    spbe_run = {
-        "apps": sorted(plan.apps),
-        "release": {host: plan.target for host in session.hosts},
-        "per_host": per_host,
-        "volumes": {},
-    }
-    run_rollback(session, new_run_dir(session.tree, "rollback"), spbe_run, ui)
+    variables = RollbackVars(
+        apps=sorted(plan.apps),
+        release={host: plan.target for host in session.hosts},
+        per_host=per_host,
+        volumes={},
+    )
+    play(session, variables, new_run_dir(session.tree, "rollback"), ui)
     installed = {host: data.get("files", {}) for host, data in found.items()}
     record_rollback(session, history, plan, before, installed, ui)
     return plan

@@ -22,13 +22,25 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit import vault
-from spbe_kit.apply import new_run_dir, run_playbook
-from spbe_kit.deploy import _latest_release, _lock_decision, _provided_tls, _release, write_public
+from spbe_kit.apply import new_run_dir
+from spbe_kit.deploy import _latest_release, _lock_decision, _provided_tls, write_public
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
 from spbe_kit.lifecycle import guarded_session
 from spbe_kit.plan import parse_lock
+from spbe_kit.playvars import RotateVars
 from spbe_kit.render.context import Context
-from spbe_kit.session import UI, Options, Session, ca_path, open_session, probe, raise_failure, write_release
+from spbe_kit.session import (
+    UI,
+    Options,
+    Session,
+    ca_path,
+    open_session,
+    probe,
+    raise_failure,
+    run,
+    unlock,
+    write_release,
+)
 
 # Roles the kit creates in PostgreSQL besides one per app (deploy.yml's database play).
 SUPERUSER_ROLE = "postgres"
@@ -201,22 +213,11 @@ def _apply(
     root = session.ctx.root
     locks = {h: lk for h, p in probes.items() if (lk := parse_lock(h, p.get("lock"), root))}
     lock_line, takeover = _lock_decision(locks, options.break_lock, ui, run_dir.name)
-    extravars = {"spbe_run": {**steps, "lock": lock_line, "takeover": takeover}}
+    variables = RotateVars(**steps, lock=lock_line, takeover=takeover)
     values = vault.Secrets(data).values()
-    outcome = run_playbook(
-        "rotate.yml",
-        session.tree,
-        run_dir,
-        session.connection,
-        session.hosts,
-        extravars,
-        vault=(vault_file, password_file),
-        secrets=values,
-        on_event=ui.event,
-        run_id=run_dir.name,
-    )
+    outcome = run(session, variables, run_dir, ui=ui, vault=(vault_file, password_file), secrets=values)
     if not outcome.ok:
-        _release(session, run_dir, extravars, values)
+        unlock(session, run_dir, lock_line, values)
         raise_failure(outcome)
     return run_dir
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from spbe_kit import hostdata, pipeline, vault
-from spbe_kit.apply import Connection, RunResult, run_playbook, run_script
+from spbe_kit.apply import Connection, RunResult, TaskResult, run_playbook, run_script
 from spbe_kit.errors import Diagnostic, HealthGateFailed, Location, OperationFailed
 from spbe_kit.plan import Check, kept_paths, parse_lock
+from spbe_kit.playvars import PlayVars, UnlockVars
 from spbe_kit.render.context import Context, build_context
 from spbe_kit.resources import playbooks_dir
 from spbe_kit.runner import redact
@@ -209,8 +210,13 @@ def write_release(
                     "task-failed",
                     Location(host),
                     (),
-                    {"host": host, "play": "release", "task": "record the release", "problem": problem,
-                     "run": str(folder)},
+                    {
+                        "host": host,
+                        "play": "release",
+                        "task": "record the release",
+                        "problem": problem,
+                        "run": str(folder),
+                    },
                 )
             )
     if failed:
@@ -221,8 +227,26 @@ def write_release(
 # What the playbooks report, found by content, never by task name (a task may be renamed):
 # deploy.yml's health gate fails with a JSON message holding this key (apps, their logs) ...
 HEALTH_GATE_KEY = "spbe_health_gate"
-# ... and lock.yml prints the lock it found held after this prefix.
+# ... lock.yml prints the lock it found held after this prefix ...
 LOCK_HELD = "SPBE_LOCK_HELD "
+# ... and spbe_backup.py (backup.yml) prints its result as a JSON object under this key.
+BACKUP_REPORT = "spbe_backup"
+
+
+def reported(result: RunResult, key: str) -> dict[str, Any]:
+    """What each host's tasks printed as a JSON object under ``key``, by host."""
+    found = {}
+    for task in result.tasks:
+        stdout = str(task.result.get("stdout", "")).strip()
+        if task.status == "skipped" or not stdout.startswith("{"):
+            continue
+        try:
+            data = json.loads(stdout)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and key in data:
+            found[task.host] = data[key]
+    return found
 
 
 def health_gate(result: RunResult) -> list[tuple[str, str, str]]:
@@ -239,7 +263,9 @@ def health_gate(result: RunResult) -> list[tuple[str, str, str]]:
     return found
 
 
-def raise_failure(result: RunResult) -> None:
+def raise_failure(result: RunResult) -> NoReturn:
+    """A failed run as the user's error: the health gate's apps with their logs, a deploy lock
+    held by someone else, or each failed task with its own error and the run's folder."""
     gate = health_gate(result)
     if gate:
         raise HealthGateFailed(
@@ -253,53 +279,10 @@ def raise_failure(result: RunResult) -> None:
                 for app, host, logs in gate
             ]
         )
-    for task in result.failed():
-        stdout = str(task.result.get("stdout", ""))
-        if stdout.startswith(LOCK_HELD):
-            held = parse_lock(task.host, stdout.removeprefix(LOCK_HELD), "<install_dir>/<region>")
-            if held:
-                raise OperationFailed(
-                    [
-                        Diagnostic(
-                            "deploy-locked",
-                            Location(task.host),
-                            (),
-                            {
-                                "host": task.host,
-                                "who": held.who,
-                                "since": held.since,
-                                "pid": held.pid,
-                                "controller": held.controller,
-                            },
-                        )
-                    ]
-                )
-    diagnostics = []
-    for task in result.failed():
-        if task.status == "unreachable":
-            diagnostics.append(unreachable(task.host, str(task.result.get("msg", ""))))
-            continue
-        message = str(task.result.get("msg") or "failed")
-        stderr = str(task.result.get("stderr") or "").strip()
-        if stderr:
-            # A script's own error says more than Ansible's "non-zero return code".
-            message = f"{message}: {stderr[-400:]}"
-        if task.result.get("censored"):
-            message = "details hidden because the task handles secrets (no_log)"
-        diagnostics.append(
-            Diagnostic(
-                "task-failed",
-                Location(task.host),
-                (),
-                {
-                    "host": task.host,
-                    "play": task.play,
-                    "task": task.task,
-                    "problem": str(message)[-600:],
-                    "run": str(result.run_dir),
-                },
-            )
-        )
+    held = _held_lock(result)
+    if held:
+        raise OperationFailed([held])
+    diagnostics = [_task_failure(task, result.run_dir) for task in result.failed()]
     raise OperationFailed(
         diagnostics
         or [
@@ -319,17 +302,87 @@ def raise_failure(result: RunResult) -> None:
     )
 
 
-def play(session: Session, playbook: str, run_dir: Path, spbe_run: dict[str, Any], ui: UI) -> RunResult:
-    """Run one lifecycle playbook on the region's hosts; a failure becomes the usual error."""
-    result = run_playbook(
-        playbook,
+def _held_lock(result: RunResult) -> Diagnostic | None:
+    for task in result.failed():
+        stdout = str(task.result.get("stdout", ""))
+        if not stdout.startswith(LOCK_HELD):
+            continue
+        held = parse_lock(task.host, stdout.removeprefix(LOCK_HELD), "<install_dir>/<region>")
+        if held:
+            return Diagnostic(
+                "deploy-locked",
+                Location(task.host),
+                (),
+                {
+                    "host": task.host,
+                    "who": held.who,
+                    "since": held.since,
+                    "pid": held.pid,
+                    "controller": held.controller,
+                },
+            )
+    return None
+
+
+def _task_failure(task: TaskResult, run_dir: Path) -> Diagnostic:
+    if task.status == "unreachable":
+        return unreachable(task.host, str(task.result.get("msg", "")))
+    message = str(task.result.get("msg") or "failed")
+    stderr = str(task.result.get("stderr") or "").strip()
+    if stderr:
+        # A script's own error says more than Ansible's "non-zero return code".
+        message = f"{message}: {stderr[-400:]}"
+    if task.result.get("censored"):
+        message = "details hidden because the task handles secrets (no_log)"
+    return Diagnostic(
+        "task-failed",
+        Location(task.host),
+        (),
+        {
+            "host": task.host,
+            "play": task.play,
+            "task": task.task,
+            "problem": str(message)[-600:],
+            "run": str(run_dir),
+        },
+    )
+
+
+def run(
+    session: Session,
+    variables: PlayVars,
+    run_dir: Path,
+    *,
+    ui: UI | None = None,
+    vault: tuple[Path, Path] | None = None,
+    check: bool = False,
+    secrets: list[str] | None = None,
+) -> RunResult:
+    """Run the playbook ``variables`` belong to on the region's hosts, and return how it went
+    (a failure included: the caller may have to release the lock or roll back first)."""
+    return run_playbook(
+        variables.PLAYBOOK,
         session.tree,
         run_dir,
         session.connection,
         session.hosts,
-        {"spbe_run": spbe_run},
-        on_event=ui.event,
+        variables.extravars(),
+        vault=vault,
+        check=check,
+        secrets=secrets,
+        on_event=ui.event if ui else None,
+        run_id=run_dir.name,
     )
+
+
+def unlock(session: Session, run_dir: Path, lock: str, secrets: list[str]) -> None:
+    """Release the deploy lock ``lock`` (this run's) after a failed run, whatever else failed."""
+    run(session, UnlockVars(lock=lock), run_dir / "unlock", secrets=secrets)
+
+
+def play(session: Session, variables: PlayVars, run_dir: Path, ui: UI) -> RunResult:
+    """Run one lifecycle playbook on the region's hosts; a failure becomes the usual error."""
+    result = run(session, variables, run_dir, ui=ui)
     if not result.ok:
         raise_failure(result)
     return result

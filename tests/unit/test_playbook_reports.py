@@ -5,6 +5,8 @@ bare "task failed"."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ import yaml
 from spbe_kit.apply import RunResult, TaskResult
 from spbe_kit.errors import HealthGateFailed, OperationFailed
 from spbe_kit.resources import playbooks_dir
-from spbe_kit.session import HEALTH_GATE_KEY, LOCK_HELD, health_gate, raise_failure
+from spbe_kit.session import BACKUP_REPORT, HEALTH_GATE_KEY, LOCK_HELD, health_gate, raise_failure, reported
 
 
 def _tasks(playbook: str) -> list[dict]:
@@ -54,3 +56,25 @@ def test_a_health_gate_or_a_held_lock_is_recognised_whatever_the_task_is_called(
     with pytest.raises(OperationFailed) as other:
         raise_failure(_failed("any task", {"msg": "not json", "stdout": "something else"}))
     assert other.value.diagnostics[0].code == "task-failed"
+
+
+def test_backup_results_are_read_by_their_key_whatever_the_task_is_called(tmp_path: Path) -> None:
+    """backup.yml runs spbe_backup.py; what the script prints (here: its real ``list`` output on
+    an empty backup folder) is found under BACKUP_REPORT, whichever task ran it."""
+    script = playbooks_dir() / "files" / "spbe_backup.py"
+    (tmp_path / "backups").mkdir()
+    printed = subprocess.run(
+        [sys.executable, str(script), "list", str(tmp_path), "{}"], capture_output=True, text=True, check=True
+    ).stdout
+    result = RunResult(
+        0,
+        "successful",
+        tmp_path,
+        [
+            TaskResult("db1", "backups", "any name at all", "ok", {"stdout": printed}),
+            TaskResult("app1", "backups", "any name at all", "ok", {"stdout": "not json"}),
+            TaskResult("app2", "backups", "skipped one", "skipped", {"stdout": printed}),
+        ],
+    )
+    assert reported(result, BACKUP_REPORT) == {"db1": {"backups": []}}
+    assert [t for t in _tasks("backup.yml") if "files/spbe_backup.py" in str(t.get("ansible.builtin.script"))]
