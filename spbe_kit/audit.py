@@ -243,66 +243,8 @@ def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None
         def ev(*key: str, detail: str = "", _where: tuple[str, ...] = where) -> Evidence:
             return Evidence(rel, _line(doc, *_where, *key), detail=detail)
 
-        user = str(service.get("user", ""))
-        if not user or user.split(":")[0] in ("0", "root"):
-            out.fail("CTR-01", ev("user", detail=f"{name} runs as {user or 'the image default (root)'}"))
-        else:
-            out.ok("CTR-01", ev("user", detail=f"{name}: user {user}"))
-        options = [str(o).replace("=", ":") for o in service.get("security_opt", [])]
-        if "no-new-privileges:true" in options:
-            out.ok("CTR-02", ev("security_opt"))
-        else:
-            out.fail("CTR-02", ev("security_opt", detail=f"{name} lacks no-new-privileges:true"))
-        allowed = set(spec.capabilities) if spec else set()
-        extra = set(service.get("cap_add", [])) - allowed
-        if "ALL" not in service.get("cap_drop", []) or extra:
-            why = f"adds {', '.join(sorted(extra))}" if extra else "does not drop ALL"
-            out.fail("CTR-03", ev("cap_drop", detail=f"{name} {why}"))
-        else:
-            out.ok("CTR-03", ev("cap_drop"))
-        if service.get("read_only") is not True and (spec is None or spec.read_only_rootfs):
-            out.fail("CTR-04", ev("read_only", detail=f"{name}: root filesystem is writable"))
-        else:
-            out.ok("CTR-04", ev("read_only"))
-        missing = [k for k in ("mem_limit", "cpus", "pids_limit") if not service.get(k)]
-        if missing:
-            out.fail("CTR-05", ev(detail=f"{name} has no {', '.join(missing)}"))
-        else:
-            out.ok("CTR-05", ev("mem_limit"))
-        health = service.get("healthcheck") or {}
-        if not health or health.get("disable") or health.get("test") in (["NONE"], "NONE"):
-            out.fail("CTR-06", ev("healthcheck", detail=f"{name} has no health check"))
-        else:
-            out.ok("CTR-06", ev("healthcheck"))
-        sockets = [v for v in service.get("volumes", []) if "docker.sock" in json.dumps(v)]
-        if sockets:
-            out.fail("CTR-07", ev("volumes", detail=f"{name} mounts the Docker socket"))
-        else:
-            out.ok("CTR-07", ev())
-        shared = [k for k, v in HOST_NAMESPACES.items() if str(service.get(k, "")) == v]
-        if shared:
-            out.fail("CTR-08", ev(shared[0], detail=f"{name} shares the host's {', '.join(shared)}"))
-        else:
-            out.ok("CTR-08", ev())
-        if service.get("privileged"):
-            out.fail("CTR-09", ev("privileged", detail=f"{name} runs privileged"))
-        else:
-            out.ok("CTR-09", ev())
-        if "seccomp:unconfined" in options:
-            out.fail("CTR-10", ev("security_opt", detail=f"{name} runs with seccomp unconfined"))
-        else:
-            out.ok("CTR-10", ev())
-        sensitive = sorted(
-            s for s in map(_bind_source, service.get("volumes", [])) if _sensitive_host_path(s)
-        )
-        if sensitive:
-            out.fail("CTR-11", ev("volumes", detail=f"{name} mounts {', '.join(sensitive)} from the host"))
-        else:
-            out.ok("CTR-11", ev())
-        if service.get("devices"):
-            out.fail("CTR-12", ev("devices", detail=f"{name} is given host devices"))
-        else:
-            out.ok("CTR-12", ev())
+        _check_privileges(name, service, spec, ev, out)
+        _check_isolation(name, service, ev, out)
         image = str(service.get("image", ""))
         if "@sha256:" in image:
             out.ok("IMG-01", ev("image", detail=image))
@@ -311,6 +253,75 @@ def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None
         _check_restart(name, str(service.get("restart", "no")), ev, out)
         _check_ports(ctx, host, component, name, service, ev, out)
 
+
+
+
+def _check_privileges(name: str, service: dict[str, Any], spec: Any, ev: Any, out: _Results) -> None:
+    """CTR-01 to CTR-04, CTR-09, CTR-10: who the container runs as and what it may do."""
+    user = str(service.get("user", ""))
+    if not user or user.split(":")[0] in ("0", "root"):
+        out.fail("CTR-01", ev("user", detail=f"{name} runs as {user or 'the image default (root)'}"))
+    else:
+        out.ok("CTR-01", ev("user", detail=f"{name}: user {user}"))
+    options = [str(o).replace("=", ":") for o in service.get("security_opt", [])]
+    if "no-new-privileges:true" in options:
+        out.ok("CTR-02", ev("security_opt"))
+    else:
+        out.fail("CTR-02", ev("security_opt", detail=f"{name} lacks no-new-privileges:true"))
+    allowed = set(spec.capabilities) if spec else set()
+    extra = set(service.get("cap_add", [])) - allowed
+    if "ALL" not in service.get("cap_drop", []) or extra:
+        why = f"adds {', '.join(sorted(extra))}" if extra else "does not drop ALL"
+        out.fail("CTR-03", ev("cap_drop", detail=f"{name} {why}"))
+    else:
+        out.ok("CTR-03", ev("cap_drop"))
+    if service.get("read_only") is not True and (spec is None or spec.read_only_rootfs):
+        out.fail("CTR-04", ev("read_only", detail=f"{name}: root filesystem is writable"))
+    else:
+        out.ok("CTR-04", ev("read_only"))
+    if service.get("privileged"):
+        out.fail("CTR-09", ev("privileged", detail=f"{name} runs privileged"))
+    else:
+        out.ok("CTR-09", ev())
+    if "seccomp:unconfined" in options:
+        out.fail("CTR-10", ev("security_opt", detail=f"{name} runs with seccomp unconfined"))
+    else:
+        out.ok("CTR-10", ev())
+
+
+def _check_isolation(name: str, service: dict[str, Any], ev: Any, out: _Results) -> None:
+    """CTR-05 to CTR-08, CTR-11, CTR-12: limits, health, and what of the host it reaches."""
+    missing = [k for k in ("mem_limit", "cpus", "pids_limit") if not service.get(k)]
+    if missing:
+        out.fail("CTR-05", ev(detail=f"{name} has no {', '.join(missing)}"))
+    else:
+        out.ok("CTR-05", ev("mem_limit"))
+    health = service.get("healthcheck") or {}
+    if not health or health.get("disable") or health.get("test") in (["NONE"], "NONE"):
+        out.fail("CTR-06", ev("healthcheck", detail=f"{name} has no health check"))
+    else:
+        out.ok("CTR-06", ev("healthcheck"))
+    sockets = [v for v in service.get("volumes", []) if "docker.sock" in json.dumps(v)]
+    if sockets:
+        out.fail("CTR-07", ev("volumes", detail=f"{name} mounts the Docker socket"))
+    else:
+        out.ok("CTR-07", ev())
+    shared = [k for k, v in HOST_NAMESPACES.items() if str(service.get(k, "")) == v]
+    if shared:
+        out.fail("CTR-08", ev(shared[0], detail=f"{name} shares the host's {', '.join(shared)}"))
+    else:
+        out.ok("CTR-08", ev())
+    sensitive = sorted(
+        s for s in map(_bind_source, service.get("volumes", [])) if _sensitive_host_path(s)
+    )
+    if sensitive:
+        out.fail("CTR-11", ev("volumes", detail=f"{name} mounts {', '.join(sensitive)} from the host"))
+    else:
+        out.ok("CTR-11", ev())
+    if service.get("devices"):
+        out.fail("CTR-12", ev("devices", detail=f"{name} is given host devices"))
+    else:
+        out.ok("CTR-12", ev())
 
 def _check_restart(name: str, policy: str, ev: Any, out: _Results) -> None:
     """CTR-13 (CIS 5.15): on-failure with at most 5 retries passes; unless-stopped, what the
@@ -585,6 +596,22 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
         out.not_applicable("BAK-03", "no second copy")
     country = profile.hosting.country
     (out.ok if country == "ID" else out.fail)("LOC-01", ev("hosting", "country", detail=f"country {country}"))
+    _check_personal_data(ctx, ev, out)
+    _check_aplikasi_umum(ctx, ev, out)
+    last = profile.security.last_audit
+    if last is None:
+        out.fail("AUD-01", ev("security", detail="security.last_audit not declared"))
+    else:
+        age = datetime.date.today() - last
+        (out.ok if age.days <= 730 else out.fail)(
+            "AUD-01",
+            ev("security", "last_audit", detail=f"last audit {last.isoformat()} ({age.days} days ago)"),
+        )
+
+
+def _check_personal_data(ctx: Context, ev: Any, out: _Results) -> None:
+    """PDP-01 to PDP-04: what the profile records for the personal data the apps hold."""
+    profile = ctx.profile
     # UU 27/2022 Pasal 53(1)a (read by Putusan MK 151/PUU-XXII/2024) and Pasal 20: any personal
     # data processed for a public service needs a DPO and a legal basis; a DPIA and a retention
     # period are asked for where health, child or financial data is held.
@@ -612,6 +639,11 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
             continue
         detail = f"{'.'.join(path)} {'recorded' if present else 'missing'} ({', '.join(apps)} hold {held})"
         (out.ok if present else out.fail)(check, ev(*path, detail=detail))
+
+
+def _check_aplikasi_umum(ctx: Context, ev: Any, out: _Results) -> None:
+    """AU-01: a granted app doing what an Aplikasi Umum the region uses does needs a reason."""
+    profile = ctx.profile
     used = {u: ctx.catalog.aplikasi_umum[u] for u in profile.aplikasi_umum if u in ctx.catalog.aplikasi_umum}
     overlaps = 0
     for app in ctx.apps.values():
@@ -624,15 +656,6 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
                 (out.ok if justified else out.fail)("AU-01", ev("apps", app.id, detail=detail))
     if not overlaps:
         out.not_applicable("AU-01", "no granted app overlaps an Aplikasi Umum the region uses")
-    last = profile.security.last_audit
-    if last is None:
-        out.fail("AUD-01", ev("security", detail="security.last_audit not declared"))
-    else:
-        age = datetime.date.today() - last
-        (out.ok if age.days <= 730 else out.fail)(
-            "AUD-01",
-            ev("security", "last_audit", detail=f"last audit {last.isoformat()} ({age.days} days ago)"),
-        )
 
 
 def _check_privacy(

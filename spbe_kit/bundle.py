@@ -36,6 +36,7 @@ from spbe_kit.errors import (
     OperationFailed,
     unknown_apps,
 )
+from spbe_kit.models.catalog import Catalog
 from spbe_kit.resources import shipped_root
 from spbe_kit.runner import Runner
 
@@ -242,7 +243,8 @@ def export(
     images_dir: Path = Path("build/images"),
     valid_days: int | None = None,
 ) -> Exported:
-    from spbe_kit.images import docker_client
+    """wheels -> kit files -> images -> per-member sha256 -> signed manifest -> one tar,
+    written beside ``out`` and renamed into place only when complete."""
     from spbe_kit.validate import load_catalog
 
     started = time.monotonic()
@@ -254,49 +256,12 @@ def export(
     source = shipped_root()
     if not (source / "pyproject.toml").is_file():
         raise _fail("bundle-needs-source", str(source), path=str(source))
-    client = docker_client()
-    ids: dict[str, str] = {}
-    sizes: dict[str, int] = {}
-    for tag in tags:
-        try:
-            image = client.images.get(tag)
-        except Exception:  # docker.errors.ImageNotFound and API errors alike
-            raise _fail("bundle-image-missing", tag, image=tag) from None
-        ids[tag], sizes[tag] = image.id, int(image.attrs.get("Size", 0))
+    ids, sizes = _local_images(tags)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".spbe-bundle-", dir=out.parent) as tmp:
         staging = Path(tmp)
         mark = time.monotonic()
-        progress("wheels: the kit", 0, 2)
-        _run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "-q",
-                "--no-deps",
-                "-w",
-                str(staging / "wheels"),
-                str(source),
-            ]
-        )
-        kit_wheel = next((staging / "wheels").glob("spbe_kit-*.whl"))
-        progress("wheels: dependencies (PyPI)", 1, 2)
-        _run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--only-binary=:all:",
-                "-d",
-                str(staging / "wheels"),
-                str(kit_wheel),
-            ]
-        )
-        progress("wheels: dependencies (PyPI)", 2, 2)
+        kit_wheel = _wheels(staging, source, progress)
         steps["wheels"] = time.monotonic() - mark
         collection, collection_version = _collection_tar(staging)
         for name in KIT_FILES:
@@ -311,62 +276,116 @@ def export(
                 _package_list(tag, ids[tag], images_dir)
             )
         mark = time.monotonic()
-        members: dict[str, dict[str, Any]] = {}
-        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-            rel = path.relative_to(staging).as_posix()
-            digest, size = _hash_file(path, progress, f"sha256 {rel}" if rel == IMAGES else "sha256")
-            members[rel] = {"sha256": digest, "size": size}
-        with (staging / IMAGES).open("rb") as handle:
-            members[IMAGES]["inner"] = _inner_hashes(handle)
+        members = _hashed_members(staging, progress)
         steps["hash"] = time.monotonic() - mark
-        signed_at = datetime.datetime.now(datetime.UTC)
-        manifest = {
-            "schema": SCHEMA,
-            "created": signed_at.isoformat(timespec="seconds"),
-            "signed_at": signed_at.isoformat(timespec="seconds"),
-            # A controller whose kit is older cannot be trusted to read the bundle right.
-            "min_kit_version": __version__,
-            "donor": catalog.donor.model_dump(),
-            "catalog": {"version": catalog.version},
-            "kit": {
-                "version": __version__,
-                "wheel": kit_wheel.name,
-                "python": f"cp{sys.version_info[0]}{sys.version_info[1]}",
-            },
-            "apps": {a: sorted(catalog.apps[a].versions) for a in (apps or sorted(catalog.apps))},
-            "images": ids,
-            "collections": {"community.docker": {"version": collection_version, "file": collection}},
-            "members": members,
-        }
-        if valid_days:
-            manifest["expires"] = (signed_at + datetime.timedelta(days=valid_days)).isoformat(
-                timespec="seconds"
-            )
+        collection_file = (collection, collection_version)
+        manifest = _manifest(catalog, apps, kit_wheel, ids, collection_file, members, valid_days)
         manifest_path = staging / MANIFEST
         manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         signature = sign(manifest_path, key)
         mark = time.monotonic()
-        part = out.with_name(f".{out.name}.part")
-        total = sum(m["size"] for m in members.values())
-        written = 0
-        try:
-            with tarfile.open(part, "w", format=tarfile.PAX_FORMAT) as archive:
-                _add_bytes(archive, MANIFEST, manifest_path.read_bytes())
-                _add_bytes(archive, SIGNATURE, signature)
-                for rel in sorted(members):
-                    info = _info(rel, members[rel]["size"])
-                    with (staging / rel).open("rb") as handle:
-                        archive.addfile(info, handle)
-                    written += members[rel]["size"]
-                    progress("write bundle", written, total)
-            part.replace(out)
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
+        _write_bundle(out, staging, members, signature, progress)
         steps["write"] = time.monotonic() - mark
     return Exported(
         out, out.stat().st_size, len(members) + 2, ids, sum(sizes.values()), time.monotonic() - started, steps
     )
+
+
+def _local_images(tags: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """Each tag's image id and size in the local engine; a missing image stops the export."""
+    from spbe_kit.images import docker_client
+
+    client = docker_client()
+    ids: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    for tag in tags:
+        try:
+            image = client.images.get(tag)
+        except Exception:  # docker.errors.ImageNotFound and API errors alike
+            raise _fail("bundle-image-missing", tag, image=tag) from None
+        ids[tag], sizes[tag] = image.id, int(image.attrs.get("Size", 0))
+    return ids, sizes
+
+
+def _manifest(
+    catalog: Catalog,
+    apps: list[str] | None,
+    kit_wheel: Path,
+    ids: dict[str, str],
+    collection: tuple[str, str],
+    members: dict[str, dict[str, Any]],
+    valid_days: int | None,
+) -> dict[str, Any]:
+    """What the signature covers: versions, image ids and every member's sha256."""
+    signed_at = datetime.datetime.now(datetime.UTC)
+    manifest: dict[str, Any] = {
+        "schema": SCHEMA,
+        "created": signed_at.isoformat(timespec="seconds"),
+        "signed_at": signed_at.isoformat(timespec="seconds"),
+        # A controller whose kit is older cannot be trusted to read the bundle right.
+        "min_kit_version": __version__,
+        "donor": catalog.donor.model_dump(),
+        "catalog": {"version": catalog.version},
+        "kit": {
+            "version": __version__,
+            "wheel": kit_wheel.name,
+            "python": f"cp{sys.version_info[0]}{sys.version_info[1]}",
+        },
+        "apps": {a: sorted(catalog.apps[a].versions) for a in (apps or sorted(catalog.apps))},
+        "images": ids,
+        "collections": {"community.docker": {"version": collection[1], "file": collection[0]}},
+        "members": members,
+    }
+    if valid_days:
+        manifest["expires"] = (signed_at + datetime.timedelta(days=valid_days)).isoformat(timespec="seconds")
+    return manifest
+
+
+def _wheels(staging: Path, source: Path, progress: Progress) -> Path:
+    """The kit's own wheel and its dependencies' wheels (from PyPI) into ``staging/wheels``."""
+    wheels = str(staging / "wheels")
+    progress("wheels: the kit", 0, 2)
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, str(source)])
+    kit_wheel = next((staging / "wheels").glob("spbe_kit-*.whl"))
+    progress("wheels: dependencies (PyPI)", 1, 2)
+    _run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "-d", wheels, str(kit_wheel)])
+    progress("wheels: dependencies (PyPI)", 2, 2)
+    return kit_wheel
+
+
+def _hashed_members(staging: Path, progress: Progress) -> dict[str, dict[str, Any]]:
+    """sha256 and size of every staged file (and of each layer inside the image archive)."""
+    members: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+        rel = path.relative_to(staging).as_posix()
+        digest, size = _hash_file(path, progress, f"sha256 {rel}" if rel == IMAGES else "sha256")
+        members[rel] = {"sha256": digest, "size": size}
+    with (staging / IMAGES).open("rb") as handle:
+        members[IMAGES]["inner"] = _inner_hashes(handle)
+    return members
+
+
+def _write_bundle(
+    out: Path, staging: Path, members: dict[str, dict[str, Any]], signature: bytes, progress: Progress
+) -> None:
+    """Manifest and signature first, then the members in name order; ``out`` appears whole."""
+    part = out.with_name(f".{out.name}.part")
+    total = sum(m["size"] for m in members.values())
+    written = 0
+    try:
+        with tarfile.open(part, "w", format=tarfile.PAX_FORMAT) as archive:
+            _add_bytes(archive, MANIFEST, (staging / MANIFEST).read_bytes())
+            _add_bytes(archive, SIGNATURE, signature)
+            for rel in sorted(members):
+                info = _info(rel, members[rel]["size"])
+                with (staging / rel).open("rb") as handle:
+                    archive.addfile(info, handle)
+                written += members[rel]["size"]
+                progress("write bundle", written, total)
+        part.replace(out)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def _info(name: str, size: int) -> tarfile.TarInfo:
@@ -585,6 +604,38 @@ class Imported:
     steps: dict[str, float] = field(default_factory=dict)
 
 
+def _record_import(staging: Path, manifest: dict[str, Any], allow_older: bool) -> None:
+    """What the auditors read: which bundle, signed when, and whether an old one was forced in."""
+    record = {
+        "bundle_sha256_manifest": hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest(),
+        "signed_at": manifest.get("signed_at", manifest.get("created")),
+        "expires": manifest.get("expires"),
+        "kit_version": (manifest.get("kit") or {}).get("version"),
+        "allow_older": allow_older,
+        "imported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    (staging / "import.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def _install_kit(dest: Path, manifest: dict[str, Any], progress: Progress) -> None:
+    """The kit into ``dest/venv`` from the bundle's wheels alone (pip --no-index)."""
+    progress("install the kit (pip --no-index)", 0, 1)
+    _run([sys.executable, "-m", "venv", str(dest / "venv")])
+    _run(
+        [
+            str(dest / "venv" / "bin" / "pip"),
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-index",
+            "--find-links",
+            str(dest / "wheels"),
+            str(dest / "wheels" / manifest["kit"]["wheel"]),
+        ],
+    )
+    progress("install the kit (pip --no-index)", 1, 1)
+
+
 def import_bundle(
     bundle: Path,
     public_key: Path,
@@ -612,44 +663,13 @@ def import_bundle(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     steps["verify and extract"] = checked.seconds
-    # What the auditors read: which bundle, signed when, and whether an old one was forced in.
-    (staging / "import.json").write_text(
-        json.dumps(
-            {
-                "bundle_sha256_manifest": hashlib.sha256(
-                    json.dumps(checked.manifest, sort_keys=True).encode()
-                ).hexdigest(),
-                "signed_at": checked.manifest.get("signed_at", checked.manifest.get("created")),
-                "expires": checked.manifest.get("expires"),
-                "kit_version": (checked.manifest.get("kit") or {}).get("version"),
-                "allow_older": allow_older,
-                "imported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            },
-            indent=2,
-            sort_keys=True,
-        )
-        + "\n"
-    )
+    _record_import(staging, checked.manifest, allow_older)
     if dest.exists():
         dest.rmdir()
     staging.rename(dest)
     manifest = checked.manifest
     mark = time.monotonic()
-    progress("install the kit (pip --no-index)", 0, 1)
-    _run([sys.executable, "-m", "venv", str(dest / "venv")])
-    _run(
-        [
-            str(dest / "venv" / "bin" / "pip"),
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            "--no-index",
-            "--find-links",
-            str(dest / "wheels"),
-            str(dest / "wheels" / manifest["kit"]["wheel"]),
-        ],
-    )
-    progress("install the kit (pip --no-index)", 1, 1)
+    _install_kit(dest, manifest, progress)
     steps["install kit"] = time.monotonic() - mark
     for info in manifest.get("collections", {}).values():
         with tarfile.open(dest / info["file"]) as archive:

@@ -12,6 +12,7 @@ from spbe_kit.apply import new_run_dir
 from spbe_kit.messages import Lang, word
 from spbe_kit.models.report import HandoverRecord
 from spbe_kit.plan import components_on
+from spbe_kit.render.context import Context
 from spbe_kit.session import UI, Options, Session, probe, read_session
 from spbe_kit.vault import vault_path
 from spbe_kit.verify import app_url
@@ -42,12 +43,8 @@ def _state(container: dict[str, Any] | None, lang: Lang) -> str:
     return f"{word(container['status'], lang)} ({word(container['health'], lang)})"
 
 
-def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    ctx = session.ctx
-    profile = ctx.profile
-    donor = wilayah.dataset().get(profile.grant.donor)
-    releases = {h: (found.get(h, {}).get("releases") or [None])[-1] for h in session.hosts}
-    latest = max((r for r in releases.values() if r), key=lambda r: r.get("when", ""), default=None)
+def _apps(ctx: Context, found: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each app as its host runs it (the profile's version and image when it is not running)."""
     apps = []
     for app in ctx.apps.values():
         containers = found.get(app.host, {}).get("containers", [])
@@ -67,16 +64,11 @@ def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "data_classes": list(app.spec.data_classes),
             }
         )
-    hosts = [
-        {
-            "name": name,
-            "address": host.spec.address,
-            "roles": list(host.spec.roles),
-            "release": releases[name]["number"] if releases[name] else None,
-            "components": [project for project, _ in components_on(ctx, name)],
-        }
-        for name, host in ctx.hosts.items()
-    ]
+    return apps
+
+
+def _accounts(ctx: Context) -> list[dict[str, Any]]:
+    """The accounts the deployment created or uses: database roles and SSH accounts."""
     accounts = [
         {
             "name": app.database["user"],
@@ -111,6 +103,25 @@ def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
                     "where": f"{name} ({host.spec.address})",
                 }
             )
+    return accounts
+
+
+def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    ctx = session.ctx
+    profile = ctx.profile
+    donor = wilayah.dataset().get(profile.grant.donor)
+    releases = {h: (found.get(h, {}).get("releases") or [None])[-1] for h in session.hosts}
+    latest = max((r for r in releases.values() if r), key=lambda r: r.get("when", ""), default=None)
+    hosts = [
+        {
+            "name": name,
+            "address": host.spec.address,
+            "roles": list(host.spec.roles),
+            "release": releases[name]["number"] if releases[name] else None,
+            "components": [project for project, _ in components_on(ctx, name)],
+        }
+        for name, host in ctx.hosts.items()
+    ]
     admin = profile.contacts.admin
     vault_name = vault_path(session.profile).name
     vault_desc = f"vault {vault_name} (Ansible Vault, AES256)"
@@ -142,9 +153,9 @@ def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 "contact": f"{admin.name} <{admin.email}>",
             },
         ],
-        "apps": apps,
+        "apps": _apps(ctx, found),
         "hosts": hosts,
-        "accounts": accounts,
+        "accounts": _accounts(ctx),
         "secrets_held_by": {
             "id": f"Dipegang oleh {holder} beserta berkas kata sandinya",
             "en": f"Held by {holder} and its password file",

@@ -98,25 +98,13 @@ def preflight(ctx: Context, probes: dict[str, dict[str, Any]], controller_epoch:
 def _host_checks(
     ctx: Context, host: str, probe: dict[str, Any], ports: list[tuple[int, str, Any]], now: float
 ) -> list[Check]:
-    parts = components_on(ctx, host)
+    return _software(host, probe) + _capacity(ctx, host, probe) + _conflicts(ctx, host, probe, ports, now)
+
+
+def _software(host: str, probe: dict[str, Any]) -> list[Check]:
+    """The host's system, Docker engine and compose plugin."""
     docker = _version(probe.get("docker"))
     compose = _version(probe.get("compose"))
-    cpus_needed = max((c.resources.cpus for _, c in parts), default=0)
-    memory_needed = sum(c.resources.memory_mb for _, c in parts)
-    disk_needed = sum(c.resources.disk_mb for _, c in parts)
-    skew = abs(float(probe.get("epoch", 0)) - now)
-    ours = {p for c in probe.get("containers", []) for p in c.get("ports", [])}
-    busy = [
-        (port, owner) for port, owner, _ in ports if port in probe.get("listening", []) and port not in ours
-    ]
-    foreign = sorted(
-        {
-            c["working_dir"]
-            for c in probe.get("containers", [])
-            if c.get("working_dir") and not c["working_dir"].startswith(ctx.root + "/")
-        }
-    )
-    names = ", ".join(n for n, _ in parts)
     return [
         Check(
             host,
@@ -142,6 +130,17 @@ def _host_checks(
             {"value": probe.get("compose")},
             "pf-compose-hint",
         ),
+    ]
+
+
+def _capacity(ctx: Context, host: str, probe: dict[str, Any]) -> list[Check]:
+    """CPU, memory and disk against what the catalog says the host's components need."""
+    parts = components_on(ctx, host)
+    cpus_needed = max((c.resources.cpus for _, c in parts), default=0)
+    memory_needed = sum(c.resources.memory_mb for _, c in parts)
+    disk_needed = sum(c.resources.disk_mb for _, c in parts)
+    names = ", ".join(n for n, _ in parts)
+    return [
         Check(
             host,
             "cpu",
@@ -166,6 +165,26 @@ def _host_checks(
             {"mb": probe.get("disk_free_mb", 0), "path": probe.get("disk_path", "?"), "needed": disk_needed},
             "pf-disk-hint",
         ),
+    ]
+
+
+def _conflicts(
+    ctx: Context, host: str, probe: dict[str, Any], ports: list[tuple[int, str, Any]], now: float
+) -> list[Check]:
+    """Ports taken by something else, compose projects outside the region's folder, clock."""
+    skew = abs(float(probe.get("epoch", 0)) - now)
+    ours = {p for c in probe.get("containers", []) for p in c.get("ports", [])}
+    busy = [
+        (port, owner) for port, owner, _ in ports if port in probe.get("listening", []) and port not in ours
+    ]
+    foreign = sorted(
+        {
+            c["working_dir"]
+            for c in probe.get("containers", [])
+            if c.get("working_dir") and not c["working_dir"].startswith(ctx.root + "/")
+        }
+    )
+    return [
         Check(
             host,
             "ports",

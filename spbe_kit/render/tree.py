@@ -218,75 +218,99 @@ class _Renderer:
         }
 
     def host_files(self, host: HostContext) -> dict[str, bytes]:
-        base = f"hosts/{host.name}"
+        """Every file of ``host``'s compose projects: the database, the backup scheduler, each
+        app and the proxy, as the host's part of the context places them."""
         files: dict[str, bytes] = {}
-        slug = self.ctx.region.slug
         if host.runs_database:
-            hba = self.render("postgres/pg_hba.conf.j2")
-            files[f"{base}/postgres/pg_hba.conf"] = hba
-            files[f"{base}/postgres/compose.yaml"] = self.render(
-                "compose/postgres.yaml.j2",
-                host=host,
-                project=f"spbe-{slug}-postgres",
-                publish_database=database_published(self.ctx.profile),
-                tls_name=database_tls_name(self.ctx.profile),
-                config_sha256=hashlib.sha256(hba).hexdigest(),
-            )
-        scheduler = self.ctx.schedulers.get(host.name)
-        if scheduler:
-            schedule = self.render("backup/schedule.json.j2", schedule=self.schedule(scheduler))
-            files[f"{base}/backup/schedule.json"] = schedule
-            files[f"{base}/backup/spbe_backup.py"] = backup_script()
-            files[f"{base}/backup/compose.yaml"] = self.render(
-                "compose/backup.yaml.j2",
-                host=host,
-                scheduler=scheduler,
-                backup=self.ctx.backup,
-                project=f"spbe-{slug}-backup",
-                database_host=database_host(
-                    self.ctx.profile, self.ctx.hosts[self.ctx.postgres.host], colocated=scheduler.databases
-                ),
-                ca_file=CA_IN_CONTAINER,
-                schedule_timezone=wilayah.timezone_of(self.ctx.region.code),
-                config_sha256=hashlib.sha256(schedule + files[f"{base}/backup/spbe_backup.py"]).hexdigest(),
-            )
+            files.update(self._database_files(host))
+        if host.name in self.ctx.schedulers:
+            files.update(self._backup_files(host))
         for app_id in host.apps:
-            app = self.ctx.apps[app_id]
-            config = self.render("app/config.json.j2", config=self.app_config(app))
-            files[f"{base}/{app_id}/config.json"] = config
-            files[f"{base}/{app_id}/compose.yaml"] = self.render(
-                "compose/app.yaml.j2",
-                host=host,
-                app=app,
-                project=f"spbe-{slug}-{app_id}",
-                config_sha256=hashlib.sha256(config).hexdigest(),
-            )
+            files.update(self._app_files(host, app_id))
         if host.runs_proxy:
-            proxy: dict[str, bytes] = {
-                f"{base}/proxy/nginx.conf": self.render("nginx/nginx.conf.j2"),
-                f"{base}/proxy/conf.d/00-default.conf": self.render("nginx/default.conf.j2"),
-            }
-            for app in self.ctx.apps.values():
-                proxy[f"{base}/proxy/conf.d/{app.id}.conf"] = self.render("nginx/vhost.conf.j2", app=app)
-            acme = self.acme_files(f"{base}/proxy")
-            if acme:  # the proxy runs nginx under the ACME script's watcher
-                proxy[f"{base}/proxy/spbe_acme.py"] = acme[f"{base}/proxy/spbe_acme.py"]
-            digest = hashlib.sha256(b"".join(proxy[k] for k in sorted(proxy))).hexdigest()
-            files[f"{base}/proxy/compose.yaml"] = self.render(
-                "compose/proxy.yaml.j2",
-                host=host,
-                project=f"spbe-{slug}-proxy",
-                config_sha256=digest,
-                acme=acme and {
-                    "spec": self.ctx.proxy.spec.model_copy(
-                        update={"resources": ACME_RESOURCES, "tmpfs": ["/tmp"]}
-                    ),
-                    "trust": f"{base}/proxy/acme-trust.pem" in acme,
-                    "sha256": hashlib.sha256(b"".join(acme[k] for k in sorted(acme))).hexdigest(),
-                },
-            )
-            files.update(proxy)
-            files.update(acme)
+            files.update(self._proxy_files(host))
+        return files
+
+    def _database_files(self, host: HostContext) -> dict[str, bytes]:
+        base, slug = f"hosts/{host.name}", self.ctx.region.slug
+        files: dict[str, bytes] = {}
+        hba = self.render("postgres/pg_hba.conf.j2")
+        files[f"{base}/postgres/pg_hba.conf"] = hba
+        files[f"{base}/postgres/compose.yaml"] = self.render(
+            "compose/postgres.yaml.j2",
+            host=host,
+            project=f"spbe-{slug}-postgres",
+            publish_database=database_published(self.ctx.profile),
+            tls_name=database_tls_name(self.ctx.profile),
+            config_sha256=hashlib.sha256(hba).hexdigest(),
+        )
+        return files
+
+    def _backup_files(self, host: HostContext) -> dict[str, bytes]:
+        base, slug = f"hosts/{host.name}", self.ctx.region.slug
+        files: dict[str, bytes] = {}
+        scheduler = self.ctx.schedulers[host.name]
+        schedule = self.render("backup/schedule.json.j2", schedule=self.schedule(scheduler))
+        files[f"{base}/backup/schedule.json"] = schedule
+        files[f"{base}/backup/spbe_backup.py"] = backup_script()
+        files[f"{base}/backup/compose.yaml"] = self.render(
+            "compose/backup.yaml.j2",
+            host=host,
+            scheduler=scheduler,
+            backup=self.ctx.backup,
+            project=f"spbe-{slug}-backup",
+            database_host=database_host(
+                self.ctx.profile, self.ctx.hosts[self.ctx.postgres.host], colocated=scheduler.databases
+            ),
+            ca_file=CA_IN_CONTAINER,
+            schedule_timezone=wilayah.timezone_of(self.ctx.region.code),
+            config_sha256=hashlib.sha256(schedule + files[f"{base}/backup/spbe_backup.py"]).hexdigest(),
+        )
+        return files
+
+    def _app_files(self, host: HostContext, app_id: str) -> dict[str, bytes]:
+        base, slug = f"hosts/{host.name}", self.ctx.region.slug
+        files: dict[str, bytes] = {}
+        app = self.ctx.apps[app_id]
+        config = self.render("app/config.json.j2", config=self.app_config(app))
+        files[f"{base}/{app_id}/config.json"] = config
+        files[f"{base}/{app_id}/compose.yaml"] = self.render(
+            "compose/app.yaml.j2",
+            host=host,
+            app=app,
+            project=f"spbe-{slug}-{app_id}",
+            config_sha256=hashlib.sha256(config).hexdigest(),
+        )
+        return files
+
+    def _proxy_files(self, host: HostContext) -> dict[str, bytes]:
+        base, slug = f"hosts/{host.name}", self.ctx.region.slug
+        files: dict[str, bytes] = {}
+        proxy: dict[str, bytes] = {
+            f"{base}/proxy/nginx.conf": self.render("nginx/nginx.conf.j2"),
+            f"{base}/proxy/conf.d/00-default.conf": self.render("nginx/default.conf.j2"),
+        }
+        for app in self.ctx.apps.values():
+            proxy[f"{base}/proxy/conf.d/{app.id}.conf"] = self.render("nginx/vhost.conf.j2", app=app)
+        acme = self.acme_files(f"{base}/proxy")
+        if acme:  # the proxy runs nginx under the ACME script's watcher
+            proxy[f"{base}/proxy/spbe_acme.py"] = acme[f"{base}/proxy/spbe_acme.py"]
+        digest = hashlib.sha256(b"".join(proxy[k] for k in sorted(proxy))).hexdigest()
+        files[f"{base}/proxy/compose.yaml"] = self.render(
+            "compose/proxy.yaml.j2",
+            host=host,
+            project=f"spbe-{slug}-proxy",
+            config_sha256=digest,
+            acme=acme and {
+                "spec": self.ctx.proxy.spec.model_copy(
+                    update={"resources": ACME_RESOURCES, "tmpfs": ["/tmp"]}
+                ),
+                "trust": f"{base}/proxy/acme-trust.pem" in acme,
+                "sha256": hashlib.sha256(b"".join(acme[k] for k in sorted(acme))).hexdigest(),
+            },
+        )
+        files.update(proxy)
+        files.update(acme)
         return files
 
     def acme_files(self, folder: str) -> dict[str, bytes]:

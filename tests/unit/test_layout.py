@@ -69,3 +69,28 @@ def test_commands_reach_the_hosts_through_the_session() -> None:
     assert runner_users == {"spbe_kit.apply"}
     commands = {"spbe_kit.deploy", "spbe_kit.lifecycle", "spbe_kit.rotate", "spbe_kit.drift", "spbe_kit.cli"}
     assert not imports()["spbe_kit.session"] & commands
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(root: Path = PACKAGE, limit: int = MAX_FUNCTION_LINES) -> list[str]:
+    """Functions longer than ``limit`` lines (decorators and docstring included)."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > limit:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({length} lines)")
+    return found
+
+
+def test_no_function_is_longer_than_a_screen() -> None:
+    assert long_functions() == []
+
+
+def test_the_length_finder_finds_a_long_function(tmp_path: Path) -> None:
+    body = "".join(f"    x{n} = {n}\n" for n in range(MAX_FUNCTION_LINES))
+    (tmp_path / "long.py").write_text(f"def short():\n    pass\n\n\ndef long():\n{body}")
+    assert [f.split()[1] for f in long_functions(tmp_path)] == ["long"]
