@@ -10,6 +10,8 @@ export PATH="$here/.venv/bin:$PATH"
 .venv/bin/ruff check spbe_kit tests benchmarks images/app playbooks/files/spbe_acme.py playbooks/files/spbe_probe.py \
   playbooks/files/spbe_release.py playbooks/files/spbe_send_images.py playbooks/files/spbe_wait.py
 .venv/bin/mypy
+# The playbooks against ansible-lint's production profile (settings in .ansible-lint).
+.venv/bin/ansible-lint --nocolor playbooks/
 # The catalog's images and the test-server image, from Debian packages (skips unchanged ones).
 spbe-kit images build --tests
 exec .venv/bin/python -m pytest "$@"

@@ -1228,88 +1228,94 @@ def word(value: str, lang: Lang) -> str:
 # Ansible task names as the deploy output shows them (a task is shown when it changed or
 # failed). The playbooks are written in English; tests check every task name has an entry.
 TASKS_ID: dict[str, str] = {
-    "collect the logs of the unhealthy apps": "kumpulkan log aplikasi yang tidak sehat",
-    "compose projects installed on the host": "proyek compose yang terpasang di host",
-    "copy the rendered tree": "salin pohon hasil render",
-    "take down the compose projects the release no longer has here": (
-        "hentikan proyek compose yang tidak lagi ada di rilis untuk host ini"
+    "Collect the logs of the unhealthy apps": "Kumpulkan log aplikasi yang tidak sehat",
+    "Compose projects installed on the host": "Proyek compose yang terpasang di host",
+    "Copy the rendered tree": "Salin pohon hasil render",
+    "Take down the compose projects the release no longer has here": (
+        "Hentikan proyek compose yang tidak lagi ada di rilis untuk host ini"
     ),
-    "the database": "basis data",
-    "the proxy": "proxy",
-    "create one role and one database per app": "buat satu role dan satu basis data per aplikasi",
-    "create the read-only backup role (pg_read_all_data)": "buat role cadangan hanya-baca (pg_read_all_data)",
-    "create the region's network unless it exists": "buat jaringan daerah bila belum ada",
-    "describe the release": "uraikan rilis",
-    "set the new passwords of the roles without an app": "atur kata sandi baru role tanpa aplikasi",
-    "restart PostgreSQL (its certificate changed)": "mulai ulang PostgreSQL (sertifikatnya berubah)",
-    "set each app's new database password, then restart the app": (
-        "atur kata sandi basis data baru tiap aplikasi, lalu mulai ulang aplikasinya"
+    "The database": "Basis data",
+    "The proxy": "Proxy",
+    "Create one role and one database per app": "Buat satu role dan satu basis data per aplikasi",
+    "Create the read-only backup role (pg_read_all_data)": "Buat role cadangan hanya-baca (pg_read_all_data)",
+    "Create the region's network unless it exists": "Buat jaringan daerah bila belum ada",
+    "Describe the release": "Uraikan rilis",
+    "Set the new passwords of the roles without an app": "Atur kata sandi baru role tanpa aplikasi",
+    "Restart PostgreSQL (its certificate changed)": "Mulai ulang PostgreSQL (sertifikatnya berubah)",
+    "Set each app's new database password, then restart the app": (
+        "Atur kata sandi basis data baru tiap aplikasi, lalu mulai ulang aplikasinya"
     ),
-    "set the app's new database password": "atur kata sandi basis data baru aplikasi",
-    "restart the consumer and wait until it is healthy": "mulai ulang pemakai dan tunggu sampai sehat",
-    "existing roles and databases": "role dan basis data yang sudah ada",
-    "forget releases beyond the kept number": "lupakan rilis di luar jumlah yang disimpan",
-    "health gate": "gerbang kesehatan",
-    "images the host would receive": "image yang akan diterima host",
-    "install folders, secret files and the vault record": "folder instalasi, berkas rahasia dan catatan vault",
-    "keep the installed files (a rollback)": "simpan berkas yang terpasang (sebuah rollback)",
-    "keep the release's files": "simpan berkas rilis",
-    "postgres up": "postgres berjalan",
-    "proxy up": "proxy berjalan",
-    "pull missing images from the registry": "tarik image yang belum ada dari registry",
-    "reinstall the release's files": "pasang ulang berkas rilis",
-    "release folder": "folder rilis",
-    "release the deploy lock": "lepaskan kunci deploy",
-    "release the deploy lock held by this run": "lepaskan kunci deploy milik run ini",
-    "reload certificates": "muat ulang sertifikat",
-    "remove installed files the release no longer has": "hapus berkas terpasang yang tidak ada lagi di rilis",
-    "ACME certificates to start with": "sertifikat awal sebelum sertifikat ACME terbit",
-    "obtain the ACME certificates that are due": "ambil sertifikat ACME yang sudah waktunya",
-    "report the ACME certificates": "laporkan sertifikat ACME",
-    "remove containers (data volumes stay unless --delete-data)": (
-        "hapus kontainer (volume data tetap kecuali dengan --delete-data)"
+    "Set the app's new database password": "Atur kata sandi basis data baru aplikasi",
+    "Restart the consumer and wait until it is healthy": "Mulai ulang pemakai dan tunggu sampai sehat",
+    "Existing roles and databases": "Role dan basis data yang sudah ada",
+    "Forget releases beyond the kept number": "Lupakan rilis di luar jumlah yang disimpan",
+    "Health gate": "Gerbang kesehatan",
+    "Images the host would receive": "Image yang akan diterima host",
+    "Install folders, secret files and the vault record": "Folder instalasi, berkas rahasia dan catatan vault",
+    "Keep the installed files (a rollback)": "Simpan berkas yang terpasang (sebuah rollback)",
+    "Keep the release's files": "Simpan berkas rilis",
+    "Postgres up": "Postgres berjalan",
+    "Proxy up": "Proxy berjalan",
+    "Pull missing images from the registry": "Tarik image yang belum ada dari registry",
+    "Reinstall the release's files": "Pasang ulang berkas rilis",
+    "Release folder": "Folder rilis",
+    "Release the deploy lock": "Lepaskan kunci deploy",
+    "Release the deploy lock held by this run": "Lepaskan kunci deploy milik run ini",
+    "Reload certificates": "Muat ulang sertifikat",
+    "Remove installed files the release no longer has": "Hapus berkas terpasang yang tidak ada lagi di rilis",
+    "ACME certificates to start with": "Sertifikat awal sebelum sertifikat ACME terbit",
+    "Obtain the ACME certificates that are due": "Ambil sertifikat ACME yang sudah waktunya",
+    "Report the ACME certificates": "Laporkan sertifikat ACME",
+    "Remove containers (data volumes stay unless --delete-data)": (
+        "Hapus kontainer (volume data tetap kecuali dengan --delete-data)"
     ),
-    "remove installed files and secrets from the host": "hapus berkas terpasang dan rahasia dari host",
-    "remove the install folder (with --delete-data)": "hapus folder instalasi (dengan --delete-data)",
-    "remove the region's network": "hapus jaringan daerah",
-    "remove what compose left (--delete-data removes every volume of the region's projects)": (
-        "hapus sisa compose (--delete-data menghapus setiap volume proyek daerah)"
+    "Remove installed files and secrets from the host": "Hapus berkas terpasang dan rahasia dari host",
+    "Remove the install folder (with --delete-data)": "Hapus folder instalasi (dengan --delete-data)",
+    "Remove the region's network": "Hapus jaringan daerah",
+    "Remove what compose left (--delete-data removes every volume of the region's projects)": (
+        "Hapus sisa compose (--delete-data menghapus setiap volume proyek daerah)"
     ),
-    "report the health gate": "laporkan gerbang kesehatan",
-    "restore databases from the backup": "pulihkan basis data dari cadangan",
-    "restore volumes from the backup": "pulihkan volume dari cadangan",
-    "scheduler up (after the apps, whose volumes it mounts)": (
-        "penjadwal berjalan (setelah aplikasi, yang volumenya ia pasang)"
+    "Report the health gate": "Laporkan gerbang kesehatan",
+    "Restore databases from the backup": "Pulihkan basis data dari cadangan",
+    "Restore volumes from the backup": "Pulihkan volume dari cadangan",
+    "Scheduler up (after the apps, whose volumes it mounts)": (
+        "Penjadwal berjalan (setelah aplikasi, yang volumenya ia pasang)"
     ),
-    "start apps": "jalankan aplikasi",
-    "start the release": "jalankan rilis",
-    "start the restored apps": "jalankan aplikasi yang dipulihkan",
-    "stop the apps being restored": "hentikan aplikasi yang dipulihkan",
-    "stop the apps being rolled back": "hentikan aplikasi yang dikembalikan",
-    "take the deploy lock": "ambil kunci deploy",
-    "stream the missing images to the host (shared layers once)": (
-        "alirkan image yang belum ada ke host (lapisan bersama sekali)"
+    "Start apps": "Jalankan aplikasi",
+    "Start the release": "Jalankan rilis",
+    "Start the restored apps": "Jalankan aplikasi yang dipulihkan",
+    "Stop the apps being restored": "Hentikan aplikasi yang dipulihkan",
+    "Stop the apps being rolled back": "Hentikan aplikasi yang dikembalikan",
+    "Take the deploy lock": "Ambil kunci deploy",
+    "Stream the missing images to the host (shared layers once)": (
+        "Alirkan image yang belum ada ke host (lapisan bersama sekali)"
     ),
-    "unpack the rendered tree": "buka pohon hasil render",
-    "verify the checksums of the files to restore": "periksa checksum berkas yang akan dipulihkan",
-    "wait until every started app is healthy (together, failing early)": (
-        "tunggu sampai setiap aplikasi yang dijalankan sehat (bersama, gagal lebih awal)"
+    "Unpack the rendered tree": "Buka pohon hasil render",
+    "Verify the checksums of the files to restore": "Periksa checksum berkas yang akan dipulihkan",
+    "Wait until every started app is healthy (together, failing early)": (
+        "Tunggu sampai setiap aplikasi yang dijalankan sehat (bersama, gagal lebih awal)"
     ),
-    "what compose may preview": "yang dapat dipratinjau compose",
-    "write secret files (readable only by the container user)": (
-        "tulis berkas rahasia (hanya dapat dibaca pengguna kontainer)"
+    "What compose may preview": "Yang dapat dipratinjau compose",
+    "Write secret files (readable only by the container user)": (
+        "Tulis berkas rahasia (hanya dapat dibaca pengguna kontainer)"
     ),
     # backup.yml names its one task after the action it runs.
-    "backup": "cadangkan",
-    "list": "daftar cadangan",
-    "verify": "uji pemulihan",
+    "Backup": "Cadangkan",
+    "List": "Daftar cadangan",
+    "Verify": "Uji pemulihan",
 }
 
 
 def phase_name(play: str, lang: Lang) -> str:
     """A playbook play's name as a phase of the output in ``lang``."""
-    key = f"phase-{play}"
+    key = phase_key(play)
     return say(key, lang) if key in TEXTS else play
+
+
+def phase_key(play: str) -> str:
+    """The message key of a play's phase. Play names start with a capital (ansible-lint's
+    name[casing]); message keys do not."""
+    return f"phase-{play[:1].lower()}{play[1:]}"
 
 
 def task_name(name: str, lang: Lang) -> str:

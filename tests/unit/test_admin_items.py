@@ -210,7 +210,7 @@ def test_the_cli_prints_no_english_literal() -> None:
 def test_every_playbook_task_and_play_has_an_indonesian_name() -> None:
     import yaml
 
-    from spbe_kit.messages import TASKS_ID, TEXTS
+    from spbe_kit.messages import TASKS_ID, TEXTS, phase_key
 
     class Loader(yaml.SafeLoader):
         pass
@@ -239,7 +239,7 @@ def test_every_playbook_task_and_play_has_an_indonesian_name() -> None:
                 tasks.update(names(play.get(part)))
     tasks.discard("{{ spbe_run.action }}")  # backup.yml's one task is named after its action
     assert sorted(t for t in tasks if t not in TASKS_ID) == []
-    assert sorted(p for p in plays if f"phase-{p}" not in TEXTS) == []
+    assert sorted(p for p in plays if phase_key(p) not in TEXTS) == []
 
 
 def test_each_command_without_hosts_speaks_indonesian_under_lang_id(tmp_path: Path) -> None:
