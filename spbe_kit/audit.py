@@ -411,7 +411,7 @@ def _check_admin_paths(ctx: Context, tree: Path, out: _Results) -> None:
     if not apps:
         out.not_applicable("ADM-01", "no app of the catalog has administrator pages")
         return
-    proxy = next(h for h in ctx.hosts.values() if h.runs_proxy).name
+    proxy = ctx.proxy.host
     for app in apps:
         path = tree / "hosts" / proxy / "proxy" / "conf.d" / f"{app.id}.conf"
         rel = path.relative_to(tree).as_posix()

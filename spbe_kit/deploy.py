@@ -576,15 +576,13 @@ def status(profile: Path, catalog: Path | None, options: Options, ui: UI) -> lis
 
 
 def _expected(ctx: Context, host: str) -> list[tuple[str, str]]:
-    found = [(app.id, "app") for app in ctx.apps.values() if app.host == host]
-    if ctx.postgres.host == host:
-        found.append(("postgres", "service"))
-    if ctx.proxy.host == host:
-        found.append(("proxy", "service"))
-        if ctx.profile.tls.mode == "acme":
+    """The containers status expects on ``host``: one per compose project, and the proxy's
+    ACME service beside it under ACME."""
+    found = []
+    for component in ctx.hosts[host].components:
+        found.append((component, "app" if component in ctx.apps else "service"))
+        if component == "proxy" and ctx.profile.tls.mode == "acme":
             found.append(("acme", "service"))
-    if host in ctx.schedulers:
-        found.append(("backup", "service"))
     return found
 
 

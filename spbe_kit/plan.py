@@ -60,14 +60,9 @@ def _version(text: str | None) -> tuple[int, ...]:
 
 
 def components_on(ctx: Context, host: str) -> list[tuple[str, Component]]:
-    found: list[tuple[str, Component]] = [(a.id, a.spec) for a in ctx.apps.values() if a.host == host]
-    if ctx.postgres.host == host:
-        found.append(("postgres", ctx.postgres.spec))
-    if ctx.proxy.host == host:
-        found.append(("proxy", ctx.proxy.spec))
-    if host in ctx.schedulers:
-        found.append(("backup", ctx.backup.spec))
-    return found
+    """The host's compose projects (the context's list) with their catalog entries."""
+    services = {"postgres": ctx.postgres.spec, "proxy": ctx.proxy.spec, "backup": ctx.backup.spec}
+    return [(c, services[c] if c in services else ctx.apps[c].spec) for c in ctx.hosts[host].components]
 
 
 def missing_images(ctx: Context, host: str, probe: dict[str, Any], image_ids: dict[str, str]) -> list[str]:

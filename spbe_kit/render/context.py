@@ -63,6 +63,10 @@ class HostContext:
     runs_proxy: bool
     runs_database: bool
     internal_address: str
+    # The region's compose projects on this host (its apps, then the database, the proxy and the
+    # backup scheduler where they run): computed here once, rendered into the playbooks'
+    # variables, read by plan, deploy, audit, the handover record and the playbooks alike.
+    components: list[str]
 
 
 @dataclass(frozen=True)
@@ -201,17 +205,8 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
     region = RegionContext(profile.region.code, name, slug, profile.region.domain)
     root = f"{profile.install_dir.rstrip('/')}/{slug}"
     where = placement(profile)
-    hosts = {
-        n: HostContext(
-            n,
-            h,
-            sorted(a for a, on in where.apps.items() if on == n),
-            n == where.proxy,
-            n == where.database,
-            h.internal_address or h.address,
-        )
-        for n, h in profile.hosts.items()
-    }
+    backups = schedulers(profile, catalog, where, root, slug)
+    hosts = {n: _host(n, h, where, n in backups) for n, h in profile.hosts.items()}
     db_host = hosts[where.database]
     apps = {
         app_id: _app_context(profile, catalog, app_id, where, db_host, hosts, root)
@@ -238,12 +233,31 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
         postgres,
         proxy,
         backup,
-        schedulers(profile, catalog, where, root, slug),
+        backups,
         tls_files={
             "ca": f"{root}/tls/region-ca.crt",
             "server_cert": f"{root}/secrets/postgres.server.crt",
             "server_key": f"{root}/secrets/postgres.server.key",
         },
+    )
+
+
+def _host(name: str, spec: Host, where: Placement, scheduler: bool) -> HostContext:
+    apps = sorted(a for a, on in where.apps.items() if on == name)
+    components = (
+        apps
+        + (["postgres"] if name == where.database else [])
+        + (["proxy"] if name == where.proxy else [])
+        + (["backup"] if scheduler else [])
+    )
+    return HostContext(
+        name,
+        spec,
+        apps,
+        name == where.proxy,
+        name == where.database,
+        spec.internal_address or spec.address,
+        components,
     )
 
 

@@ -448,9 +448,7 @@ class _Renderer:
             "spbe_hosts": {
                 name: {
                     "apps": host.apps,
-                    "proxy": host.runs_proxy,
-                    "database": host.runs_database,
-                    "backup": host.name in ctx.schedulers,
+                    "components": host.components,
                     "backup_copies": getattr(ctx.schedulers.get(host.name), "copies", None),
                     "internal_address": host.internal_address,
                     "directories": host_folders(ctx, host),

@@ -224,3 +224,24 @@ def test_strings_stay_strings_through_ansibles_loader() -> None:
     loaded = from_yaml(to_ansible_yaml(values))
     assert loaded == values
     assert all(isinstance(v, str) for v in loaded.values())
+
+
+@pytest.mark.parametrize("profile", ALL, ids=lambda p: p.stem)
+def test_each_host_gets_the_compose_projects_of_its_component_list(profile: Path) -> None:
+    """The context's per-host component list is the one answer to "what runs on host H": the
+    playbooks read it from the inventory, and the tree has exactly those compose projects."""
+    import yaml
+
+    from spbe_kit.render.context import build_context
+
+    validated = pipeline.validate(profile)
+    ctx = build_context(validated.profile, validated.catalog)
+    files = render_files(validated)
+    Loader = type("Loader", (yaml.SafeLoader,), {})
+    Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+    rendered = yaml.load(files["inventory/group_vars/all.yml"], Loader)["spbe_hosts"]
+    for name, host in ctx.hosts.items():
+        compose = re.compile(rf"hosts/{re.escape(name)}/([^/]+)/compose\.yaml")
+        projects = sorted(m[1] for p in files if (m := compose.fullmatch(p)))
+        assert sorted(host.components) == projects
+        assert rendered[name]["components"] == host.components
