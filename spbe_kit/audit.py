@@ -967,6 +967,24 @@ def observe(session: Session, ui: UI, expected: dict[str, str] | None = None) ->
     )
 
 
+def run(
+    session: Session, profile_file: str, vault_data: dict[str, Any] | None, ui: UI, live: bool
+) -> tuple[dict[str, Any], LiveFacts | None]:
+    """The audit pipeline, the one way to it (the audit command and the evidence pack): the
+    rendered tree, with ``live`` the running hosts too, checked against every control; the
+    vault, when this controller has it, adds secret leaks, secret ages and served certificates.
+    Returns the report (as the published schema has it) and what was observed live."""
+    from spbe_kit import vault
+
+    expected = None if vault_data is None else vault.web_certificates(session.ctx, vault_data)
+    facts = observe(session, ui, expected) if live else None
+    secrets = None if vault_data is None else vault.Secrets(vault_data).values()
+    ages = None if vault_data is None else vault.ages(vault_data)
+    doc = session.validated.profile_doc
+    results = audit_tree(session.ctx, session.tree, profile_file, doc, secrets, facts, ages)
+    return build_report(session.ctx, results, session.tree, facts), facts
+
+
 def worst_failure(report: dict[str, Any], threshold: Severity) -> bool:
     """True when a failed check is at or above ``threshold``."""
     limit = SEVERITIES.index(threshold)

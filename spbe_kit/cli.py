@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from spbe_kit.errors import ExitCode, SpbeError
 
@@ -162,7 +163,7 @@ def init(
     def body() -> int:
         from spbe_kit.starter import write_starter
 
-        written = write_starter(code, output)
+        written = write_starter(code, output, _state["catalog"])
         _out(_say("init-written", path=written))
         return 0
 
@@ -233,15 +234,7 @@ def deploy(
                 play, name = phase_name(task.play, _lang()), task_name(task.task, _lang())
                 _out(_say("check-task", host=task.host, play=play, task=name))
             return 0
-        from rich.table import Table
-
-        table = Table(box=None, title=_say("deploy-title"))
-        for column in ("col-app", "col-version", "col-host", "col-health"):
-            table.add_column(_say(column))
-        for probe in report.probes:
-            health = "[green]ok[/]" if probe.ok else f"[red]{probe.detail}[/]"
-            table.add_row(probe.app, report.versions[probe.app], report.hosts[probe.app], health)
-        ui.console.print(table)
+        ui.console.print(ui.deploy_table(report))
         for probe in report.probes:
             _out(_say("app-url", app=probe.app, url=probe.url))
         _out(_say("deploy-done", tasks=changed, seconds=f"{report.seconds:.1f}", run=report.run_dir))
@@ -356,22 +349,12 @@ def verify(
                 }
             )
         else:
-            from rich.table import Table
-
             for h in hosts:
                 release = h.release if h.release is not None else "-"
                 _out(_say("verify-host", host=h.host, release=release, count=len(h.differences)))
             if drifted:
-                columns = ("col-host", "col-what", "col-item", "col-expected", "col-found")
-                table = Table(*(_say(c) for c in columns), box=None)
-                from spbe_kit.messages import word
-
-                lang = _lang()
-                for d in drifted:
-                    table.add_row(
-                        d.host, word(d.kind, lang), d.item, word(d.expected, lang), word(d.found, lang)
-                    )
-                _server_ui(False).console.print(table)
+                ui = _server_ui(False)
+                ui.console.print(ui.drift_table(drifted))
                 _err(_say("drift"))
         return int(ExitCode.DIFFERENCES) if drifted else 0
 
@@ -469,15 +452,8 @@ def audit(
         chosen = _report_format(fmt, output)
         severity = _severity(fail_on)
         session = read_session(profile, _state["catalog"], Options(private_key=private_key, output=tree))
-        data = vault.existing(profile, vault_password_file)
-        expected = None if data is None else vault.web_certificates(session.ctx, data)
-        facts = checks.observe(session, _server_ui(False), expected) if live else None
-        secrets = None if data is None else vault.Secrets(data).values()
-        ages = None if data is None else vault.ages(data)
-        ctx, target = session.ctx, session.tree
-        doc = session.validated.profile_doc
-        results = checks.audit_tree(ctx, target, str(profile), doc, secrets, facts, ages)
-        data = checks.build_report(ctx, results, target, facts)
+        found = vault.existing(profile, vault_password_file)
+        data, _ = checks.run(session, str(profile), found, _server_ui(False), live)
         payload = report.write("audit", data, chosen)
         if output:
             _write_file(output, payload)
@@ -536,53 +512,69 @@ def _write_file(path: Path, payload: bytes) -> None:
         raise
 
 
-@app.command("backup")
-def backup_command(
-    target: Annotated[
-        str, typer.Argument(help="PROFILE, or 'verify' followed by PROFILE.", show_default=False)
-    ],
-    profile: Annotated[
-        Path | None, typer.Argument(help="With 'verify': the profile.", show_default=False)
-    ] = None,
-    apps: AppOption = None,
-    private_key: KeyOption = None,
-) -> None:
-    """Back up databases and volumes now; `backup verify PROFILE` runs the restore drill."""
+class _DefaultGroup(TyperGroup):
+    """A command group whose first argument, when it names no subcommand, belongs to the
+    default one: `backup PROFILE` is `backup now PROFILE`, `backup verify PROFILE` the drill."""
+
+    default = "now"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+backup_app = typer.Typer(
+    cls=_DefaultGroup,
+    help="Back up databases and volumes now (`backup PROFILE`); `backup verify PROFILE`: the restore drill.",
+    no_args_is_help=True,
+)
+app.add_typer(backup_app, name="backup")
+
+
+@backup_app.command("now")
+def backup_now(profile: ProfileArg, apps: AppOption = None, private_key: KeyOption = None) -> None:
+    """Back up databases and volumes now (also: `backup PROFILE`)."""
 
     def body() -> int:
         from spbe_kit import lifecycle
         from spbe_kit.session import Options
 
-        options = Options(private_key=private_key)
-        if target == "verify":
-            from spbe_kit.errors import Diagnostic, InvalidInput, Location
+        ident = lifecycle.backup(profile, _state["catalog"], Options(private_key=private_key), _ui(), apps)
+        _out(_say("backup-written", id=ident, profile=profile))
+        return 0
 
-            if profile is None:
-                raise InvalidInput([Diagnostic("file-not-found", Location("PROFILE"))])
-            drill = lifecycle.verify(profile, _state["catalog"], options, _ui())
-            for result in drill["apps"]:
-                mark = _say("pass" if result["ok"] else "FAIL")
-                app, backup_id, detail = result["app"], result.get("backup"), result["detail"]
-                _out(_say("drill-app", mark=mark, app=app, backup=backup_id, detail=detail))
-            _out(_say("drill-recorded", when=drill["when"]))
-            if not drill["ok"]:
-                from spbe_kit.errors import DifferencesFound
+    _run(body)
 
-                failed = [r for r in drill["apps"] if not r["ok"]]
-                raise DifferencesFound(
-                    [
-                        Diagnostic(
-                            "verify-failed",
-                            Location(str(r.get("backup"))),
-                            (),
-                            {"app": r["app"], "backup": r.get("backup"), "detail": r["detail"]},
-                        )
-                        for r in failed
-                    ]
-                )
-            return 0
-        ident = lifecycle.backup(Path(target), _state["catalog"], options, _ui(), apps)
-        _out(_say("backup-written", id=ident, profile=target))
+
+@backup_app.command("verify")
+def backup_verify(profile: ProfileArg, private_key: KeyOption = None) -> None:
+    """The restore drill: restore each app's newest backup into a scratch database and check it."""
+
+    def body() -> int:
+        from spbe_kit import lifecycle
+        from spbe_kit.errors import Diagnostic, DifferencesFound, Location
+        from spbe_kit.session import Options
+
+        drill = lifecycle.verify(profile, _state["catalog"], Options(private_key=private_key), _ui())
+        for result in drill["apps"]:
+            mark = _say("pass" if result["ok"] else "FAIL")
+            app, backup_id, detail = result["app"], result.get("backup"), result["detail"]
+            _out(_say("drill-app", mark=mark, app=app, backup=backup_id, detail=detail))
+        _out(_say("drill-recorded", when=drill["when"]))
+        if not drill["ok"]:
+            failed = [r for r in drill["apps"] if not r["ok"]]
+            raise DifferencesFound(
+                [
+                    Diagnostic(
+                        "verify-failed",
+                        Location(str(r.get("backup"))),
+                        (),
+                        {"app": r["app"], "backup": r.get("backup"), "detail": r["detail"]},
+                    )
+                    for r in failed
+                ]
+            )
         return 0
 
     _run(body)
@@ -749,14 +741,8 @@ def images_build(
 
         start = time.monotonic()
         results = build_images(output, lambda line: _out(line, "dim"), only or [], tests)
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(*(_say(c) for c in ("col-image", "col-id", "col-size", "col-build")), box=None)
-        for built in results:
-            state = _say("unchanged") if built.cached else f"{built.seconds:.1f} s"
-            table.add_row(built.tag, built.image_id[7:19], f"{built.size / 1e6:.0f} MB", state)
-        Console().print(table)
+        ui = _server_ui(False)
+        ui.console.print(ui.images_table(results))
         rebuilt = sum(not b.cached for b in results)
         took = time.monotonic() - start
         _out(_say("images-built", count=len(results), built=rebuilt, seconds=f"{took:.1f}", output=output))

@@ -86,11 +86,13 @@ class Packed:
     redacted: int
 
 
-def _secrets(profile: Path, password_file: Path | None) -> list[str]:
+def _vault(profile: Path, password_file: Path | None) -> dict[str, Any] | None:
+    """The region's vault (None when the region has none yet); a vault whose password is not
+    here stops the pack, which could not be redacted."""
     from spbe_kit import vault
 
-    values = vault.existing_values(profile, password_file)
-    if values is None and vault.vault_path(profile).is_file():
+    data = vault.existing(profile, password_file)
+    if data is None and vault.vault_path(profile).is_file():
         raise InvalidInput(
             [
                 Diagnostic(
@@ -101,7 +103,7 @@ def _secrets(profile: Path, password_file: Path | None) -> list[str]:
                 )
             ]
         )
-    return values or []
+    return data
 
 
 # Runs that changed something; read-only runs (status, verify, evidence...) are not evidence.
@@ -110,6 +112,7 @@ LOGGED_ACTIONS = ("deploy", "rollback", "restore", "backup", "destroy")
 
 def members(
     session: Session,
+    audited: dict[str, Any],
     facts: audit.LiveFacts | None,
     found: dict[str, Any] | None,
     images_dir: Path | None,
@@ -123,12 +126,8 @@ def members(
             continue
         files[f"tree/{rel}"] = redact(path.read_bytes())
     files["manifest.json"] = files["tree/manifest.json"]
-    results = audit.audit_tree(
-        ctx, tree, session.profile.name, session.validated.profile_doc, redact.values, facts
-    )
-    data = audit.build_report(ctx, results, tree, facts)
     for fmt in report.FORMATS:
-        files[f"audit/audit.{fmt}"] = redact(report.write("audit", data, fmt))
+        files[f"audit/audit.{fmt}"] = redact(report.write("audit", audited, fmt))
     if found is not None and facts is not None:
         for host, probe in sorted(found.items()):
             files[f"hosts/{host}/releases.json"] = redact(
@@ -187,14 +186,15 @@ def evidence(
     images_dir: Path | None,
 ) -> Packed:
     from spbe_kit.apply import new_run_dir
+    from spbe_kit.vault import Secrets
 
-    redact = Redactor(_secrets(profile, options.vault_password_file))
+    data = _vault(profile, options.vault_password_file)
+    redact = Redactor(Secrets(data).values() if data is not None else [])
     session = read_session(profile, catalog, options)
-    facts = found = None
-    if not offline:
-        found = probe(session, new_run_dir(session.tree, "evidence"))
-        facts = audit.observe(session, ui)
-    files = members(session, facts, found, images_dir, redact)
+    found = None if offline else probe(session, new_run_dir(session.tree, "evidence"))
+    # The profile by its name: the pack reads the same on every controller.
+    audited, facts = audit.run(session, session.profile.name, data, ui, live=not offline)
+    files = members(session, audited, facts, found, images_dir, redact)
     readme = README.format(
         region=f"{session.ctx.region.name} ({session.ctx.region.code})",
         agreement=session.ctx.profile.grant.agreement,

@@ -111,6 +111,31 @@ class ConsoleUI:
             table.add_row(label, self.say("hours", n=f"{hours:.1f}"), f"{b.size / 1e6:.1f} MB", apps)
         return table
 
+    def deploy_table(self, report: Any) -> Table:
+        """Each app after a deploy: version, host and what its HTTPS smoke test found."""
+        table = Table(box=None, title=self.say("deploy-title"))
+        for column in ("col-app", "col-version", "col-host", "col-health"):
+            table.add_column(self.say(column))
+        for probe in report.probes:
+            health = "[green]ok[/]" if probe.ok else f"[red]{probe.detail}[/]"
+            table.add_row(probe.app, report.versions[probe.app], report.hosts[probe.app], health)
+        return table
+
+    def drift_table(self, differences: list[Any]) -> Table:
+        """What verify found different from the release record, one row per difference."""
+        table = self._table("col-host", "col-what", "col-item", "col-expected", "col-found")
+        for d in differences:
+            table.add_row(d.host, self.word(d.kind), d.item, self.word(d.expected), self.word(d.found))
+        return table
+
+    def images_table(self, results: list[Any]) -> Table:
+        """Each image built (or found unchanged): tag, id, size, build time."""
+        table = self._table("col-image", "col-id", "col-size", "col-build")
+        for built in results:
+            state = self.say("unchanged") if built.cached else f"{built.seconds:.1f} s"
+            table.add_row(built.tag, built.image_id[7:19], f"{built.size / 1e6:.0f} MB", state)
+        return table
+
     def _table(self, *columns: str) -> Table:
         table = Table(box=None)
         for column in columns:
