@@ -68,3 +68,14 @@ def test_variables_travel_as_spbe_run() -> None:
     assert variables.extravars() == {"spbe_run": {"action": "list", "per_host": {"db1": {"id": "x"}}}}
     with pytest.raises(TypeError):
         playvars.BackupVars(action="list")  # type: ignore[call-arg]
+
+
+def test_no_playbook_asks_whether_a_variable_was_passed() -> None:
+    """Every field travels, an optional one as null: `spbe_run.x is defined` is always true
+    (rotate.yml once wrote a null vault record on every rotation that way)."""
+    asked = [
+        f"{path.name}: {m[0]}"
+        for path in sorted(Path(playbooks_dir()).glob("*.yml"))
+        for m in re.finditer(r"spbe_run\.[a-z_]+ is (?:not )?defined", path.read_text())
+    ]
+    assert asked == []
