@@ -11,7 +11,9 @@ from pathlib import Path
 
 from spbe_kit import wilayah
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
-from spbe_kit.resources import schemas_dir
+from spbe_kit.models.catalog import Catalog
+from spbe_kit.resources import default_catalog, schemas_dir
+from spbe_kit.validate import load_catalog
 
 TEMPLATE = """\
 # yaml-language-server: $schema={schema}
@@ -58,19 +60,7 @@ hosts:
     roles: [database]
 
 apps:
-  e-simpati:
-    version: "1.1.0"
-    settings:
-      timezone: {timezone}
-  simpeg:
-    version: "1.1.0"
-    settings:
-      timezone: {timezone}
-  layanan-publik:
-    version: "1.1.0"
-    settings:
-      timezone: {timezone}
-
+{apps}
 # Aplikasi Umum yang dipakai daerah; tumpang tindih wajib diberi justifikasi per aplikasi.
 aplikasi_umum: []
 
@@ -92,7 +82,7 @@ backup:
 """
 
 
-def starter_text(code: str, file: str, schema: str = "") -> str:
+def starter_text(code: str, file: str, schema: str = "", catalog: Catalog | None = None) -> str:
     region = wilayah.dataset().get(code)
     if region is None or region.level != "kabupaten_kota":
         raise InvalidInput([_not_kabkota(code)])
@@ -103,9 +93,21 @@ def starter_text(code: str, file: str, schema: str = "") -> str:
         file=file,
         guess=domain_guess(region),
         short=short,
-        timezone=wilayah.timezone_of(code),
+        apps=_apps(catalog or load_catalog(default_catalog())[0], wilayah.timezone_of(code)),
         schema=schema or (schemas_dir() / "profile.schema.json").as_posix(),
     )
+
+
+def _apps(catalog: Catalog, timezone: str) -> str:
+    """Every app of the catalog at its newest release, with the region's time zone where the
+    app has that setting."""
+    text = ""
+    for app_id, app in catalog.apps.items():
+        newest = max(app.versions, key=lambda v: app.versions[v].released)
+        text += f'  {app_id}:\n    version: "{newest}"\n'
+        if "timezone" in app.settings:
+            text += f"    settings:\n      timezone: {timezone}\n"
+    return text
 
 
 def domain_guess(region: wilayah.Region) -> str:
@@ -134,12 +136,13 @@ def _not_kabkota(code: str) -> Diagnostic:
     )
 
 
-def write_starter(code: str, output: Path | None) -> Path:
+def write_starter(code: str, output: Path | None, catalog: Path | None = None) -> Path:
     region = wilayah.dataset().get(code)
     target = output or Path(f"{region.slug if region else code}.yaml")
     # A path an editor can open, relative to the profile (the kit's own copy of the schema).
     schema = os.path.relpath(schemas_dir() / "profile.schema.json", target.resolve().parent)
-    text = starter_text(code, str(target), Path(schema).as_posix())
+    model = load_catalog(catalog or default_catalog())[0]
+    text = starter_text(code, str(target), Path(schema).as_posix(), model)
     if target.exists():
         raise InvalidInput([Diagnostic("init-exists", Location(str(target)), (), {"path": str(target)})])
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

@@ -67,7 +67,10 @@ class Component(Strict):
 
 class App(Component):
     port: Int = Field(ge=1, le=65535)
-    family: Literal["stunting", "kepegawaian", "layanan-publik"]
+    family: str = Field(
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="The domain the app serves (stunting, kepegawaian, layanan-publik, ...).",
+    )
     subdomain: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
     host_port: Int = Field(ge=1024, le=65535)
     settings: dict[str, Setting] = {}

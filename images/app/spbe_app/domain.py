@@ -1,4 +1,5 @@
-"""The three granted apps: their schema migrations, record validation and summaries.
+"""The three granted apps: their schema migrations, record validation and summaries; any
+other app id (a catalog's newer app, before its own image exists) gets a plain record book.
 
 Each app's schema grows by generation; version 1.0.0 knows generation 1, 1.1.0 knows 2.
 """
@@ -227,3 +228,30 @@ APPS: dict[str, AppSpec] = {
         columns=lambda g: ["id", "service", "applicant_ref", "status"] + (["channel"] if g >= 2 else []),
     ),
 }
+
+
+def _record_create(body: dict[str, Any], config: dict[str, Any], generation: int) -> dict[str, Any]:
+    title = str(body.get("title", ""))
+    if not title:
+        raise Invalid("title is required")
+    row: dict[str, Any] = {"title": title}
+    if generation >= 2:
+        row["note"] = str(body.get("note", ""))
+    return row
+
+
+# What an app id the image does not know runs: titled records, one column more in 1.1.0.
+RECORDS = AppSpec(
+    table="records",
+    migrations={
+        1: [
+            """CREATE TABLE records (
+                 id serial PRIMARY KEY,
+                 title text NOT NULL,
+                 created_at timestamptz NOT NULL DEFAULT now())"""
+        ],
+        2: ["ALTER TABLE records ADD COLUMN note text NOT NULL DEFAULT ''"],
+    },
+    create=_record_create,
+    columns=lambda g: ["id", "title"] + (["note"] if g >= 2 else []),
+)

@@ -15,12 +15,12 @@ import psycopg2
 import psycopg2.extras
 import psycopg2.pool
 
-from spbe_app.domain import APPS, SUPPORTED_GENERATION, Invalid
+from spbe_app.domain import APPS, RECORDS, SUPPORTED_GENERATION, Invalid
 
 APP_ID = os.environ["SPBE_APP_ID"]
 VERSION = os.environ["SPBE_APP_VERSION"]
 GENERATION = SUPPORTED_GENERATION[VERSION]
-SPEC = APPS[APP_ID]
+SPEC = APPS.get(APP_ID, RECORDS)
 
 
 def log(message: str) -> None:
