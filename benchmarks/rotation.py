@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scratch import scratch_region, spbe
 
 from spbe_kit import pipeline
+from spbe_kit.hosts.verify import check_app
 from spbe_kit.render.context import build_context
-from spbe_kit.verify import check_app
 
 
 class Load:

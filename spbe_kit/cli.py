@@ -209,9 +209,9 @@ def deploy(
     """Deploy the region: preflight, images, secrets, database, apps, proxy, smoke test."""
 
     def body() -> int:
-        from spbe_kit.deploy import deploy as run_deploy
+        from spbe_kit.hosts.deploy import deploy as run_deploy
+        from spbe_kit.hosts.session import Options
         from spbe_kit.messages import phase_name, task_name
-        from spbe_kit.session import Options
 
         ui = _ui()
         options = Options(
@@ -253,8 +253,8 @@ def status(
 
     def body() -> int:
 
-        from spbe_kit.deploy import status as run_status
-        from spbe_kit.session import Options
+        from spbe_kit.hosts.deploy import status as run_status
+        from spbe_kit.hosts.session import Options
 
         ui = _server_ui(as_json)
         rows = run_status(profile, _state["catalog"], Options(private_key=private_key), ui)
@@ -293,8 +293,8 @@ def destroy(
                 f"spbe-kit destroy {profile} --yes (data volumes are kept)",
                 f"spbe-kit destroy {profile} --yes (volume data tetap disimpan)",
             )
-        from spbe_kit.deploy import destroy as run_destroy
-        from spbe_kit.session import Options
+        from spbe_kit.hosts.deploy import destroy as run_destroy
+        from spbe_kit.hosts.session import Options
 
         result = run_destroy(profile, _state["catalog"], Options(private_key=private_key), _ui(), delete_data)
         kept = _say("volumes-deleted" if delete_data else "volumes-kept")
@@ -332,8 +332,8 @@ def verify(
     with the vault; exit 3 on drift."""
 
     def body() -> int:
-        from spbe_kit import drift
-        from spbe_kit.session import Options
+        from spbe_kit.hosts import drift
+        from spbe_kit.hosts.session import Options
 
         options = Options(private_key=private_key, vault_password_file=vault_password_file)
         hosts = drift.verify(profile, _state["catalog"], options, _server_ui(as_json))
@@ -373,9 +373,9 @@ def handover(
     """The grant handover record (Berita Acara Serah Terima) from what is deployed."""
 
     def body() -> int:
-        from spbe_kit import report
-        from spbe_kit.handover import handover as build
-        from spbe_kit.session import Options
+        from spbe_kit.auditors import report
+        from spbe_kit.auditors.handover import handover as build
+        from spbe_kit.hosts.session import Options
 
         chosen = fmt or (output.suffix.lstrip(".") if output and output.suffix else "html")
         if chosen not in ("html", "json"):
@@ -408,8 +408,8 @@ def evidence(
     """Write a deterministic, redacted evidence pack for auditors (check it with sha256sum -c)."""
 
     def body() -> int:
-        from spbe_kit.evidence import evidence as pack
-        from spbe_kit.session import Options
+        from spbe_kit.auditors.evidence import evidence as pack
+        from spbe_kit.hosts.session import Options
 
         options = Options(private_key=private_key, vault_password_file=vault_password_file)
         done = pack(profile, _state["catalog"], options, _server_ui(False), output, offline, images_dir)
@@ -445,9 +445,10 @@ def audit(
     """Check the rendered tree (and with --live the running hosts) against national controls."""
 
     def body() -> int:
-        from spbe_kit import audit as checks
-        from spbe_kit import report, vault
-        from spbe_kit.session import Options, read_session
+        from spbe_kit.auditors import audit as checks
+        from spbe_kit.auditors import report
+        from spbe_kit.hosts import vault
+        from spbe_kit.hosts.session import Options, read_session
 
         chosen = _report_format(fmt, output)
         severity = _severity(fail_on)
@@ -473,7 +474,7 @@ def audit(
 
 
 def _report_format(fmt: str | None, output: Path | None) -> str:
-    from spbe_kit.report import FORMATS
+    from spbe_kit.auditors.report import FORMATS
 
     chosen = fmt or (output.suffix.lstrip(".") if output and output.suffix else "md")
     if chosen not in FORMATS:
@@ -482,7 +483,7 @@ def _report_format(fmt: str | None, output: Path | None) -> str:
 
 
 def _severity(value: str) -> Any:
-    from spbe_kit.audit import SEVERITIES
+    from spbe_kit.auditors.audit import SEVERITIES
 
     if value not in SEVERITIES:
         _bad_choice("--fail-on", value, SEVERITIES)
@@ -537,8 +538,8 @@ def backup_now(profile: ProfileArg, apps: AppOption = None, private_key: KeyOpti
     """Back up databases and volumes now (also: `backup PROFILE`)."""
 
     def body() -> int:
-        from spbe_kit import lifecycle
-        from spbe_kit.session import Options
+        from spbe_kit.hosts import lifecycle
+        from spbe_kit.hosts.session import Options
 
         ident = lifecycle.backup(profile, _state["catalog"], Options(private_key=private_key), _ui(), apps)
         _out(_say("backup-written", id=ident, profile=profile))
@@ -552,9 +553,9 @@ def backup_verify(profile: ProfileArg, private_key: KeyOption = None) -> None:
     """The restore drill: restore each app's newest backup into a scratch database and check it."""
 
     def body() -> int:
-        from spbe_kit import lifecycle
         from spbe_kit.errors import Diagnostic, DifferencesFound, Location
-        from spbe_kit.session import Options
+        from spbe_kit.hosts import lifecycle
+        from spbe_kit.hosts.session import Options
 
         drill = lifecycle.verify(profile, _state["catalog"], Options(private_key=private_key), _ui())
         for result in drill["apps"]:
@@ -591,8 +592,8 @@ def backups(
     def body() -> int:
         import datetime
 
-        from spbe_kit import lifecycle
-        from spbe_kit.session import Options
+        from spbe_kit.hosts import lifecycle
+        from spbe_kit.hosts.session import Options
 
         ui = _server_ui(as_json)
         listing = lifecycle.backups(profile, _state["catalog"], Options(private_key=private_key), ui)
@@ -652,8 +653,8 @@ def restore(
                 "restore replaces the current data; add --yes to go ahead",
                 "pemulihan mengganti data saat ini; tambahkan --yes untuk melanjutkan",
             )
-        from spbe_kit import lifecycle
-        from spbe_kit.session import Options
+        from spbe_kit.hosts import lifecycle
+        from spbe_kit.hosts.session import Options
 
         done = lifecycle.restore(
             profile, _state["catalog"], Options(private_key=private_key), _ui(), backup_id, apps
@@ -674,8 +675,8 @@ def releases_command(
 
     def body() -> int:
 
-        from spbe_kit import lifecycle
-        from spbe_kit.session import Options
+        from spbe_kit.hosts import lifecycle
+        from spbe_kit.hosts.session import Options
 
         ui = _server_ui(as_json)
         found = lifecycle.releases(profile, _state["catalog"], Options(private_key=private_key), ui)
@@ -700,8 +701,8 @@ def rollback_command(
     """Go back to an earlier release; data comes back from its backup when the schema changed."""
 
     def body() -> int:
-        from spbe_kit import lifecycle
-        from spbe_kit.session import Options
+        from spbe_kit.hosts import lifecycle
+        from spbe_kit.hosts.session import Options
 
         plan = lifecycle.rollback(
             profile, _state["catalog"], Options(private_key=private_key), _ui(), to, apps, yes
@@ -737,7 +738,7 @@ def images_build(
     def body() -> int:
         import time
 
-        from spbe_kit.images import build_images
+        from spbe_kit.grant.images import build_images
 
         start = time.monotonic()
         results = build_images(output, lambda line: _out(line, "dim"), only or [], tests)
@@ -806,8 +807,8 @@ def secrets_rotate(
     rewritten and a release recorded. Run again after an interruption: it finishes the rotation."""
 
     def body() -> int:
-        from spbe_kit.rotate import rotate
-        from spbe_kit.session import Options
+        from spbe_kit.hosts.rotate import rotate
+        from spbe_kit.hosts.session import Options
 
         options = Options(
             vault_password_file=vault_password_file, private_key=private_key, break_lock=break_lock
@@ -850,8 +851,8 @@ def secrets_recover(
                 "ini mengganti semua kata sandi, kunci dan sertifikat di host dan memulai ulang "
                 "semua aplikasi; pakai hanya bila vault daerah hilang. Tambahkan --yes",
             )
-        from spbe_kit.rotate import recover
-        from spbe_kit.session import Options
+        from spbe_kit.hosts.rotate import recover
+        from spbe_kit.hosts.session import Options
 
         options = Options(
             vault_password_file=vault_password_file, private_key=private_key, break_lock=break_lock
@@ -930,7 +931,7 @@ def bundle_keygen(
     """Create the donor's ed25519 signing key pair."""
 
     def body() -> int:
-        from spbe_kit.bundle import keygen
+        from spbe_kit.grant.bundle import keygen
 
         public = keygen(output)
         _out(_say("keygen-written", prefix=output, public=public))
@@ -957,7 +958,7 @@ def bundle_export(
     wheels, the Ansible collection, the images (shared layers once) and their package lists."""
 
     def body() -> int:
-        from spbe_kit.bundle import export
+        from spbe_kit.grant.bundle import export
         from spbe_kit.resources import default_catalog
 
         with _Bars() as bars:
@@ -991,7 +992,7 @@ def bundle_verify(
     """Check the donor's signature and every member's checksum; exit 3 naming what changed."""
 
     def body() -> int:
-        from spbe_kit.bundle import verify
+        from spbe_kit.grant.bundle import verify
 
         with _Bars() as bars:
             done = verify(bundle, key, bars, allow_older=allow_older)
@@ -1031,7 +1032,7 @@ def bundle_import(
     """Verify, then install the kit offline (its own venv) and load the images for `deploy`."""
 
     def body() -> int:
-        from spbe_kit.bundle import import_bundle
+        from spbe_kit.grant.bundle import import_bundle
 
         with _Bars() as bars:
             done = import_bundle(bundle, key, into, bars, allow_older=allow_older)

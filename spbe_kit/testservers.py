@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spbe_kit.images import docker_client
+from spbe_kit.grant.images import docker_client
 from spbe_kit.runner import Runner
 
 IMAGE = "spbe-kit/testserver:bookworm"

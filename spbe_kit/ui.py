@@ -2,7 +2,7 @@
 the lifecycle tables. Every word comes from ``messages.TEXTS`` in the chosen language.
 
 Only the CLI uses this; the core reports through the small ``UI`` protocol of
-``spbe_kit.deploy`` (a note is a message key and its parameters) so it can run without a
+``spbe_kit.hosts.deploy`` (a note is a message key and its parameters) so it can run without a
 terminal and in either language.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 from rich.console import Console, Group
 from rich.table import Table
 
-from spbe_kit.apply import changed
+from spbe_kit.hosts.apply import changed
+from spbe_kit.hosts.plan import Check
 from spbe_kit.messages import Lang, phase_name, say, task_name, word
-from spbe_kit.plan import Check
 
 
 class ConsoleUI:

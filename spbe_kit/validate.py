@@ -562,7 +562,7 @@ def _tls(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Itera
         return
     import datetime
 
-    from spbe_kit.tls import check_provided
+    from spbe_kit.hosts.tls import check_provided
 
     base = path.resolve().parent
     root = (base / tls.ca).read_bytes() if tls.ca else None

@@ -88,7 +88,7 @@ def write_profile(tmp_path: Path) -> Callable[[str, str], Path]:
 
 def docker_engine_ready() -> bool:
     try:
-        from spbe_kit.images import docker_client
+        from spbe_kit.grant.images import docker_client
 
         docker_client()
         return True
@@ -104,7 +104,7 @@ def docker_engine() -> None:
 @pytest.fixture(scope="session")
 def images(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every catalog image (and the test server) built; cheap when already built."""
-    from spbe_kit.images import build_images
+    from spbe_kit.grant.images import build_images
 
     out = tmp_path_factory.mktemp("images")
     build_images(out, lambda line: None, [], include_tests=True)

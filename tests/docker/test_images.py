@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spbe_kit.images import build_images, load_spec, sbom_name, unbuildable
+from spbe_kit.grant.images import build_images, load_spec, sbom_name, unbuildable
 from spbe_kit.resources import default_catalog
 from spbe_kit.validate import load_catalog
 

@@ -112,7 +112,7 @@ class HandDeployment:
 
     def tls(self) -> None:
         """The region CA and PostgreSQL's certificate, which the deploy takes from the vault."""
-        from spbe_kit import tls
+        from spbe_kit.hosts import tls
 
         ca_key, ca_cert = tls.new_ca("test CA", ["banjarkota.localhost"])
         key, cert = tls.issue_leaf(ca_key, ca_cert, "postgres.banjarkota.localhost", 30)

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from spbe_kit.images import docker_client
+from spbe_kit.grant.images import docker_client
 from spbe_kit.testservers import LABEL
 
 pytestmark = pytest.mark.docker

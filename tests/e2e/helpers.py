@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from conftest import EXAMPLES, ROOT
-from spbe_kit import pipeline, vault
+from spbe_kit import pipeline
+from spbe_kit.hosts import vault
+from spbe_kit.hosts.verify import check_app
 from spbe_kit.render.context import Context, build_context
-from spbe_kit.verify import check_app
 
 
 def local_profile(
@@ -47,7 +48,7 @@ def api(profile: Path, app: str, path: str, body: dict[str, Any] | None = None) 
 
 def request(profile: Path, app: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
     """One HTTPS request to an app through the proxy (the region's CA verified): status, body."""
-    from spbe_kit.verify import _PinnedHTTPS, proxy_address, tls_context
+    from spbe_kit.hosts.verify import _PinnedHTTPS, proxy_address, tls_context
 
     ctx = context(profile)
     ca = profile.with_name(profile.stem + ".ca.crt").read_text()

@@ -19,7 +19,7 @@ import pytest
 
 from e2e import helpers
 from e2e.helpers import broken_release_catalog, https_health, local_profile, region_containers, start_times
-from spbe_kit import tls, vault
+from spbe_kit.hosts import tls, vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
 CODE = "32.79"

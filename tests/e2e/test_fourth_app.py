@@ -12,8 +12,8 @@ import pytest
 from conftest import ROOT
 from e2e.helpers import local_profile, spbe_kit
 from spbe_kit import pipeline
+from spbe_kit.hosts.verify import _PinnedHTTPS, proxy_address, tls_context
 from spbe_kit.render.context import build_context
-from spbe_kit.verify import _PinnedHTTPS, proxy_address, tls_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
 
@@ -68,7 +68,7 @@ ENTRY = f"""
 
 def _build_image(images: Path) -> None:
     """The app's image build entry, built the way `spbe-kit images build` builds the others."""
-    from spbe_kit.images import Builder, ImageSpec, load_spec
+    from spbe_kit.grant.images import Builder, ImageSpec, load_spec
 
     spec = load_spec()
     entry = {"context": "app", "from": "spbe-kit/python:bookworm", "args": {"APP": APP, "VERSION": "1.0.0"}}

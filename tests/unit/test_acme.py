@@ -90,8 +90,8 @@ def test_acme_profiles_need_a_contact_and_an_https_directory(tmp_path: Path) -> 
 
 
 def test_the_probe_reports_the_leaf_of_each_certificate_the_acme_service_wrote(tmp_path: Path) -> None:
-    from spbe_kit import hostdata, tls
     from spbe_kit.errors import OperationFailed
+    from spbe_kit.hosts import hostdata, tls
 
     spec = importlib.util.spec_from_file_location("spbe_probe", playbooks_dir() / "files" / "spbe_probe.py")
     assert spec and spec.loader

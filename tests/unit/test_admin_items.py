@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from spbe_kit.apply import Connection
 from spbe_kit.cli import hoist_global_options
+from spbe_kit.hosts.apply import Connection
 
 DEMO = (EXAMPLES / "demo.yaml").read_text()
 
@@ -113,7 +113,7 @@ def test_a_backup_cut_short_on_one_host_is_partial(tmp_path: Path) -> None:
     """The failed upgrade left a pre-upgrade backup with the dump but no volume tar; it was
     listed like a complete one (and a restore would have used it)."""
     from spbe_kit import pipeline
-    from spbe_kit.lifecycle import BackupInfo, expected_files
+    from spbe_kit.hosts.lifecycle import BackupInfo, expected_files
     from spbe_kit.render.context import build_context
 
     karawang = EXAMPLES / "karawang.yaml"
@@ -139,8 +139,8 @@ def test_tables_read_at_80_columns_and_never_break_what_a_user_types() -> None:
 
     from rich.console import Console
 
-    from spbe_kit.deploy import ComponentStatus
-    from spbe_kit.lifecycle import BackupInfo
+    from spbe_kit.hosts.deploy import ComponentStatus
+    from spbe_kit.hosts.lifecycle import BackupInfo
     from spbe_kit.ui import ConsoleUI
 
     ui = ConsoleUI(lang="id")

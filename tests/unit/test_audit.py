@@ -142,7 +142,8 @@ def test_seccomp_off_a_sensitive_host_folder_and_a_host_device(clean, tmp_path: 
 
 
 def test_a_secret_value_pasted_into_an_env_file(clean, tmp_path: Path) -> None:
-    from spbe_kit import pipeline, vault
+    from spbe_kit import pipeline
+    from spbe_kit.hosts import vault
     from spbe_kit.render.context import build_context
 
     profile, catalog, tree = clean
@@ -241,7 +242,8 @@ def test_port_evidence_names_the_published_port(tmp_path: Path) -> None:
 
 
 def test_secrets_older_than_the_profiles_maximum_fail_sec_03(clean, tmp_path: Path) -> None:
-    from spbe_kit import pipeline, vault
+    from spbe_kit import pipeline
+    from spbe_kit.hosts import vault
     from spbe_kit.render.context import build_context
 
     profile, catalog, _ = clean
@@ -270,7 +272,7 @@ def test_secrets_older_than_the_profiles_maximum_fail_sec_03(clean, tmp_path: Pa
 
 
 def test_a_served_certificate_that_is_not_the_vaults_fails_tls_05() -> None:
-    from spbe_kit import audit
+    from spbe_kit.auditors import audit
 
     def check(served: dict[str, str], expected: dict[str, str] | None) -> list[tuple[str, str]]:
         out = audit._Results()
@@ -317,7 +319,7 @@ def test_a_proxy_that_names_its_version_or_drops_a_hardening_header(clean, tmp_p
 
 
 def test_headers_the_proxy_answered_with_are_audited_live() -> None:
-    from spbe_kit import audit
+    from spbe_kit.auditors import audit
 
     def check(headers: dict[str, str]) -> tuple[str, str]:
         out = audit._Results()

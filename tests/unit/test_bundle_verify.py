@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import require_tool
-from spbe_kit import bundle
 from spbe_kit.errors import DifferencesFound
+from spbe_kit.grant import bundle
 
 pytestmark = pytest.mark.tools
 

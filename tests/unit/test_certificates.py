@@ -9,9 +9,9 @@ from pathlib import Path
 
 from certs import chain as make_chain
 
-from spbe_kit import vault
-from spbe_kit.deploy import ComponentStatus
-from spbe_kit.tls import new_ca
+from spbe_kit.hosts import vault
+from spbe_kit.hosts.deploy import ComponentStatus
+from spbe_kit.hosts.tls import new_ca
 from spbe_kit.ui import ConsoleUI
 
 
@@ -35,7 +35,7 @@ def test_status_shows_each_apps_certificate_days_left_in_both_languages() -> Non
 
 def test_rotation_names_every_secret_but_the_ca(tmp_path: Path) -> None:
     from e2e.helpers import context, local_profile
-    from spbe_kit.rotate import plan, renew, rotatable
+    from spbe_kit.hosts.rotate import plan, renew, rotatable
 
     profile = local_profile(tmp_path)
     password = tmp_path / "pw"
@@ -63,7 +63,7 @@ HOSTS = ["layanan.banjarkota.go.id", "simpati.banjarkota.go.id", "simpeg.banjark
 
 
 def test_a_provided_chain_is_checked_for_key_chain_names_and_dates(tmp_path: Path) -> None:
-    from spbe_kit.tls import check_provided
+    from spbe_kit.hosts.tls import check_provided
 
     now = datetime.datetime.now(datetime.UTC)
     files = make_chain(tmp_path, HOSTS)

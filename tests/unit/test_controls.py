@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from spbe_kit.audit import CHECKS, controls
+from spbe_kit.auditors.audit import CHECKS, controls
 from spbe_kit.models.catalog import Catalog
 
 # CIS Docker Benchmark v1.6.0, sections 4 and 5 as published (the titles docker-bench-security

@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, nginx_accepts
-from spbe_kit import hostdata, pipeline
+from spbe_kit import pipeline
 from spbe_kit.errors import InvalidInput, OperationFailed
+from spbe_kit.hosts import hostdata
 from spbe_kit.render.tree import render_files
 
 DEMO = (EXAMPLES / "demo.yaml").read_text()
@@ -305,7 +306,7 @@ def test_forged_release_and_backup_records_are_refused() -> None:
 @pytest.mark.ansible
 def test_extra_vars_reach_ansible_as_data_never_as_templates(tmp_path: Path) -> None:
     """A real ansible-playbook run: a Jinja payload in the run's variables is printed, not run."""
-    from spbe_kit.apply import Connection, run_playbook
+    from spbe_kit.hosts.apply import Connection, run_playbook
 
     _, tree = rendered_demo(tmp_path)
     marker = tmp_path / "pwned"
@@ -326,7 +327,7 @@ def test_the_region_ca_is_constrained_to_the_region_domain(tmp_path: Path) -> No
     import datetime
     import subprocess
 
-    from spbe_kit import tls
+    from spbe_kit.hosts import tls
 
     ca_key, ca_cert = tls.new_ca("spbe-kit CA test", ["garutkab.go.id"])
     (tmp_path / "ca.pem").write_text(ca_cert)
@@ -382,7 +383,7 @@ def test_free_text_in_the_audit_markdown_stays_literal(payload: str, tmp_path: P
 
 
 def test_markdown_code_spans_cannot_be_closed_by_the_value() -> None:
-    from spbe_kit.report import _md_code
+    from spbe_kit.auditors.report import _md_code
 
     assert _md_code("a`b") == "``a`b``"
     assert _md_code("`x`") == "`` `x` ``"
@@ -392,7 +393,7 @@ def test_the_evidence_redaction_finds_base64_and_hex_encoded_secrets() -> None:
     import base64
     import secrets
 
-    from spbe_kit.evidence import Redactor
+    from spbe_kit.auditors.evidence import Redactor
 
     value = secrets.token_urlsafe(24)
     redact = Redactor([value])
@@ -407,8 +408,8 @@ def test_the_evidence_redaction_finds_base64_and_hex_encoded_secrets() -> None:
 
 def test_the_records_the_kit_writes_pass_the_host_data_checks(tmp_path: Path) -> None:
     """The shapes are strict; what the kit itself writes must always fit them."""
-    from spbe_kit.deploy import rendered_hashes
-    from spbe_kit.lifecycle import backup_id, release_record
+    from spbe_kit.hosts.deploy import rendered_hashes
+    from spbe_kit.hosts.lifecycle import backup_id, release_record
     from spbe_kit.render.context import build_context
 
     validated, tree = rendered_demo(tmp_path)

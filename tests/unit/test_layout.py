@@ -66,9 +66,15 @@ def test_commands_reach_the_hosts_through_the_session() -> None:
     """Only ``apply`` runs Ansible; the session module builds on it and on no command."""
     sources = {_module(p): p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")}
     runner_users = {name for name, text in sources.items() if "ansible_runner" in text}
-    assert runner_users == {"spbe_kit.apply"}
-    commands = {"spbe_kit.deploy", "spbe_kit.lifecycle", "spbe_kit.rotate", "spbe_kit.drift", "spbe_kit.cli"}
-    assert not imports()["spbe_kit.session"] & commands
+    assert runner_users == {"spbe_kit.hosts.apply"}
+    commands = {
+        "spbe_kit.hosts.deploy",
+        "spbe_kit.hosts.lifecycle",
+        "spbe_kit.hosts.rotate",
+        "spbe_kit.hosts.drift",
+        "spbe_kit.cli",
+    }
+    assert not imports()["spbe_kit.hosts.session"] & commands
 
 
 MAX_FUNCTION_LINES = 60

@@ -11,7 +11,7 @@ from langcheck import english_leftovers
 
 from conftest import EXAMPLES
 from spbe_kit import pipeline
-from spbe_kit.plan import file_changes, lock_is_stale, parse_lock, preflight
+from spbe_kit.hosts.plan import file_changes, lock_is_stale, parse_lock, preflight
 from spbe_kit.render.context import build_context
 
 NOW = 1_800_000_000.0
@@ -141,7 +141,7 @@ def test_file_changes() -> None:
 
 
 def test_converged_projects_need_same_files_and_a_healthy_container_on_the_right_image() -> None:
-    from spbe_kit.plan import converged_projects
+    from spbe_kit.hosts.plan import converged_projects
 
     ctx = demo_context()
     wanted = {"simpeg/compose.yaml": "h1", "simpeg/config.json": "h2", "proxy/compose.yaml": "h3"}
@@ -167,7 +167,7 @@ def test_converged_projects_need_same_files_and_a_healthy_container_on_the_right
 
 
 def test_a_killed_deploys_surviving_processes_are_found() -> None:
-    from spbe_kit.plan import RUN_ENV, run_processes
+    from spbe_kit.hosts.plan import RUN_ENV, run_processes
 
     child = subprocess.Popen(["sleep", "30"], env={**os.environ, RUN_ENV: "run-xyz"})
     try:
@@ -181,7 +181,7 @@ def test_a_killed_deploys_surviving_processes_are_found() -> None:
 
 
 def test_a_host_receives_only_the_images_it_lacks_or_holds_under_another_id() -> None:
-    from spbe_kit.plan import missing_images
+    from spbe_kit.hosts.plan import missing_images
 
     ctx = demo_context()
     ids = {ref: "sha256:" + f"{n:064x}" for n, ref in enumerate(sorted(
@@ -200,7 +200,7 @@ def test_projects_the_release_no_longer_places_on_a_host_are_taken_down() -> Non
     """An app dropped from the profile (or moved away) leaves its project running; the deploy
     takes it down. Other regions' projects, one-off containers and names compose would refuse
     (the probe's answer is the host's word) are left alone."""
-    from spbe_kit.plan import orphan_projects
+    from spbe_kit.hosts.plan import orphan_projects
 
     ctx = demo_context()
     running = [
@@ -225,7 +225,7 @@ def test_a_deploy_runs_its_playbook_unless_every_host_is_exactly_as_the_release_
     import hashlib
     import hmac
 
-    from spbe_kit.plan import components_on, host_folders, host_steps, kept_paths, secret_files, settled
+    from spbe_kit.hosts.plan import components_on, host_folders, host_steps, kept_paths, secret_files, settled
 
     ctx = demo_context()
     here = ctx.hosts["local"]

@@ -12,10 +12,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from spbe_kit.apply import RunResult, TaskResult
 from spbe_kit.errors import HealthGateFailed, OperationFailed
+from spbe_kit.hosts.apply import RunResult, TaskResult
+from spbe_kit.hosts.session import (
+    BACKUP_REPORT,
+    HEALTH_GATE_KEY,
+    LOCK_HELD,
+    health_gate,
+    raise_failure,
+    reported,
+)
 from spbe_kit.resources import playbooks_dir
-from spbe_kit.session import BACKUP_REPORT, HEALTH_GATE_KEY, LOCK_HELD, health_gate, raise_failure, reported
 
 
 def _tasks(playbook: str) -> list[dict]:

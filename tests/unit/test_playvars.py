@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from spbe_kit import playvars
+from spbe_kit.hosts import playvars
 from spbe_kit.resources import playbooks_dir
 
 READ = re.compile(r"\bspbe_run\.([a-z_]+)")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from spbe_kit.apply import Connection, run_script
+from spbe_kit.hosts.apply import Connection, run_script
 from spbe_kit.models.profile import Host
 
 
@@ -39,7 +39,7 @@ def test_a_host_ssh_cannot_reach_is_unreachable_not_a_script_failure(tmp_path: P
 def test_finding_ansibles_control_path_prints_no_warning() -> None:
     """Every remote command computes it: its imports must leave the admin's stderr clean."""
     code = (
-        "from spbe_kit.apply import _control_path\n"
+        "from spbe_kit.hosts.apply import _control_path\n"
         "from spbe_kit.models.profile import Host\n"
         "print(_control_path(Host(address='10.0.0.5', user='root', roles=['apps'])))\n"
     )
@@ -67,8 +67,8 @@ def test_the_probe_reports_kind_mode_and_owner_and_the_host_report_is_checked(tm
 
     import pytest
 
-    from spbe_kit import hostdata
     from spbe_kit.errors import OperationFailed
+    from spbe_kit.hosts import hostdata
 
     probe = _host_script("spbe_probe")
     (tmp_path / "backups" / "one").mkdir(parents=True)
@@ -122,7 +122,7 @@ def _umask() -> int:
 
 def test_a_no_log_task_that_changed_something_counts_as_changed() -> None:
     """ansible-runner censors a no_log task's whole result, ``changed`` included."""
-    from spbe_kit.apply import changed
+    from spbe_kit.hosts.apply import changed
 
     def event(res: dict[str, object], stdout: str) -> dict[str, object]:
         return {"event": "runner_on_ok", "event_data": {"res": res}, "stdout": stdout}
@@ -197,7 +197,7 @@ def test_the_probes_key_exchange_puts_the_cheap_ones_first_and_drops_none() -> N
     default sntrup761, which costs ten times the CPU; every algorithm the client offers stays,
     so a server that takes only the others still connects."""
     from conftest import require_tool
-    from spbe_kit.apply import _fast_kex, fast_first
+    from spbe_kit.hosts.apply import _fast_kex, fast_first
 
     require_tool("ssh")
 

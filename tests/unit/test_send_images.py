@@ -56,7 +56,7 @@ def test_a_failed_save_or_connection_exits_1_naming_both_sides() -> None:
 def test_the_base_leaves_out_documentation_but_copyright_and_says_so_to_dpkg(tmp_path: Path) -> None:
     """``images._slim`` on a debootstrapped root: what dpkg's path-exclude would not have
     unpacked is pruned, each package's copyright stays, and dpkg is told for later installs."""
-    from spbe_kit.images import SLIM, _slim
+    from spbe_kit.grant.images import SLIM, _slim
 
     root = tmp_path / "rootfs"
     for path in (

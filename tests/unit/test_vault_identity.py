@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from spbe_kit import hostdata, vault
 from spbe_kit.errors import OperationFailed
-from spbe_kit.session import check_vault
+from spbe_kit.hosts import hostdata, vault
+from spbe_kit.hosts.session import check_vault
 
 ROOT = "/opt/spbe-kit/banjar"
 MARK = '{"fingerprint": "%s", "who": "asep@laptop-diskominfo", "since": "2026-11-02T03:04:05Z"}'

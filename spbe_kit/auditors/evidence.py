@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spbe_kit import audit, report
+from spbe_kit.auditors import audit, report
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
-from spbe_kit.images import sbom_name
-from spbe_kit.session import UI, Options, Session, probe, read_session
+from spbe_kit.grant.images import sbom_name
+from spbe_kit.hosts.session import UI, Options, Session, probe, read_session
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 README = """Paket bukti spbe-kit / spbe-kit evidence pack
@@ -89,7 +89,7 @@ class Packed:
 def _vault(profile: Path, password_file: Path | None) -> dict[str, Any] | None:
     """The region's vault (None when the region has none yet); a vault whose password is not
     here stops the pack, which could not be redacted."""
-    from spbe_kit import vault
+    from spbe_kit.hosts import vault
 
     data = vault.existing(profile, password_file)
     if data is None and vault.vault_path(profile).is_file():
@@ -185,8 +185,8 @@ def evidence(
     offline: bool,
     images_dir: Path | None,
 ) -> Packed:
-    from spbe_kit.apply import new_run_dir
-    from spbe_kit.vault import Secrets
+    from spbe_kit.hosts.apply import new_run_dir
+    from spbe_kit.hosts.vault import Secrets
 
     data = _vault(profile, options.vault_password_file)
     redact = Redactor(Secrets(data).values() if data is not None else [])

@@ -174,7 +174,7 @@ def catalog_images(catalog: Any, apps: list[str] | None) -> list[str]:
 
 
 def _package_list(tag: str, image_id: str, images_dir: Path) -> bytes:
-    from spbe_kit.images import read_lock, sbom_name
+    from spbe_kit.grant.images import read_lock, sbom_name
 
     lock = read_lock(images_dir).get(tag, {})
     sbom = images_dir / sbom_name(tag)
@@ -293,7 +293,7 @@ def export(
 
 def _local_images(tags: list[str]) -> tuple[dict[str, str], dict[str, int]]:
     """Each tag's image id and size in the local engine; a missing image stops the export."""
-    from spbe_kit.images import docker_client
+    from spbe_kit.grant.images import docker_client
 
     client = docker_client()
     ids: dict[str, str] = {}

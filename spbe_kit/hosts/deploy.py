@@ -2,7 +2,7 @@
 
 Orchestrates the pipeline: validate -> render (if stale) -> secrets -> probe and plan
 (preflight, lock) -> apply (playbooks through ansible-runner) -> verify (HTTPS smoke).
-Every side effect goes through ``spbe_kit.apply`` (Ansible) or the Docker SDK on the
+Every side effect goes through ``spbe_kit.hosts.apply`` (Ansible) or the Docker SDK on the
 controller; this module decides and reports.
 """
 
@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spbe_kit import hostdata, vault
-from spbe_kit.apply import RunResult, TaskResult, new_run_dir
 from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
-from spbe_kit.lifecycle import _databases, _volumes, release_record, take_backup
-from spbe_kit.plan import (
+from spbe_kit.hosts import hostdata, vault
+from spbe_kit.hosts.apply import RunResult, TaskResult, new_run_dir
+from spbe_kit.hosts.lifecycle import _databases, _volumes, release_record, take_backup
+from spbe_kit.hosts.plan import (
     Check,
     FileChange,
     LockInfo,
@@ -37,9 +37,8 @@ from spbe_kit.plan import (
     preflight,
     settled,
 )
-from spbe_kit.playvars import DeployVars, DestroyVars, RollbackVars
-from spbe_kit.render.context import Context
-from spbe_kit.session import (
+from spbe_kit.hosts.playvars import DeployVars, DestroyVars, RollbackVars
+from spbe_kit.hosts.session import (
     UI,
     Options,
     Session,
@@ -55,8 +54,9 @@ from spbe_kit.session import (
     web_trust,
     write_release,
 )
+from spbe_kit.hosts.verify import Probe, app_url, smoke
+from spbe_kit.render.context import Context
 from spbe_kit.validate import profile_file_problem
-from spbe_kit.verify import Probe, app_url, smoke
 
 
 @dataclass
@@ -280,7 +280,7 @@ def write_public(path: Path, text: str) -> None:
 
 def _controller_images(ctx: Context, registry: str) -> dict[str, str]:
     """The image ID of every image the region runs, from the controller's engine."""
-    from spbe_kit.images import docker_client
+    from spbe_kit.grant.images import docker_client
 
     services = {ctx.postgres.image, ctx.proxy.image} | ({ctx.backup.image} if ctx.schedulers else set())
     wanted = sorted({a.image for a in ctx.apps.values()} | services)
@@ -490,7 +490,7 @@ def _stop_orphans(lock: LockInfo, ui: UI) -> None:
     """A killed deploy's Ansible outlives it and blocks on its dead terminal: stop it first."""
     import signal
 
-    from spbe_kit.plan import run_processes
+    from spbe_kit.hosts.plan import run_processes
 
     orphans = run_processes(lock.run)
     if not orphans:
@@ -545,7 +545,7 @@ def status(profile: Path, catalog: Path | None, options: Options, ui: UI) -> lis
             url = ""
             cert_days: int | None = None
             if kind == "app":
-                from spbe_kit.verify import check_app
+                from spbe_kit.hosts.verify import check_app
 
                 url = app_url(ctx, name)
                 result = check_app(ctx, name, ca)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
-from spbe_kit import hostdata, pipeline, vault
-from spbe_kit.apply import Connection, RunResult, TaskResult, run_playbook, run_script
+from spbe_kit import pipeline
 from spbe_kit.errors import Diagnostic, HealthGateFailed, Location, OperationFailed
-from spbe_kit.plan import Check, kept_paths, parse_lock
-from spbe_kit.playvars import PlayVars, UnlockVars
+from spbe_kit.hosts import hostdata, vault
+from spbe_kit.hosts.apply import Connection, RunResult, TaskResult, run_playbook, run_script
+from spbe_kit.hosts.plan import Check, kept_paths, parse_lock
+from spbe_kit.hosts.playvars import PlayVars, UnlockVars
 from spbe_kit.render.context import Context, build_context
 from spbe_kit.resources import playbooks_dir
 from spbe_kit.runner import redact

@@ -141,7 +141,7 @@ class Secrets:
         return fingerprint(self.data, region_code)
 
     def ca_days_left(self, now: datetime.datetime) -> int | None:
-        from spbe_kit.tls import not_after
+        from spbe_kit.hosts.tls import not_after
 
         cert = self.ca_certificate
         return (not_after(cert) - now).days if cert else None
@@ -228,7 +228,7 @@ def ensure(
     mode = ctx.profile.tls.mode
     web = sorted(a.hostname for a in ctx.apps.values()) if mode in ("self-signed", "acme") else []
     if mode == "acme" and "account_key" not in data.get("acme", {}):
-        from spbe_kit.tls import new_account_key
+        from spbe_kit.hosts.tls import new_account_key
 
         data.setdefault("acme", {})["account_key"] = new_account_key()
         result.generated.append("acme.account_key")
@@ -248,8 +248,8 @@ def ensure(
 
 def _ensure_database_cert(tls: dict[str, Any], ctx: Context, now: datetime.datetime, result: Secrets) -> None:
     """PostgreSQL's server certificate: the network alias, and the address other hosts use."""
+    from spbe_kit.hosts.tls import issue_leaf, needs_renewal
     from spbe_kit.render.context import database_tls_name
-    from spbe_kit.tls import issue_leaf, needs_renewal
     from spbe_kit.validate import is_ip
 
     address = ctx.hosts[ctx.postgres.host].internal_address
@@ -280,7 +280,7 @@ def secret_names(ctx: Context) -> list[str]:
 def web_certificates(ctx: Context, data: dict[str, Any]) -> dict[str, str]:
     """Each app hostname's certificate in the vault (the region CA's, or the provided one), as
     the sha256 of its leaf: what the proxy must present."""
-    from spbe_kit.tls import fingerprint
+    from spbe_kit.hosts.tls import fingerprint
 
     key = "certs" if ctx.profile.tls.mode == "self-signed" else None
     group = data.get("tls", {}).get("certs", {}) if key else data.get("provided_tls", {})
@@ -315,7 +315,7 @@ def generate(name: str) -> str:
 
 
 def _ensure_tls(tls: dict[str, Any], hostnames: list[str], ctx: Context, result: Secrets) -> None:
-    from spbe_kit.tls import issue_leaf, needs_renewal, new_ca
+    from spbe_kit.hosts.tls import issue_leaf, needs_renewal, new_ca
 
     if "ca_key" not in tls:
         tls["ca_key"], tls["ca_cert"] = new_ca(

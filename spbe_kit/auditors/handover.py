@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit import wilayah
-from spbe_kit.apply import new_run_dir
+from spbe_kit.hosts.apply import new_run_dir
+from spbe_kit.hosts.plan import components_on
+from spbe_kit.hosts.session import UI, Options, Session, probe, read_session
+from spbe_kit.hosts.vault import vault_path
+from spbe_kit.hosts.verify import app_url
 from spbe_kit.messages import Lang, word
 from spbe_kit.models.report import HandoverRecord
-from spbe_kit.plan import components_on
 from spbe_kit.render.context import Context
-from spbe_kit.session import UI, Options, Session, probe, read_session
-from spbe_kit.vault import vault_path
-from spbe_kit.verify import app_url
 
 DOCUMENTS = [
     (

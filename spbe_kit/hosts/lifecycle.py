@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spbe_kit import hostdata, vault
-from spbe_kit.apply import new_run_dir
 from spbe_kit.errors import (
     Diagnostic,
     InvalidInput,
@@ -29,9 +27,10 @@ from spbe_kit.errors import (
     confirm_required,
     unknown_apps,
 )
-from spbe_kit.playvars import BackupVars, RestoreVars, RollbackVars
-from spbe_kit.render.context import Context, image_ref
-from spbe_kit.session import (
+from spbe_kit.hosts import hostdata, vault
+from spbe_kit.hosts.apply import new_run_dir
+from spbe_kit.hosts.playvars import BackupVars, RestoreVars, RollbackVars
+from spbe_kit.hosts.session import (
     BACKUP_REPORT,
     UI,
     Options,
@@ -43,6 +42,7 @@ from spbe_kit.session import (
     reported,
     write_release,
 )
+from spbe_kit.render.context import Context, image_ref
 
 
 def backup_id(reason: str) -> str:

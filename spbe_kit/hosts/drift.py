@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from spbe_kit import vault
-from spbe_kit.apply import new_run_dir
-from spbe_kit.deploy import rendered_hashes
-from spbe_kit.plan import secret_mismatches
+from spbe_kit.hosts import vault
+from spbe_kit.hosts.apply import new_run_dir
+from spbe_kit.hosts.deploy import rendered_hashes
+from spbe_kit.hosts.plan import secret_mismatches
+from spbe_kit.hosts.session import UI, Options, Session, probe, read_session
 from spbe_kit.render.context import published_ports
-from spbe_kit.session import UI, Options, Session, probe, read_session
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def compare_served(session: Session, expected: dict[str, str]) -> list[Differenc
     """The certificate the proxy presents for each app against the one expected: the vault's
     (a proxy that kept an old certificate in memory, or a file replaced by hand), or under ACME
     the one the acme service wrote on the proxy host (a renewal nginx did not load)."""
-    from spbe_kit.verify import served_certificate
+    from spbe_kit.hosts.verify import served_certificate
 
     ctx = session.ctx
     diffs = []

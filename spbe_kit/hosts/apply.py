@@ -3,7 +3,7 @@
 Owns the Ansible side effects: the run folder under ``build/<region>/runs/``, the runtime
 inventory (interpreter, SSH host-key checking), the vault on the command line, the event
 stream turned into phase progress, and redaction of every artifact afterwards. Knows nothing
-about what a phase means; ``spbe_kit.deploy`` does.
+about what a phase means; ``spbe_kit.hosts.deploy`` does.
 """
 
 from __future__ import annotations

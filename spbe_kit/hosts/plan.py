@@ -2,7 +2,7 @@
 
 Pure functions over probe data: the preflight go/no-go checks (engine, compose, CPU, memory,
 disk against what the catalog says the host's components need, ports, clock) and the deploy
-lock decision. Changes nothing; ``spbe_kit.deploy`` acts on the result.
+lock decision. Changes nothing; ``spbe_kit.hosts.deploy`` acts on the result.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from spbe_kit import hostdata
+from spbe_kit.hosts import hostdata
 from spbe_kit.messages import Lang, say
 from spbe_kit.models.catalog import Component
 from spbe_kit.render.context import Context, published_ports

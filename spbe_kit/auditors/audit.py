@@ -33,7 +33,7 @@ from spbe_kit.render.tree import MANIFEST
 from spbe_kit.resources import controls_yaml
 
 if TYPE_CHECKING:  # the session imports nothing of the audit; only the types are needed here
-    from spbe_kit.session import UI, Session
+    from spbe_kit.hosts.session import UI, Session
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
@@ -838,7 +838,7 @@ def _check_secret_ages(
         out.not_applicable("SEC-03", "vault not readable here: secret ages unknown")
         return
     limit = ctx.profile.security.secret_max_age_days
-    from spbe_kit.vault import secret_names
+    from spbe_kit.hosts.vault import secret_names
 
     for name in secret_names(ctx):
         command = "spbe-kit secrets rotate"
@@ -946,9 +946,9 @@ def observe(session: Session, ui: UI, expected: dict[str, str] | None = None) ->
     (against ``expected``, the vault's, when the vault is here), restore drills, schedulers."""
     import time
 
-    from spbe_kit.lifecycle import list_backups
-    from spbe_kit.session import web_trust
-    from spbe_kit.verify import check_app, served_certificate
+    from spbe_kit.hosts.lifecycle import list_backups
+    from spbe_kit.hosts.session import web_trust
+    from spbe_kit.hosts.verify import check_app, served_certificate
 
     ctx = session.ctx
     ca = web_trust(session)
@@ -974,7 +974,7 @@ def run(
     rendered tree, with ``live`` the running hosts too, checked against every control; the
     vault, when this controller has it, adds secret leaks, secret ages and served certificates.
     Returns the report (as the published schema has it) and what was observed live."""
-    from spbe_kit import vault
+    from spbe_kit.hosts import vault
 
     expected = None if vault_data is None else vault.web_certificates(session.ctx, vault_data)
     facts = observe(session, ui, expected) if live else None

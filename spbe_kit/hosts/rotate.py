@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spbe_kit import vault
-from spbe_kit.apply import new_run_dir
-from spbe_kit.deploy import _latest_release, _lock_decision, _provided_tls, write_public
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
-from spbe_kit.lifecycle import guarded_session
-from spbe_kit.plan import parse_lock
-from spbe_kit.playvars import RotateVars
-from spbe_kit.render.context import Context
-from spbe_kit.session import (
+from spbe_kit.hosts import vault
+from spbe_kit.hosts.apply import new_run_dir
+from spbe_kit.hosts.deploy import _latest_release, _lock_decision, _provided_tls, write_public
+from spbe_kit.hosts.lifecycle import guarded_session
+from spbe_kit.hosts.plan import parse_lock
+from spbe_kit.hosts.playvars import RotateVars
+from spbe_kit.hosts.session import (
     UI,
     Options,
     Session,
@@ -41,6 +40,7 @@ from spbe_kit.session import (
     unlock,
     write_release,
 )
+from spbe_kit.render.context import Context
 
 # Roles the kit creates in PostgreSQL besides one per app (deploy.yml's database play).
 SUPERUSER_ROLE = "postgres"
@@ -67,7 +67,7 @@ def rotatable(ctx: Context, data: dict[str, Any]) -> list[str]:
 
 def renew(ctx: Context, data: dict[str, Any], names: list[str]) -> dict[str, Any]:
     """A copy of the vault with new values for ``names`` (certificates re-issued by the CA)."""
-    from spbe_kit.tls import issue_leaf
+    from spbe_kit.hosts.tls import issue_leaf
 
     new = copy.deepcopy(data)
     tls = new["tls"]
