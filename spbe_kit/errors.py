@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 
 class ExitCode(enum.IntEnum):
@@ -67,6 +67,11 @@ class SpbeError(Exception):
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
         super().__init__(", ".join(d.code for d in self.diagnostics))
 
+    @classmethod
+    def of(cls, code: str, where: str, **params: Any) -> Self:
+        """This error for one ``problem``."""
+        return cls([problem(code, where, **params)])
+
 
 class InvalidInput(SpbeError):
     exit_code = ExitCode.INVALID_INPUT
@@ -86,8 +91,10 @@ class HealthGateFailed(SpbeError):
     exit_code = ExitCode.HEALTH_GATE
 
 
-def single(code: str, file: str, **params: Any) -> list[Diagnostic]:
-    return [Diagnostic(code, Location(file), (), params)]
+def problem(code: str, where: str, **params: Any) -> Diagnostic:
+    """A problem at a file, host or value as a whole (no line or key path): the one shortcut.
+    Problems inside a YAML document carry their position: ``Document.diagnostic``."""
+    return Diagnostic(code, Location(where), (), params)
 
 
 def raise_if_any(diagnostics: Iterable[Diagnostic]) -> None:
@@ -98,7 +105,7 @@ def raise_if_any(diagnostics: Iterable[Diagnostic]) -> None:
 
 def confirm_required(where: str, action: str, hint: str, hint_id: str) -> InvalidInput:
     """A command that would replace data or secrets was run without --yes (nothing changed)."""
-    return InvalidInput(single("confirm-required", where, action=action, hint=hint, hint_id=hint_id))
+    return InvalidInput([problem("confirm-required", where, action=action, hint=hint, hint_id=hint_id)])
 
 
 def invalid_choice(where: str, found: str, allowed: Sequence[str]) -> InvalidInput:

@@ -60,10 +60,6 @@ def _quiet(_task: str, _done: int, _total: int | None) -> None:
     return None
 
 
-def _fail(code: str, where: str, **params: Any) -> OperationFailed:
-    return OperationFailed([Diagnostic(code, Location(where), (), params)])
-
-
 def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
     return Runner().run(argv)
 
@@ -215,7 +211,7 @@ def _collection_tar(staging: Path) -> tuple[str, str]:
 
     spec = importlib.util.find_spec("ansible_collections.community.docker")
     if spec is None or not spec.submodule_search_locations:
-        raise _fail(
+        raise OperationFailed.of(
             "bundle-step-failed", "community.docker", step="find community.docker", problem="not installed"
         )
     folder = Path(next(iter(spec.submodule_search_locations)))
@@ -255,7 +251,7 @@ def export(
         raise InvalidInput([Diagnostic("bundle-key-missing", Location(str(key)), (), {"path": str(key)})])
     source = shipped_root()
     if not (source / "pyproject.toml").is_file():
-        raise _fail("bundle-needs-source", str(source), path=str(source))
+        raise OperationFailed.of("bundle-needs-source", str(source), path=str(source))
     ids, sizes = _local_images(tags)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".spbe-bundle-", dir=out.parent) as tmp:
@@ -302,7 +298,7 @@ def _local_images(tags: list[str]) -> tuple[dict[str, str], dict[str, int]]:
         try:
             image = client.images.get(tag)
         except Exception:  # docker.errors.ImageNotFound and API errors alike
-            raise _fail("bundle-image-missing", tag, image=tag) from None
+            raise OperationFailed.of("bundle-image-missing", tag, image=tag) from None
         ids[tag], sizes[tag] = image.id, int(image.attrs.get("Size", 0))
     return ids, sizes
 

@@ -245,10 +245,6 @@ def release_record(ctx: Context, manifest_sha256: str, image_ids: dict[str, str]
     }
 
 
-def failure(code: str, **params: Any) -> OperationFailed:
-    return OperationFailed([Diagnostic(code, Location(code), (), params)])
-
-
 def releases(
     profile: Path, catalog: Path | None, options: Options, ui: UI
 ) -> dict[str, list[dict[str, Any]]]:
@@ -289,12 +285,16 @@ def plan_rollback(
     """Which apps go back to release ``to`` (default: the previous one) and where data comes from."""
     releases = sorted({r["number"]: r for items in history.values() for r in items}.items())
     if len(releases) < 2 and to is None:
-        raise failure("rollback-nothing", detail="fewer than two releases are recorded")
+        raise OperationFailed.of(
+            "rollback-nothing", "rollback-nothing", detail="fewer than two releases are recorded"
+        )
     target_number = to if to is not None else releases[-2][0]
     target = dict(releases).get(target_number)
     if target is None:
-        raise failure(
-            "rollback-nothing", detail=f"release {target_number} is not kept; see `spbe-kit releases`"
+        raise OperationFailed.of(
+            "rollback-nothing",
+            "rollback-nothing",
+            detail=f"release {target_number} is not kept; see `spbe-kit releases`",
         )
     current = releases[-1][1]
     chosen = _apps(ctx, apps) if apps else sorted(target["versions"])
@@ -304,7 +304,9 @@ def plan_rollback(
         if a in target["versions"] and current["versions"].get(a) != target["versions"][a]
     }
     if not moving:
-        raise failure("rollback-nothing", detail=f"release {target_number} runs the same versions")
+        raise OperationFailed.of(
+            "rollback-nothing", "rollback-nothing", detail=f"release {target_number} runs the same versions"
+        )
     data_from: dict[str, str] = {}
     created: dict[str, str] = {}
     for app, (now, then) in moving.items():
@@ -320,7 +322,9 @@ def plan_rollback(
                 None,
             )
             if source is None:
-                raise failure("rollback-no-backup", app=app, release=target_number)
+                raise OperationFailed.of(
+                    "rollback-no-backup", "rollback-no-backup", app=app, release=target_number
+                )
             data_from[app] = source.id
             created[source.id] = source.created
     return RollbackPlan(target_number, moving, data_from, created)
