@@ -27,7 +27,7 @@ from spbe_kit.load import Document, parse_yaml
 from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES
 from spbe_kit.models.controls import ControlsFile
 from spbe_kit.models.profile import Profile
-from spbe_kit.render import privacy
+from spbe_kit.render import assets, privacy
 from spbe_kit.render.context import Context, database_published
 from spbe_kit.render.tree import MANIFEST
 from spbe_kit.resources import controls_yaml
@@ -105,6 +105,7 @@ CHECKS: dict[str, Check] = {
     "SEC-01": Check("critical", ("No secret value in the rendered tree", "Tidak ada nilai rahasia di hasil render"), ("Remove the value, rotate the secret, keep secrets only in the vault", "Hapus nilai itu, ganti rahasianya, simpan rahasia hanya di vault"), ("bssn-mobile-crypto", "uu-pdp-35")),
     "SEC-03": Check("medium", ("Passwords and keys rotated within the profile's maximum age", "Kata sandi dan kunci diganti dalam batas umur di profil"), ("Run `spbe-kit secrets rotate PROFILE` (all, or --only the old ones); the maximum is security.secret_max_age_days", "Jalankan `spbe-kit secrets rotate PROFILE` (semua, atau --only yang lama); batasnya security.secret_max_age_days"), ("kit-secret-age", "bssn-web-authentication")),
     "SEC-02": Check("high", ("No high-entropy strings that look like keys", "Tidak ada string acak yang tampak seperti kunci"), ("Move the value into the vault", "Pindahkan nilai itu ke vault"), ("bssn-mobile-crypto",)),
+    "AST-01": Check("medium", ("The ICT asset register lists every server and image that runs", "Daftar aset TIK memuat setiap server dan image yang berjalan"), ("Render again with spbe-kit render: the register (docs/daftar-aset-tik.md) comes from the catalog and the profile", "Render ulang dengan spbe-kit render: daftar aset (docs/daftar-aset-tik.md) berasal dari katalog dan profil"), ("permenpanrb-59-2020-24",)),
     "INT-01": Check("medium", ("Rendered files match their manifest", "Berkas hasil render sesuai manifest"), ("Render again with spbe-kit render; edit the profile, not the output", "Render ulang; ubah profil, bukan hasilnya"), ("permenpanrb-59-2020-27",)),
     "BAK-01": Check("high", ("Backups scheduled with retention", "Cadangan terjadwal dengan masa simpan"), ("Set backup.schedule and backup.keep (at least 7)", "Atur backup.schedule dan backup.keep (minimal 7)"), ("kit-backup", "uu-pdp-35")),
     "BAK-02": Check("medium", ("A second copy of the backups", "Salinan kedua cadangan"), ("Set backup.copy_to to another host or a mounted path", "Atur backup.copy_to ke host lain atau path yang di-mount"), ("kit-backup",)),
@@ -547,6 +548,31 @@ def _check_manifest(tree: Path, out: _Results) -> None:
     out.ok("INT-01", Evidence(MANIFEST, detail=f"{len(manifest.get('files', {}))} files listed"))
 
 
+def _check_assets(tree: Path, out: _Results) -> None:
+    """AST-01: the asset register names every host of the tree and every image its compose
+    files run (a compose file changed by hand to run another image is not in it)."""
+    register = tree / assets.ASSET_FILE
+    if not register.is_file():
+        out.fail("AST-01", Evidence(assets.ASSET_FILE, detail="no asset register in the tree"))
+        return
+    text = register.read_text(encoding="utf-8")
+    hosts = sorted({p.parent.name for p in tree.glob("hosts/*/*/")})
+    images = sorted(
+        {
+            str(service.get("image", ""))
+            for _, doc in _compose_files(tree)
+            for service in ((doc.data or {}).get("services") or {}).values()
+        }
+    )
+    missing = [f"server {h}" for h in hosts if f"`{h}`" not in text]
+    missing += [f"image {i}" for i in images if f"`{i}`" not in text]
+    if missing:
+        out.fail("AST-01", Evidence(assets.ASSET_FILE, detail="not listed: " + ", ".join(missing)))
+    else:
+        detail = f"{len(hosts)} server(s), {len(images)} image(s) listed"
+        out.ok("AST-01", Evidence(assets.ASSET_FILE, detail=detail))
+
+
 def _check_app_settings(tree: Path, ctx: Context, out: _Results) -> None:
     rules: dict[str, tuple[str, Callable[[int], bool], str]] = {
         "AUTH-01": ("password_min_length", lambda v: v >= 12, "at least 12"),
@@ -874,6 +900,7 @@ def audit_tree(
     today = today or datetime.datetime.now(datetime.UTC).date()
     _check_secret_ages(ctx, ages, today, out)
     _check_manifest(tree, out)
+    _check_assets(tree, out)
     _check_app_settings(tree, ctx, out)
     _check_declarations(ctx, profile_file, profile_doc, out)
     _check_privacy(ctx, tree, profile_file, profile_doc, today, out)

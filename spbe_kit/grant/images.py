@@ -27,6 +27,7 @@ from spbe_kit.load import load_yaml
 from spbe_kit.models.base import Strict
 from spbe_kit.models.catalog import Catalog
 from spbe_kit.models.parse import parse_model
+from spbe_kit.render.assets import package_list
 from spbe_kit.resources import images_dir
 from spbe_kit.runner import Runner
 
@@ -291,7 +292,8 @@ class Builder:
 
 
 def sbom_name(tag: str) -> str:
-    return tag.replace("/", "_").replace(":", "_") + ".packages.txt"
+    """Where an image's package list goes; the asset register names the same file."""
+    return package_list(tag)
 
 
 def build_images(

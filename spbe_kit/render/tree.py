@@ -16,7 +16,7 @@ import jinja2
 from spbe_kit import __version__, wilayah
 from spbe_kit.errors import Diagnostic, InvalidInput, Location
 from spbe_kit.models.catalog import Resources
-from spbe_kit.render import privacy
+from spbe_kit.render import assets, privacy
 from spbe_kit.render.context import (
     CA_IN_CONTAINER,
     PROXY_HTTP_PORT,
@@ -202,7 +202,8 @@ class _Renderer:
         return text.encode("utf-8")
 
     def privacy_documents(self) -> dict[str, bytes]:
-        """The record of processing and the breach-notice template (``render/privacy``)."""
+        """The record of processing and the breach-notice template (``render/privacy``), and
+        the register of ICT assets (``render/assets``)."""
         ctx = self.ctx
         values = {
             "activities": privacy.activities(ctx),
@@ -212,9 +213,17 @@ class _Renderer:
             "donor": f"{ctx.catalog.donor.name} ({ctx.catalog.donor.code})",
             "hosts": sorted(ctx.hosts),
         }
+        register = {
+            "hosts": sorted(ctx.hosts.items()),
+            "software": assets.software(ctx),
+            "data": assets.data(ctx),
+            "hosting_place": values["hosting_place"],
+            "backup_schedule": f"jadwal `{ctx.profile.backup.schedule}`, {ctx.profile.backup.keep} disimpan",
+        }
         return {
             privacy.RECORD_FILE: self.render("docs/catatan-pemrosesan.md.j2", **values),
             privacy.NOTICE_FILE: self.render("docs/pemberitahuan-kegagalan-pdp.md.j2", **values),
+            assets.ASSET_FILE: self.render("docs/daftar-aset-tik.md.j2", **register),
         }
 
     def host_files(self, host: HostContext) -> dict[str, bytes]:

@@ -477,3 +477,21 @@ def test_administrator_pages_open_to_all_fail_adm_01(clean, tmp_path: Path) -> N
     assert found["simpeg.conf"]["detail"] == "/admin/: allows all" and found["simpeg.conf"]["line"] > 1
     assert found["e-simpati.conf"]["detail"] == "/admin/: no deny all"
     assert found["layanan-publik.conf"]["detail"] == "/admin/: no location of its own, open like /"
+
+
+def test_an_image_run_by_hand_or_a_missing_register_fails_ast_01(clean, tmp_path: Path) -> None:
+    """PermenPANRB 59/2020 indicator 24: the asset register lists what the compose files run."""
+    _, _, tree = clean
+    register = (tree / "docs/daftar-aset-tik.md").read_text()
+    assert "| `local` |" in register and "`spbe-kit/simpeg:1.0.0@sha256:" in register
+    compose = tree / "hosts/local/simpeg/compose.yaml"
+    text = compose.read_text()
+    compose.write_text(re.sub(r"spbe-kit/simpeg:1\.0\.0@sha256:[0-9a-f]+", "example.org/simpeg:latest", text))
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    evidence = failing(report)["AST-01"]
+    assert evidence[0]["file"] == "docs/daftar-aset-tik.md"
+    assert evidence[0]["detail"] == "not listed: image example.org/simpeg:latest"
+    (tree / "docs/daftar-aset-tik.md").unlink()
+    _, report = audit(clean, tmp_path)
+    assert failing(report)["AST-01"][0]["detail"] == "no asset register in the tree"
