@@ -626,6 +626,10 @@ def backups(
                     result=result,
                 )
             )
+            logs = status.get("logs")
+            if isinstance(logs, dict) and logs.get("ok") is True:  # as the host reports it
+                said = {k: str(logs.get(k, "?"))[:40] for k in ("when", "deleted", "kept")}
+                _out(_say("logs-line", host=host, days=str(logs.get("keep_days", "?"))[:10], **said))
         return 0
 
     _run(body)

@@ -914,6 +914,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "schedule on {host}: '{schedule}' ({zone}), next {next}, last run {last}: {result}",
         "jadwal di {host}: '{schedule}' ({zone}), berikutnya {next}, terakhir {last}: {result}",
     ),
+    "logs-line": (
+        "access logs on {host} kept {days} days: {when}, {deleted} deleted, {kept} kept",
+        "log akses di {host} disimpan {days} hari: {when}, {deleted} dihapus, {kept} disimpan",
+    ),
     "ok": ("ok", "ok"),
     "failed-because": ("FAILED ({error})", "GAGAL ({error})"),
     "none-yet": ("none yet", "belum ada"),

@@ -474,6 +474,30 @@ def scheduled_run(root, spec, when):
     return result
 
 
+LOG_FILE = re.compile(r"^access-([0-9]{4}-[0-9]{2}-[0-9]{2})\.log$")
+
+
+def prune_logs(folder, keep_days, today):
+    """Delete the proxy's daily access logs older than ``keep_days`` (counted back from
+    ``today``, a date); files of any other name are never touched. Returns (deleted, kept)."""
+    oldest = today - datetime.timedelta(days=keep_days)
+    deleted = kept = 0
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        found = LOG_FILE.match(name)
+        if not found:
+            continue
+        try:
+            day = datetime.date.fromisoformat(found.group(1))
+        except ValueError:
+            continue
+        if day < oldest:
+            os.unlink(os.path.join(folder, name))
+            deleted += 1
+        else:
+            kept += 1
+    return deleted, kept
+
+
 def write_status(root, status):
     path = os.path.join(root, "backups", STATUS)
     tmp = path + ".part"
@@ -496,8 +520,18 @@ def schedule(root, spec_file):
         with open(os.path.join(root, "backups", STATUS)) as handle:
             status["runs"] = json.load(handle).get("runs", [])[-20:]
     due = next_run(spec["schedule"], datetime.datetime.now(zone))
+    logs, prune_at = spec.get("logs"), 0.0
     while True:
         now = datetime.datetime.now(zone)
+        if logs and time.time() >= prune_at:  # at start, then once a day
+            pruned = {"when": now.isoformat(timespec="seconds"), "keep_days": logs["keep_days"]}
+            try:
+                deleted, kept = prune_logs(logs["dir"], logs["keep_days"], now.date())
+                pruned.update(ok=True, deleted=deleted, kept=kept)
+            except OSError as exc:
+                pruned.update(ok=False, error=str(exc)[-300:])
+            status["logs"] = pruned
+            prune_at = time.time() + 86400
         if now >= due:
             started = time.monotonic()
             entry = {"due": due.isoformat(), "started": now.isoformat(timespec="seconds")}

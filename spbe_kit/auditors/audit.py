@@ -105,6 +105,8 @@ CHECKS: dict[str, Check] = {
     "SEC-01": Check("critical", ("No secret value in the rendered tree", "Tidak ada nilai rahasia di hasil render"), ("Remove the value, rotate the secret, keep secrets only in the vault", "Hapus nilai itu, ganti rahasianya, simpan rahasia hanya di vault"), ("bssn-mobile-crypto", "uu-pdp-35")),
     "SEC-03": Check("medium", ("Passwords and keys rotated within the profile's maximum age", "Kata sandi dan kunci diganti dalam batas umur di profil"), ("Run `spbe-kit secrets rotate PROFILE` (all, or --only the old ones); the maximum is security.secret_max_age_days", "Jalankan `spbe-kit secrets rotate PROFILE` (semua, atau --only yang lama); batasnya security.secret_max_age_days"), ("kit-secret-age", "bssn-web-authentication")),
     "SEC-02": Check("high", ("No high-entropy strings that look like keys", "Tidak ada string acak yang tampak seperti kunci"), ("Move the value into the vault", "Pindahkan nilai itu ke vault"), ("bssn-mobile-crypto",)),
+    "LOG-01": Check("medium", ("The proxy keeps its access log on the host, outside the container", "Proxy menyimpan log akses di host, di luar kontainer"), ("Render the proxy with spbe-kit: nginx writes /var/log/spbe, mounted from <install_dir>/<region>/logs/proxy", "Render proxy dengan spbe-kit: nginx menulis /var/log/spbe yang di-mount dari <install_dir>/<region>/logs/proxy"), ("bssn-web-logging",)),
+    "LOG-02": Check("medium", ("Access logs are kept 90 to 365 days, and deleted after", "Log akses disimpan 90 sampai 365 hari, lalu dihapus"), ("Set logs.retention_days between 90 and 365 and render again", "Atur logs.retention_days antara 90 dan 365, lalu render ulang"), ("kit-log-retention", "uu-pdp-44")),
     "AST-01": Check("medium", ("The ICT asset register lists every server and image that runs", "Daftar aset TIK memuat setiap server dan image yang berjalan"), ("Render again with spbe-kit render: the register (docs/daftar-aset-tik.md) comes from the catalog and the profile", "Render ulang dengan spbe-kit render: daftar aset (docs/daftar-aset-tik.md) berasal dari katalog dan profil"), ("permenpanrb-59-2020-24",)),
     "INT-01": Check("medium", ("Rendered files match their manifest", "Berkas hasil render sesuai manifest"), ("Render again with spbe-kit render; edit the profile, not the output", "Render ulang; ubah profil, bukan hasilnya"), ("permenpanrb-59-2020-27",)),
     "BAK-01": Check("high", ("Backups scheduled with retention", "Cadangan terjadwal dengan masa simpan"), ("Set backup.schedule and backup.keep (at least 7)", "Atur backup.schedule dan backup.keep (minimal 7)"), ("kit-backup", "uu-pdp-35")),
@@ -548,6 +550,41 @@ def _check_manifest(tree: Path, out: _Results) -> None:
     out.ok("INT-01", Evidence(MANIFEST, detail=f"{len(manifest.get('files', {}))} files listed"))
 
 
+LOG_RETENTION_DAYS = (90, 365)
+
+
+def _check_logs(ctx: Context, tree: Path, profile_file: str, doc: Document | None, out: _Results) -> None:
+    """LOG-01: nginx writes its access log to /var/log/spbe and the proxy's compose file mounts
+    the host's log folder there. LOG-02: the retention is within policy and the scheduler on
+    the proxy's host deletes what is older."""
+    base = f"hosts/{ctx.proxy.host}"
+    conf = tree / base / "proxy/nginx.conf"
+    text = conf.read_text(encoding="utf-8") if conf.is_file() else ""
+    logged = re.search(r"^\s*access_log\s+/var/log/spbe/\S+", text, re.M)
+    compose = tree / base / "proxy/compose.yaml"
+    mounts = parse_yaml(compose.read_text(encoding="utf-8"), str(compose)).data if compose.is_file() else {}
+    volumes = ((mounts or {}).get("services", {}).get("proxy", {}) or {}).get("volumes", [])
+    mounted = any(isinstance(v, dict) and v.get("target") == "/var/log/spbe" for v in volumes)
+    where = f"{base}/proxy/nginx.conf"
+    if logged and mounted:
+        line = text[: logged.start()].count("\n") + 1
+        out.ok("LOG-01", Evidence(where, line, detail=logged.group(0).strip()))
+    else:
+        missing = "no access_log under /var/log/spbe" if not logged else "no host folder mounted at /var/log/spbe"
+        out.fail("LOG-01", Evidence(where, 1, detail=missing))
+    days = ctx.profile.logs.retention_days
+    low, high = LOG_RETENTION_DAYS
+    schedule = tree / base / "backup/schedule.json"
+    kept = (json.loads(schedule.read_text()).get("logs") or {}).get("keep_days") if schedule.is_file() else None
+    ev = _in_profile(profile_file, doc)
+    if kept != days:
+        out.fail("LOG-02", Evidence(f"{base}/backup/schedule.json", 1, detail="the scheduler does not delete old logs"))
+    else:
+        (out.ok if low <= days <= high else out.fail)(
+            "LOG-02", ev("logs", "retention_days", detail=f"kept {days} days (policy: {low} to {high})")
+        )
+
+
 def _check_assets(tree: Path, out: _Results) -> None:
     """AST-01: the asset register names every host of the tree and every image its compose
     files run (a compose file changed by hand to run another image is not in it)."""
@@ -901,6 +938,7 @@ def audit_tree(
     _check_secret_ages(ctx, ages, today, out)
     _check_manifest(tree, out)
     _check_assets(tree, out)
+    _check_logs(ctx, tree, profile_file, profile_doc, out)
     _check_app_settings(tree, ctx, out)
     _check_declarations(ctx, profile_file, profile_doc, out)
     _check_privacy(ctx, tree, profile_file, profile_doc, today, out)

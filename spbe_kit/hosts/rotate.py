@@ -108,8 +108,9 @@ def plan(ctx: Context, names: list[str]) -> dict[str, Any]:
             roles.append({"role": SUPERUSER_ROLE, "ref": "postgres/superuser_password", "app": ""})
         elif group == "backup":
             roles.append({"role": BACKUP_ROLE, "ref": f"backup/{key}", "app": ""})
-            for host in ctx.schedulers:
-                restart.setdefault(host, []).append("backup")
+            for host, scheduler in ctx.schedulers.items():
+                if scheduler.databases or scheduler.remote:  # the ones that hold the password
+                    restart.setdefault(host, []).append("backup")
     return {
         "roles": roles,
         "restart": {

@@ -145,6 +145,16 @@ class Backup(Strict):
     )
 
 
+class Logs(Strict):
+    retention_days: Int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description="How long the proxy's access logs are kept on its host (the audit's policy: "
+        "90 to 365 days; they hold visitors' addresses, personal data).",
+    )
+
+
 class Privacy(Strict):
     legal_basis: str | None = Field(default=None, description="UU 27/2022 Art. 20 basis.")
     dpia: str | None = Field(default=None, description="DPIA document reference (Art. 34).")
@@ -177,6 +187,7 @@ class Profile(Strict):
     proxy: Proxy = Proxy()
     tls: Tls = Tls()
     backup: Backup = Backup()
+    logs: Logs = Logs()
     privacy: Privacy = Privacy()
     processors: dict[str, Processor] = Field(
         default={}, description="Third parties processing the region's personal data (Art. 51)."

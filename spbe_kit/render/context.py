@@ -73,13 +73,15 @@ class HostContext:
 class SchedulerContext:
     """The backup scheduler on one host: what it backs up there (``databases``, ``volumes``
     as (app, volume) pairs), whether it pulls a second copy of the databases from the database
-    host (``remote``), and the host folder receiving packed copies (``copies``)."""
+    host (``remote``), the host folder receiving packed copies (``copies``), and whether it
+    keeps the proxy's access logs to their retention (``logs``: on the proxy's host)."""
 
     host: str
     databases: bool
     volumes: list[tuple[str, str]]
     remote: bool
     copies: str | None
+    logs: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,8 @@ def copy_folder(copy_to: str, slug: str) -> str:
 def schedulers(
     profile: Profile, catalog: Catalog, where: Placement, root: str, slug: str
 ) -> dict[str, SchedulerContext]:
-    """Which hosts run a backup scheduler, and what each one does."""
+    """Which hosts run a backup scheduler, and what each one does (the proxy's host always
+    runs one: it keeps the access logs to their retention)."""
     copy_to = profile.backup.copy_to
     copy_host = copy_to if copy_to in profile.hosts and copy_to != where.database else None
     copy_path = copy_folder(copy_to, slug) if copy_to and copy_to.startswith("/") else None
@@ -183,10 +186,11 @@ def schedulers(
         ]
         databases = name == where.database
         remote = name == copy_host
-        if databases or volumes or remote:
+        logs = name == where.proxy
+        if databases or volumes or remote or logs:
             local = databases or bool(volumes)
             copies = f"{root}/backup-copies" if remote else (copy_path if local else None)
-            found[name] = SchedulerContext(name, databases, volumes, remote, copies)
+            found[name] = SchedulerContext(name, databases, volumes, remote, copies, logs)
     return found
 
 

@@ -129,6 +129,10 @@ def _ids(owner: str) -> tuple[int, int]:
     return uid, gid
 
 
+# Where the proxy's access logs lie on its host (one file a day, kept profile.logs.retention_days).
+LOGS_DIR = "{root}/logs/proxy"
+
+
 def host_folders(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
     """The folders the kit keeps on ``host`` beside the release tree, in creation order: path,
     mode and, where it matters, owner; ``owner_below`` gives everything inside that owner too
@@ -147,6 +151,13 @@ def host_folders(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
         found.append({"path": f"{root}/backups", "mode": "0700", "uid": uid, "gid": gid, "owner_below": True})
         if scheduler.copies:
             found.append({"path": scheduler.copies, "mode": "0700", "uid": uid, "gid": gid})
+    if host.runs_proxy:
+        # nginx writes the access logs; the scheduler (its group) deletes them after retention.
+        found += [
+            {"path": f"{root}/logs", "mode": "0755"},
+            {"path": LOGS_DIR.format(root=root), "mode": "0770", "uid": _ids(ctx.proxy.spec.user)[0],
+             "gid": _ids(ctx.backup.spec.user)[1]},
+        ]  # fmt: skip
     if host.runs_proxy and ctx.profile.tls.mode == "acme":
         uid, gid = _ids(ctx.proxy.spec.user)
         found += [
@@ -369,6 +380,9 @@ class _Renderer:
             "copies": "/copy" if scheduler.copies else None,
             "encrypt_to": ctx.profile.backup.encrypt_to,
             "versions": {a.id: a.version for a in ctx.apps.values()},
+            "logs": {"dir": "/srv/spbe/logs/proxy", "keep_days": ctx.profile.logs.retention_days}
+            if scheduler.logs
+            else None,
         }
 
     def app_config(self, app: AppContext) -> dict[str, Any]:

@@ -86,6 +86,29 @@ def test_http_redirects_to_https_with_hsts(region) -> None:
     assert response.getheader("Location") == "https://simpeg.banjarkota.localhost:18443/api/records"
 
 
+def test_the_proxy_keeps_its_access_log_on_the_host_and_the_scheduler_deletes_old_ones(region) -> None:
+    """LOG-01/LOG-02 on real nginx: one file a day in <install_dir>/<region>/logs/proxy, outside
+    the container; the scheduler on that host deletes files older than logs.retention_days."""
+    import datetime
+
+    profile, _ = region
+    folder = profile.parent / "opt" / "kota-banjar" / "logs" / "proxy"
+    assert https_health(profile)["simpeg"]
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()  # nginx runs in UTC
+    lines = (folder / f"access-{today}.log").read_text().splitlines()
+    assert any('"GET /healthz HTTP/1.1" 200' in line for line in lines), lines[-5:]
+    stale = folder / "access-2020-01-01.log"
+    stale.write_text("an old day\n")
+    project = "label=com.docker.compose.project=spbe-kota-banjar-backup"
+    ids = subprocess.run(["docker", "ps", "-q", "--filter", project], capture_output=True, text=True)
+    subprocess.run(["docker", "restart", *ids.stdout.split()], check=True, capture_output=True)
+    deadline = time.monotonic() + 60
+    while stale.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not stale.exists() and (folder / f"access-{today}.log").exists()
+    wait_healthy(profile)
+
+
 SETTLED = "every host already holds this release"
 
 
@@ -908,7 +931,7 @@ def test_a_rotation_killed_half_way_is_finished_by_the_next_run(region) -> None:
     while time.monotonic() < deadline and run.poll() is None:
         new = set(runs.glob("*-rotate")) - started
         events = [e for d in new for e in d.glob("artifacts/*/job_events/*.json")]
-        if any("set each app's new database password" in _text(e) for e in events):
+        if any("Set each app's new database password" in _text(e) for e in events):
             break
         time.sleep(0.05)
     os.killpg(run.pid, signal.SIGKILL)

@@ -495,3 +495,18 @@ def test_an_image_run_by_hand_or_a_missing_register_fails_ast_01(clean, tmp_path
     (tree / "docs/daftar-aset-tik.md").unlink()
     _, report = audit(clean, tmp_path)
     assert failing(report)["AST-01"][0]["detail"] == "no asset register in the tree"
+
+
+def test_access_logs_inside_the_container_or_kept_too_long_fail_log_01_and_02(clean, tmp_path: Path) -> None:
+    _, _, tree = clean
+    conf = tree / "hosts/local/proxy/nginx.conf"
+    assert "access_log /var/log/spbe/access-$spbe_log_day.log combined;" in conf.read_text()
+    _profile_edit(clean, lambda d: d.update(logs={"retention_days": 400}))
+    edit(conf, "    access_log /var/log/spbe/access-$spbe_log_day.log combined;\n", "")
+    code, report = audit(clean, tmp_path)
+    assert code == 3
+    found = failing(report)
+    assert found["LOG-01"][0]["detail"] == "no access_log under /var/log/spbe"
+    evidence = found["LOG-02"][0]
+    assert evidence["file"].endswith("demo.yaml") and evidence["line"] > 1
+    assert evidence["detail"] == "kept 400 days (policy: 90 to 365)"

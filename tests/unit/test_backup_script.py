@@ -90,3 +90,15 @@ def test_pruning_touches_only_the_schedulers_own_archives(tmp_path: Path) -> Non
     assert sorted(p.name for p in copies.iterdir()) == sorted(
         [*foreign, "r-20261122T000000Z-scheduled-db.tar"]
     )
+
+
+def test_access_logs_older_than_the_retention_are_deleted_and_nothing_else(tmp_path: Path) -> None:
+    today = datetime.date(2026, 12, 7)
+    names = [f"access-{today - datetime.timedelta(days=n)}.log" for n in (0, 1, 90, 91, 400)]
+    foreign = ["access-undated.log", "notes.txt", "access-2026-13-40.log", "error-2020-01-01.log"]
+    for name in names + foreign:
+        (tmp_path / name).write_text("x\n")
+    assert spbe_backup.prune_logs(str(tmp_path), 90, today) == (2, 3)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(names[:3] + foreign)
+    assert spbe_backup.prune_logs(str(tmp_path / "absent"), 90, today) == (0, 0)

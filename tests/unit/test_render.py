@@ -245,3 +245,31 @@ def test_each_host_gets_the_compose_projects_of_its_component_list(profile: Path
         projects = sorted(m[1] for p in files if (m := compose.fullmatch(p)))
         assert sorted(host.components) == projects
         assert rendered[name]["components"] == host.components
+
+
+def test_a_proxy_only_host_runs_a_scheduler_for_its_logs_without_the_backup_password(tmp_path: Path) -> None:
+    text = (EXAMPLES / "karawang.yaml").read_text()
+    start, end = text.index("hosts:\n"), text.index("\napps:")
+    hosts = (
+        "hosts:\n  web1:\n    address: 10.15.20.10\n    user: root\n    roles: [proxy]\n"
+        "  app1:\n    address: 10.15.20.11\n    user: root\n    roles: [apps]\n"
+        "  db1:\n    address: 10.15.20.12\n    user: root\n    roles: [database]\n"
+    )
+    profile = tmp_path / "karawang.yaml"
+    profile.write_text(text[:start] + hosts + text[end:])
+    files = render_files(pipeline.validate(profile))
+    schedule = json.loads(files["hosts/web1/backup/schedule.json"])
+    assert schedule["local"] is None and schedule["remote"] is None
+    assert schedule["logs"] == {"dir": "/srv/spbe/logs/proxy", "keep_days": 180}
+    compose = files["hosts/web1/backup/compose.yaml"].decode()
+    assert "PGPASSWORD_FILE" not in compose and "target: /srv/spbe/logs" in compose
+    from spbe_kit.render.context import build_context
+    from spbe_kit.render.tree import host_folders
+
+    validated = pipeline.validate(profile)
+    ctx = build_context(validated.profile, validated.catalog)
+    logs = [f for f in host_folders(ctx, ctx.hosts["web1"]) if f["path"].endswith("/logs/proxy")]
+    assert logs == [{"path": "/opt/spbe-kit/karawang/logs/proxy", "mode": "0770", "uid": 33, "gid": 10001}]
+    assert ctx.hosts["web1"].components == ["proxy", "backup"]
+    assert "target: /var/log/spbe" in files["hosts/web1/proxy/compose.yaml"].decode()
+    assert json.loads(files["hosts/app1/backup/schedule.json"])["logs"] is None
