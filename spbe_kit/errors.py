@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 
 class ExitCode(enum.IntEnum):
@@ -33,6 +33,14 @@ def format_key_path(path: KeyPath) -> str:
         else:
             out += ("." if out else "") + part
     return out or "(document)"
+
+
+class Said(NamedTuple):
+    """One piece of text in both languages: the one way a diagnostic's parameter carries
+    words (``messages`` picks the language when it fills the message)."""
+
+    en: str
+    id: str
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def raise_if_any(diagnostics: Iterable[Diagnostic]) -> None:
 
 def confirm_required(where: str, action: str, hint: str, hint_id: str) -> InvalidInput:
     """A command that would replace data or secrets was run without --yes (nothing changed)."""
-    return InvalidInput([problem("confirm-required", where, action=action, hint=hint, hint_id=hint_id)])
+    return InvalidInput([problem("confirm-required", where, action=action, hint=Said(hint, hint_id))])
 
 
 def invalid_choice(where: str, found: str, allowed: Sequence[str]) -> InvalidInput:
@@ -117,8 +125,10 @@ def invalid_choice(where: str, found: str, allowed: Sequence[str]) -> InvalidInp
                 Location(where),
                 (),
                 {
-                    "problem": "expected one of: " + ", ".join(allowed),
-                    "problem_id": "harus salah satu dari: " + ", ".join(allowed),
+                    "problem": Said(
+                        "expected one of: " + ", ".join(allowed),
+                        "harus salah satu dari: " + ", ".join(allowed),
+                    ),
                     "found": found,
                 },
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from spbe_kit.errors import Diagnostic, format_key_path
+from spbe_kit.errors import Diagnostic, Said, format_key_path
 
 Lang = Literal["en", "id"]
 
@@ -152,7 +152,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "unknown key '{key}'",
         "kunci '{key}' tidak dikenal",
         "{suggestion}",
-        "{suggestion_id}",
+        "{suggestion}",
     ),
     "profile-missing-key": (
         "required key '{key}' is missing",
@@ -162,7 +162,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "profile-invalid-value": (
         "invalid value: {problem}",
-        "nilai tidak valid: {problem_id}",
+        "nilai tidak valid: {problem}",
         "found {found}",
         "ditemukan {found}",
     ),
@@ -182,7 +182,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "'{code}' is not in the Kemendagri dataset ({basis})",
         "'{code}' tidak ada dalam data Kemendagri ({basis})",
         "{suggestion}",
-        "{suggestion_id}",
+        "{suggestion}",
     ),
     "region-name-mismatch": (
         "name '{given}' does not match code {code} ('{expected}')",
@@ -272,7 +272,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "{app} has no setting '{setting}'",
         "{app} tidak punya pengaturan '{setting}'",
         "{suggestion}",
-        "{suggestion_id}",
+        "{suggestion}",
     ),
     "setting-type": (
         "setting '{setting}' of {app} must be {expected}",
@@ -356,7 +356,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "cron-invalid": (
         "'{value}' is not a cron schedule: {problem}",
-        "'{value}' bukan jadwal cron: {problem_id}",
+        "'{value}' bukan jadwal cron: {problem}",
         "five fields: minute hour day month weekday, e.g. '0 2 * * *'",
         "lima kolom: menit jam tanggal bulan hari, mis. '0 2 * * *'",
     ),
@@ -434,7 +434,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
     ),
     "host-path-refused": (
         "host folder '{value}' is refused: {problem}",
-        "folder host '{value}' ditolak: {problem_id}",
+        "folder host '{value}' ditolak: {problem}",
         "use a folder below {allowed}, e.g. {example}; the kit manages only a folder of its own inside it",
         "gunakan folder di bawah {allowed}, mis. {example}; kit hanya mengelola folder miliknya di dalamnya",
     ),
@@ -580,7 +580,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "the full log: {run}",
         "log lengkap: {run}",
     ),
-    "confirm-required": ("{action} needs --yes", "{action} memerlukan --yes", "{hint}", "{hint_id}"),
+    "confirm-required": ("{action} needs --yes", "{action} memerlukan --yes", "{hint}", "{hint}"),
     "recover-not-needed": (
         "every host already runs this region with this controller's vault ({path})",
         "semua host sudah menjalankan daerah ini dengan vault controller ini ({path})",
@@ -771,7 +771,7 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "'{code}' is not a kabupaten/kota in the dataset",
         "'{code}' bukan kabupaten/kota dalam data",
         "{hint}",
-        "{hint_id}",
+        "{hint}",
     ),
     "interrupted": (
         "interrupted; nothing was left half-written",
@@ -814,9 +814,11 @@ class _Known(dict[str, Any]):
         return "{" + key + "}"
 
 
-def _fill(template: str, params: dict[str, Any]) -> str:
+def _fill(template: str, params: dict[str, Any], lang: Lang) -> str:
+    """The template with its parameters; a ``Said`` parameter in the template's language."""
+    chosen = {k: getattr(v, lang) if isinstance(v, Said) else v for k, v in params.items()}
     try:
-        return template.format_map(_Known(params))
+        return template.format_map(_Known(chosen))
     except (IndexError, ValueError, AttributeError):
         return template
 
@@ -824,8 +826,8 @@ def _fill(template: str, params: dict[str, Any]) -> str:
 def message(diag: Diagnostic, lang: Lang) -> tuple[str, str]:
     en, id_, hint_en, hint_id = MESSAGES.get(diag.code, (diag.code, diag.code, "", ""))
     if lang == "id":
-        return _fill(id_, diag.params), _fill(hint_id, diag.params)
-    return _fill(en, diag.params), _fill(hint_en, diag.params)
+        return _fill(id_, diag.params, lang), _fill(hint_id, diag.params, lang)
+    return _fill(en, diag.params, lang), _fill(hint_en, diag.params, lang)
 
 
 def render_diagnostic(diag: Diagnostic, lang: Lang) -> str:
@@ -1219,7 +1221,8 @@ TEXTS: dict[str, tuple[str, str]] = {
 def say(key: str, lang: Lang, **params: Any) -> str:
     """A sentence of the commands' output in ``lang``; a missing parameter is a bug, not text."""
     en, id_ = TEXTS[key]
-    return (id_ if lang == "id" else en).format(**params)
+    chosen = {k: getattr(v, lang) if isinstance(v, Said) else v for k, v in params.items()}
+    return (id_ if lang == "id" else en).format(**chosen)
 
 
 def word(value: str, lang: Lang) -> str:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from spbe_kit import wilayah
-from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.errors import Diagnostic, InvalidInput, Location, Said
 from spbe_kit.models.catalog import Catalog
 from spbe_kit.resources import default_catalog, schemas_dir
 from spbe_kit.validate import load_catalog
@@ -132,7 +132,7 @@ def _not_kabkota(code: str) -> Diagnostic:
         else "mis. spbe-kit init 32.15"
     )
     return Diagnostic(
-        "init-not-kabkota", Location(code), (), {"code": code, "hint": hint_en, "hint_id": hint_id}
+        "init-not-kabkota", Location(code), (), {"code": code, "hint": Said(hint_en, hint_id)}
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spbe_kit import wilayah
-from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath
+from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath, Said
 from spbe_kit.load import Document, load_yaml, step
 from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES, App, Catalog, Setting
 from spbe_kit.models.parse import errors_to_diagnostics, parse_model
@@ -222,8 +222,7 @@ def _kabkota(code: str, where: KeyPath, doc: Document) -> Iterator[Diagnostic]:
             where,
             code=code,
             basis=wilayah.DATASET_BASIS,
-            suggestion=hint,
-            suggestion_id=hint_id,
+            suggestion=Said(hint, hint_id),
         )
 
 
@@ -404,8 +403,10 @@ def _settings(
                 where,
                 app=app_id,
                 setting=name,
-                suggestion=(f"did you mean '{close[0]}'? " if close else "") + f"settings: {listing}",
-                suggestion_id=(f"maksud Anda '{close[0]}'? " if close else "") + f"pengaturan: {listing}",
+                suggestion=Said(
+                    (f"did you mean '{close[0]}'? " if close else "") + f"settings: {listing}",
+                    (f"maksud Anda '{close[0]}'? " if close else "") + f"pengaturan: {listing}",
+                ),
             )
             continue
         yield from _setting_value(app_id, name, spec, value, where, doc)
@@ -608,8 +609,7 @@ def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> It
             "cron-invalid",
             ("backup", "schedule"),
             value=profile.backup.schedule,
-            problem=problem[0],
-            problem_id=problem[1],
+            problem=problem,
         )
     target = profile.backup.copy_to
     if target and target.startswith("/"):
@@ -653,8 +653,7 @@ def _path_refused(
         "host-path-refused",
         where,
         value=value,
-        problem=problem[0],
-        problem_id=problem[1],
+        problem=problem,
         allowed=", ".join(roots),
         example=example,
     )
@@ -669,23 +668,23 @@ COPY_ROOTS = ("/mnt", "/media", "/srv", "/data", "/backup", "/backups", "/var/ba
 HOST_PATH = re.compile(r"/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
 
 
-def host_path_problem(value: str, roots: tuple[str, ...]) -> tuple[str, str] | None:
+def host_path_problem(value: str, roots: tuple[str, ...]) -> Said | None:
     """Why ``value`` may not be used as a host folder (English, Indonesian), or None."""
     if not HOST_PATH.fullmatch(value) or len(value) > 200:
-        return (
+        return Said(
             "it must be an absolute path of letters, digits, '.', '_' and '-' with no trailing '/'",
             "harus lokasi absolut dari huruf, angka, '.', '_' dan '-' tanpa '/' di akhir",
         )
     if any(part.startswith(".") for part in value.split("/")[1:]):
-        return ("no part may start with '.'", "tidak boleh ada bagian yang diawali '.'")
+        return Said("no part may start with '.'", "tidak boleh ada bagian yang diawali '.'")
     if not any(value == root or value.startswith(root + "/") for root in roots):
-        return ("it is not below a folder meant for it", "tidak di bawah folder yang ditujukan untuk itu")
+        return Said("it is not below a folder meant for it", "tidak di bawah folder yang ditujukan untuk itu")
     return None
 
 
-def _inside(value: str, install_dir: str) -> tuple[str, str] | None:
+def _inside(value: str, install_dir: str) -> Said | None:
     if value == install_dir or value.startswith(install_dir.rstrip("/") + "/"):
-        return (
+        return Said(
             f"it is inside install_dir ({install_dir}), where the kit keeps its files and secrets",
             f"berada di dalam install_dir ({install_dir}), tempat kit menyimpan berkas dan rahasianya",
         )
@@ -697,23 +696,23 @@ _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _ASCII_NUMBER = re.compile(r"[0-9]{1,4}")
 
 
-def cron_problem(schedule: str) -> tuple[str, str] | None:
+def cron_problem(schedule: str) -> Said | None:
     """What is wrong with a five-field cron schedule, in English and Bahasa Indonesia."""
     fields = schedule.split()
     if len(fields) != 5:
-        return f"{len(fields)} fields, expected 5", f"{len(fields)} kolom, seharusnya 5"
+        return Said(f"{len(fields)} fields, expected 5", f"{len(fields)} kolom, seharusnya 5")
     for text, (low, high) in zip(fields, _CRON_RANGES, strict=True):
         for part in text.split(","):
             base, _, step = part.partition("/")
             if step and not _ASCII_NUMBER.fullmatch(step):
-                return f"bad step '{part}'", f"langkah '{part}' tidak sah"
+                return Said(f"bad step '{part}'", f"langkah '{part}' tidak sah")
             if base == "*":
                 continue
             bounds = base.split("-")
             if len(bounds) > 2 or not all(_ASCII_NUMBER.fullmatch(b) for b in bounds):
-                return f"bad field '{text}'", f"kolom '{text}' tidak sah"
+                return Said(f"bad field '{text}'", f"kolom '{text}' tidak sah")
             if not all(low <= int(b) <= high for b in bounds):
-                return f"'{text}' outside {low}-{high}", f"'{text}' di luar {low}-{high}"
+                return Said(f"'{text}' outside {low}-{high}", f"'{text}' di luar {low}-{high}")
     return None
 
 

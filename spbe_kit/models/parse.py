@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath
+from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath, Said
 from spbe_kit.load import MISSING, Document, step
 
 M = TypeVar("M", bound=BaseModel)
@@ -78,8 +78,7 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, path: KeyPath
     return doc.diagnostic(
         f"{prefix}-invalid-value",
         path,
-        problem=error["msg"],
-        problem_id=problem_id,
+        problem=Said(error["msg"], problem_id),
         found=_short(error.get("input")),
     )
 
@@ -89,15 +88,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _suggest(key: str, allowed: list[str]) -> dict[str, str]:
+def _suggest(key: str, allowed: list[str]) -> dict[str, Said]:
     close = difflib.get_close_matches(key, allowed, n=1)
     listing = ", ".join(allowed)
     if close:
         return {
-            "suggestion": f"did you mean '{close[0]}'? allowed: {listing}",
-            "suggestion_id": f"maksud Anda '{close[0]}'? yang diizinkan: {listing}",
+            "suggestion": Said(
+                f"did you mean '{close[0]}'? allowed: {listing}",
+                f"maksud Anda '{close[0]}'? yang diizinkan: {listing}",
+            )
         }
-    return {"suggestion": f"allowed: {listing}", "suggestion_id": f"yang diizinkan: {listing}"}
+    return {"suggestion": Said(f"allowed: {listing}", f"yang diizinkan: {listing}")}
 
 
 def _data_path(data: Any, loc: tuple[int | str, ...]) -> KeyPath:
