@@ -225,8 +225,8 @@ def containers(region, api):
 
 
 # Folders the kit fills on the host itself (not from the release tree); acme/ holds what the
-# acme service obtains.
-HOST_STATE = ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies")
+# acme service obtains, logs/ the proxy's access logs (never removed by a deploy).
+HOST_STATE = ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies", "logs")
 
 
 def installed_files(root):

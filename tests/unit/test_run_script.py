@@ -216,3 +216,14 @@ def test_the_probes_key_exchange_puts_the_cheap_ones_first_and_drops_none() -> N
     listed = next(line.split()[1] for line in offered.splitlines() if line.startswith("kexalgorithms "))
     assert sorted(_fast_kex().split(",")) == sorted(listed.split(","))
     assert _fast_kex().startswith("curve25519-sha256") or _fast_kex().startswith("mlkem768x25519-sha256")
+
+
+def test_the_probe_never_lists_host_state_so_a_deploy_never_removes_it(tmp_path: Path) -> None:
+    """Files the release tree does not have are removed by a deploy: the proxy's access logs
+    (logs/), backups and secrets are the host's own and must not be among them."""
+    probe = _host_script("spbe_probe")
+    for rel in ("hosts/local/proxy/nginx.conf", "logs/proxy/access-2026-12-07.log", "backups/x/backup.json",
+                "secrets/simpeg.db_password", "stray.txt"):  # fmt: skip
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    assert sorted(probe.installed_files(str(tmp_path))) == ["hosts/local/proxy/nginx.conf", "stray.txt"]
