@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from spbe_kit.errors import ExitCode, SpbeError
+from spbe_kit.errors import ExitCode, SpbeError, diagnostic
 
 app = typer.Typer(
     name="spbe-kit",
@@ -135,13 +135,10 @@ def render(
             result = pipeline.check(validated, output)
             target = output or pipeline.default_output(validated)
             if result.stale:
-                from spbe_kit.errors import Diagnostic, Location
                 from spbe_kit.messages import render_diagnostic
 
                 for reason in result.reasons:
-                    diag = Diagnostic(
-                        "render-stale", Location(str(target)), (), {"reason": reason, "profile": str(profile)}
-                    )
+                    diag = diagnostic("render-stale", str(target), reason=reason, profile=str(profile))
                     _err(render_diagnostic(diag, _lang()))
                 return int(ExitCode.DIFFERENCES)
             _out(_say("render-up-to-date", path=target))
@@ -553,7 +550,7 @@ def backup_verify(profile: ProfileArg, private_key: KeyOption = None) -> None:
     """The restore drill: restore each app's newest backup into a scratch database and check it."""
 
     def body() -> int:
-        from spbe_kit.errors import Diagnostic, DifferencesFound, Location
+        from spbe_kit.errors import DifferencesFound
         from spbe_kit.hosts import lifecycle
         from spbe_kit.hosts.session import Options
 
@@ -567,11 +564,12 @@ def backup_verify(profile: ProfileArg, private_key: KeyOption = None) -> None:
             failed = [r for r in drill["apps"] if not r["ok"]]
             raise DifferencesFound(
                 [
-                    Diagnostic(
+                    diagnostic(
                         "verify-failed",
-                        Location(str(r.get("backup"))),
-                        (),
-                        {"app": r["app"], "backup": r.get("backup"), "detail": r["detail"]},
+                        str(r.get("backup")),
+                        app=r["app"],
+                        backup=r.get("backup"),
+                        detail=r["detail"],
                     )
                     for r in failed
                 ]

@@ -77,8 +77,8 @@ class SpbeError(Exception):
 
     @classmethod
     def of(cls, code: str, where: str, **params: Any) -> Self:
-        """This error for one ``problem``."""
-        return cls([problem(code, where, **params)])
+        """This error for one ``diagnostic``."""
+        return cls([diagnostic(code, where, **params)])
 
 
 class InvalidInput(SpbeError):
@@ -99,9 +99,10 @@ class HealthGateFailed(SpbeError):
     exit_code = ExitCode.HEALTH_GATE
 
 
-def problem(code: str, where: str, **params: Any) -> Diagnostic:
-    """A problem at a file, host or value as a whole (no line or key path): the one shortcut.
-    Problems inside a YAML document carry their position: ``Document.diagnostic``."""
+def diagnostic(code: str, where: str, **params: Any) -> Diagnostic:
+    """A problem at a file, host or value as a whole (no line or key path). The one way to build
+    a diagnostic, with ``Document.diagnostic`` for a problem at a position inside a YAML
+    document (``Diagnostic`` itself only where a line and column are known otherwise)."""
     return Diagnostic(code, Location(where), (), params)
 
 
@@ -113,7 +114,7 @@ def raise_if_any(diagnostics: Iterable[Diagnostic]) -> None:
 
 def confirm_required(where: str, action: str, hint: str, hint_id: str) -> InvalidInput:
     """A command that would replace data or secrets was run without --yes (nothing changed)."""
-    return InvalidInput([problem("confirm-required", where, action=action, hint=Said(hint, hint_id))])
+    return InvalidInput([diagnostic("confirm-required", where, action=action, hint=Said(hint, hint_id))])
 
 
 def invalid_choice(where: str, found: str, allowed: Sequence[str]) -> InvalidInput:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath, Location
+from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath, Location, diagnostic
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -183,11 +183,11 @@ def read_text(path: Path, display: str) -> tuple[str, str]:
     try:
         raw = _read_regular(path, display)
     except FileNotFoundError:
-        raise InvalidInput([Diagnostic("file-not-found", Location(display))]) from None
+        raise InvalidInput([diagnostic("file-not-found", display)]) from None
     except IsADirectoryError:
-        raise InvalidInput([Diagnostic("file-is-directory", Location(display))]) from None
+        raise InvalidInput([diagnostic("file-is-directory", display)]) from None
     except PermissionError:
-        raise InvalidInput([Diagnostic("file-unreadable", Location(display))]) from None
+        raise InvalidInput([diagnostic("file-unreadable", display)]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -212,19 +212,17 @@ def _read_regular(path: Path, display: str) -> bytes:
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(display)
         if not stat.S_ISREG(info.st_mode):
-            raise InvalidInput([Diagnostic("file-not-regular", Location(display))])
+            raise InvalidInput([diagnostic("file-not-regular", display)])
         if info.st_size > MAX_BYTES:
             raise InvalidInput(
                 [
-                    Diagnostic(
-                        "yaml-too-large", Location(display), (), {"size": info.st_size, "limit": MAX_BYTES}
-                    )
+                    diagnostic("yaml-too-large", display, size=info.st_size, limit=MAX_BYTES)
                 ]
             )
         raw = handle.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:  # grew after fstat
         raise InvalidInput(
-            [Diagnostic("yaml-too-large", Location(display), (), {"size": len(raw), "limit": MAX_BYTES})]
+            [diagnostic("yaml-too-large", display, size=len(raw), limit=MAX_BYTES)]
         )
     return raw
 

@@ -791,7 +791,7 @@ MESSAGES["catalog-schema"] = (
 )
 
 _SUMMARY = {
-    "en": "{count} problem(s) found; nothing was changed.",
+    "en": "{count} diagnostic(s) found; nothing was changed.",
     "id": "{count} masalah ditemukan; tidak ada yang diubah.",
 }
 

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from spbe_kit import wilayah
-from spbe_kit.errors import Diagnostic, InvalidInput, Location, Said
+from spbe_kit.errors import Diagnostic, InvalidInput, Location, Said, diagnostic
 from spbe_kit.models.catalog import Catalog
 from spbe_kit.resources import default_catalog, schemas_dir
 from spbe_kit.validate import load_catalog
@@ -144,7 +144,7 @@ def write_starter(code: str, output: Path | None, catalog: Path | None = None) -
     model = load_catalog(catalog or default_catalog())[0]
     text = starter_text(code, str(target), Path(schema).as_posix(), model)
     if target.exists():
-        raise InvalidInput([Diagnostic("init-exists", Location(str(target)), (), {"path": str(target)})])
+        raise InvalidInput([diagnostic("init-exists", str(target), path=str(target))])
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)

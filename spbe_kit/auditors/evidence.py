@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit.auditors import audit, report
-from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.errors import InvalidInput, diagnostic
 from spbe_kit.grant.images import sbom_name
 from spbe_kit.hosts.session import UI, Options, Session, probe, read_session
 
@@ -95,11 +95,10 @@ def _vault(profile: Path, password_file: Path | None) -> dict[str, Any] | None:
     if data is None and vault.vault_path(profile).is_file():
         raise InvalidInput(
             [
-                Diagnostic(
+                diagnostic(
                     "vault-password-missing",
-                    Location(str(vault.vault_path(profile))),
-                    (),
-                    {"path": str(vault.default_password_file(profile))},
+                    str(vault.vault_path(profile)),
+                    path=str(vault.default_password_file(profile)),
                 )
             ]
         )

@@ -34,6 +34,7 @@ from spbe_kit.errors import (
     InvalidInput,
     Location,
     OperationFailed,
+    diagnostic,
     unknown_apps,
 )
 from spbe_kit.models.catalog import Catalog
@@ -71,7 +72,7 @@ def keygen(prefix: Path) -> Path:
     """An ed25519 key pair for signing bundles: ``prefix`` (private, 0600) and ``prefix.pub``."""
     if prefix.exists() or prefix.with_name(prefix.name + ".pub").exists():
         raise InvalidInput(
-            [Diagnostic("bundle-key-exists", Location(str(prefix)), (), {"path": str(prefix)})]
+            [diagnostic("bundle-key-exists", str(prefix), path=str(prefix))]
         )
     prefix.parent.mkdir(parents=True, exist_ok=True)
     _run(
@@ -82,7 +83,7 @@ def keygen(prefix: Path) -> Path:
 
 def sign(manifest: Path, key: Path) -> bytes:
     if not key.is_file():
-        raise InvalidInput([Diagnostic("bundle-key-missing", Location(str(key)), (), {"path": str(key)})])
+        raise InvalidInput([diagnostic("bundle-key-missing", str(key), path=str(key))])
     _run(["ssh-keygen", "-q", "-Y", "sign", "-f", str(key), "-n", NAMESPACE, str(manifest)])
     signature = manifest.with_name(manifest.name + ".sig")
     data = signature.read_bytes()
@@ -93,7 +94,7 @@ def sign(manifest: Path, key: Path) -> bytes:
 def signature_valid(manifest: bytes, signature: bytes, public_key: Path) -> bool:
     if not public_key.is_file():
         raise InvalidInput(
-            [Diagnostic("bundle-key-missing", Location(str(public_key)), (), {"path": str(public_key)})]
+            [diagnostic("bundle-key-missing", str(public_key), path=str(public_key))]
         )
     with tempfile.TemporaryDirectory(prefix="spbe-bundle-") as tmp:
         signers = Path(tmp) / "allowed_signers"
@@ -248,7 +249,7 @@ def export(
     catalog, _ = load_catalog(catalog_path)
     tags = catalog_images(catalog, apps)
     if not key.is_file():
-        raise InvalidInput([Diagnostic("bundle-key-missing", Location(str(key)), (), {"path": str(key)})])
+        raise InvalidInput([diagnostic("bundle-key-missing", str(key), path=str(key))])
     source = shipped_root()
     if not (source / "pyproject.toml").is_file():
         raise OperationFailed.of("bundle-needs-source", str(source), path=str(source))
@@ -411,9 +412,7 @@ def _members(archive: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
     except tarfile.TarError as exc:
         raise DifferencesFound(
             [
-                Diagnostic(
-                    "bundle-member-changed", Location("(tar header)"), (), {"member": f"tar structure: {exc}"}
-                )
+                diagnostic("bundle-member-changed", "(tar header)", member=f"tar structure: {exc}")
             ]
         ) from None
 
@@ -431,7 +430,7 @@ def verify(
     be a regular file whose header size equals the signed size before a byte of it is read."""
     started = time.monotonic()
     if not bundle.is_file():
-        raise InvalidInput([Diagnostic("bundle-missing", Location(str(bundle)), (), {"path": str(bundle)})])
+        raise InvalidInput([diagnostic("bundle-missing", str(bundle), path=str(bundle))])
     total = bundle.stat().st_size
     changed: list[str] = []
     with bundle.open("rb") as raw, _open_tar(bundle, raw) as archive:
@@ -440,7 +439,7 @@ def verify(
         signature = _head(archive, members, SIGNATURE, MAX_SIGNATURE, bundle)
         if not signature_valid(manifest_bytes, signature, public_key):
             raise DifferencesFound(
-                [Diagnostic("bundle-signature-invalid", Location(str(bundle)), (), {"key": str(public_key)})]
+                [diagnostic("bundle-signature-invalid", str(bundle), key=str(public_key))]
             )
         manifest = _signed_manifest(manifest_bytes, bundle)
         _check_window(manifest, bundle, allow_older)
@@ -467,7 +466,7 @@ def verify(
     if changed:
         changed = [_name_layer(bundle, manifest, c) if c == IMAGES else c for c in changed]
         raise DifferencesFound(
-            [Diagnostic("bundle-member-changed", Location(str(bundle)), (), {"member": c}) for c in changed]
+            [diagnostic("bundle-member-changed", str(bundle), member=c) for c in changed]
         )
     progress("verify", total, total)
     return Verified(manifest, total, time.monotonic() - started)
@@ -483,7 +482,7 @@ def _open_tar(bundle: Path, raw: IO[bytes]) -> tarfile.TarFile:
         return tarfile.open(fileobj=raw, mode="r|")
     except tarfile.TarError:
         raise InvalidInput(
-            [Diagnostic("bundle-not-tar", Location(str(bundle)), (), {"path": str(bundle)})]
+            [diagnostic("bundle-not-tar", str(bundle), path=str(bundle))]
         ) from None
 
 
@@ -535,7 +534,7 @@ def _signed_manifest(data: bytes, bundle: Path) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError):
         ok = False
     if not ok:
-        raise InvalidInput([Diagnostic("bundle-manifest-invalid", Location(str(bundle)), (), {})])
+        raise InvalidInput([diagnostic("bundle-manifest-invalid", str(bundle))])
     result: dict[str, Any] = manifest
     return result
 
@@ -568,9 +567,7 @@ def _check_window(manifest: dict[str, Any], bundle: Path, allow_older: bool) -> 
 def _unsigned(bundle: Path) -> DifferencesFound:
     return DifferencesFound(
         [
-            Diagnostic(
-                "bundle-signature-invalid", Location(str(bundle)), (), {"key": "(no signed manifest first)"}
-            )
+            diagnostic("bundle-signature-invalid", str(bundle), key="(no signed manifest first)")
         ]
     )
 
@@ -648,7 +645,7 @@ def import_bundle(
     steps: dict[str, float] = {}
     if dest.exists() and any(dest.iterdir()):
         raise InvalidInput(
-            [Diagnostic("bundle-destination-used", Location(str(dest)), (), {"path": str(dest)})]
+            [diagnostic("bundle-destination-used", str(dest), path=str(dest))]
         )
     staging = dest.with_name(f".{dest.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)

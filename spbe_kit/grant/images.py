@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import Field
 
-from spbe_kit.errors import Diagnostic, InvalidInput, Location, OperationFailed
+from spbe_kit.errors import InvalidInput, OperationFailed, diagnostic
 from spbe_kit.load import load_yaml
 from spbe_kit.models.base import Strict
 from spbe_kit.models.catalog import Catalog
@@ -126,11 +126,11 @@ def select(spec: BuildSpec, only: list[str], include_tests: bool) -> list[str]:
         if not matches:
             raise InvalidInput(
                 [
-                    Diagnostic(
+                    diagnostic(
                         "image-unknown",
-                        Location("images/build.yaml"),
-                        (),
-                        {"name": name, "available": ", ".join(spec.images)},
+                        "images/build.yaml",
+                        name=name,
+                        available=", ".join(spec.images),
                     )
                 ]
             )
@@ -166,7 +166,7 @@ def docker_client() -> Any:
         return client
     except Exception as exc:  # the SDK raises several unrelated types for "no engine"
         raise OperationFailed(
-            [Diagnostic("docker-unavailable", Location("docker"), (), {"problem": str(exc)[:300]})]
+            [diagnostic("docker-unavailable", "docker", problem=str(exc)[:300])]
         ) from None
 
 
@@ -287,7 +287,7 @@ class Builder:
 
     def _failure(self, tag: str, problem: str) -> OperationFailed:
         return OperationFailed(
-            [Diagnostic("image-build-failed", Location(tag), (), {"image": tag, "problem": problem})]
+            [diagnostic("image-build-failed", tag, image=tag, problem=problem)]
         )
 
 

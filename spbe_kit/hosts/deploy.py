@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spbe_kit.errors import Diagnostic, HealthGateFailed, InvalidInput, Location, OperationFailed
+from spbe_kit.errors import HealthGateFailed, InvalidInput, OperationFailed, diagnostic
 from spbe_kit.hosts import hostdata, vault
 from spbe_kit.hosts.apply import RunResult, TaskResult, new_run_dir
 from spbe_kit.hosts.lifecycle import _databases, _volumes, release_record, take_backup
@@ -120,12 +120,7 @@ def _secrets(session: Session, password: vault.PasswordSource, report: Report, u
     if vault.pending_path(profile).exists():
         raise OperationFailed(
             [
-                Diagnostic(
-                    "rotation-pending",
-                    Location(str(vault.pending_path(profile))),
-                    (),
-                    {"profile": str(profile)},
-                )
+                diagnostic("rotation-pending", str(vault.pending_path(profile)), profile=str(profile))
             ]
         )
     if password.created:
@@ -245,9 +240,7 @@ def _smoke(session: Session) -> list[Probe]:
     if failed:
         raise HealthGateFailed(
             [
-                Diagnostic(
-                    "smoke-failed", Location(p.url), (), {"app": p.app, "url": p.url, "detail": p.detail}
-                )
+                diagnostic("smoke-failed", p.url, app=p.app, url=p.url, detail=p.detail)
                 for p in failed
             ]
         )
@@ -261,7 +254,7 @@ def _provided_tls(session: Session) -> dict[str, tuple[str, str]] | None:
     for reference in (tls.certificate, tls.key):
         if profile_file_problem(session.profile, reference):
             raise InvalidInput(
-                [Diagnostic("tls-file-missing", Location(reference), (), {"value": reference})]
+                [diagnostic("tls-file-missing", reference, value=reference)]
             )
     base = session.profile.resolve().parent
     cert = (base / tls.certificate).read_text()
@@ -294,7 +287,7 @@ def _controller_images(ctx: Context, registry: str) -> dict[str, str]:
             missing.append(tag)
     if missing and not registry:
         raise OperationFailed(
-            [Diagnostic("image-missing", Location(tag), (), {"image": tag}) for tag in missing]
+            [diagnostic("image-missing", tag, image=tag) for tag in missing]
         )
     return found
 
@@ -336,11 +329,13 @@ def _preflight(
     if failed:
         raise OperationFailed(
             [
-                Diagnostic(
+                diagnostic(
                     "preflight-failed",
-                    Location(c.host),
-                    (),
-                    {"host": c.host, "check": c.name, "detail": c.says(), "hint": c.advice()},
+                    c.host,
+                    host=c.host,
+                    check=c.name,
+                    detail=c.says(),
+                    hint=c.advice(),
                 )
                 for c in failed
             ]
@@ -401,19 +396,16 @@ def _roll_back(
     play(session, variables, run_dir / "rollback", ui)
     raise HealthGateFailed(
         [
-            Diagnostic(
+            diagnostic(
                 "upgrade-rolled-back",
-                Location(host),
-                (),
-                {
-                    "app": app,
-                    "version": ctx.apps[app].version,
-                    "host": host,
-                    "previous": upgrading[app],
-                    "backup": backup,
-                    "logs": logs,
-                    "run": str(run_dir),
-                },
+                host,
+                app=app,
+                version=ctx.apps[app].version,
+                host=host,
+                previous=upgrading[app],
+                backup=backup,
+                logs=logs,
+                run=str(run_dir),
             )
             for app, host, logs in failed
         ]
@@ -470,17 +462,14 @@ def _lock_decision(locks: dict[str, LockInfo], break_lock: bool, ui: UI, run_id:
         return mine, hostdata.lock_hash(lock.raw)
     raise OperationFailed(
         [
-            Diagnostic(
+            diagnostic(
                 "deploy-locked",
-                Location(host),
-                (),
-                {
-                    "host": host,
-                    "who": lock.who,
-                    "since": lock.since,
-                    "pid": lock.pid,
-                    "controller": lock.controller,
-                },
+                host,
+                host=host,
+                who=lock.who,
+                since=lock.since,
+                pid=lock.pid,
+                controller=lock.controller,
             )
         ]
     )

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from spbe_kit.errors import Diagnostic, Location, OperationFailed
+from spbe_kit.errors import OperationFailed, diagnostic
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
 Version = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$")]
@@ -133,9 +133,7 @@ class BackupRecord(_Shape):
 def invalid(host: str, file: str, problem: str) -> OperationFailed:
     return OperationFailed(
         [
-            Diagnostic(
-                "host-report-invalid", Location(host), (), {"host": host, "file": file, "problem": problem}
-            )
+            diagnostic("host-report-invalid", host, host=host, file=file, problem=problem)
         ]
     )
 

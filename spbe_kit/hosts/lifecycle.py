@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit.errors import (
-    Diagnostic,
     InvalidInput,
-    Location,
     OperationFailed,
     confirm_required,
+    diagnostic,
     unknown_apps,
 )
 from spbe_kit.hosts import hostdata, vault
@@ -204,11 +203,11 @@ def restore(
     if record is None:
         raise InvalidInput(
             [
-                Diagnostic(
+                diagnostic(
                     "backup-unknown",
-                    Location(ident),
-                    (),
-                    {"id": ident, "available": ", ".join(b.id for b in known[-5:]) or "none"},
+                    ident,
+                    id=ident,
+                    available=", ".join(b.id for b in known[-5:]) or "none",
                 )
             ]
         )
@@ -220,7 +219,7 @@ def restore(
     ]
     if missing:
         raise InvalidInput(
-            [Diagnostic("backup-lacks-app", Location(ident), (), {"id": ident, "apps": ", ".join(missing)})]
+            [diagnostic("backup-lacks-app", ident, id=ident, apps=", ".join(missing))]
         )
     restore_backup(session, ident, chosen, ui)
     return chosen

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.errors import InvalidInput, diagnostic
 from spbe_kit.hosts import vault
 from spbe_kit.hosts.apply import new_run_dir
 from spbe_kit.hosts.deploy import _latest_release, _lock_decision, _provided_tls, write_public
@@ -130,12 +130,7 @@ def _chosen(ctx: Context, data: dict[str, Any], only: list[str] | None, profile:
     if unknown:
         raise InvalidInput(
             [
-                Diagnostic(
-                    "secret-unknown",
-                    Location(str(profile)),
-                    (),
-                    {"names": ", ".join(unknown), "known": ", ".join(known)},
-                )
+                diagnostic("secret-unknown", str(profile), names=", ".join(unknown), known=", ".join(known))
             ]
         )
     return [n for n in known if n in only]
@@ -165,12 +160,7 @@ def recover(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Ro
         if marks and all(m["fingerprint"] == mine for m in marks):
             raise InvalidInput(
                 [
-                    Diagnostic(
-                        "recover-not-needed",
-                        Location(str(profile)),
-                        (),
-                        {"path": str(vault.vault_path(profile))},
-                    )
+                    diagnostic("recover-not-needed", str(profile), path=str(vault.vault_path(profile)))
                 ]
             )
         names = rotatable(ctx, data)
@@ -235,7 +225,7 @@ def rotate(profile: Path, catalog: Path | None, options: Options, ui: UI, only: 
     try:
         store, pending = vault.vault_path(profile), vault.pending_path(profile)
         if not store.is_file():
-            raise InvalidInput([Diagnostic("vault-missing", Location(str(store)), (), {"path": str(store)})])
+            raise InvalidInput([diagnostic("vault-missing", str(store), path=str(store))])
         if pending.is_file():
             new = vault.load(pending, password.path)
             names = list(new.pop("rotating"))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
 from spbe_kit import pipeline
-from spbe_kit.errors import Diagnostic, HealthGateFailed, Location, OperationFailed
+from spbe_kit.errors import Diagnostic, HealthGateFailed, Location, OperationFailed, diagnostic
 from spbe_kit.hosts import hostdata, vault
 from spbe_kit.hosts.apply import Connection, RunResult, TaskResult, run_playbook, run_script
 from spbe_kit.hosts.plan import Check, kept_paths, parse_lock
@@ -138,9 +138,9 @@ def probe(
 
 def unreachable(host: str, message: str) -> Diagnostic:
     if "REMOTE HOST IDENTIFICATION HAS CHANGED" in message or "Host key verification failed" in message:
-        return Diagnostic("host-key-changed", Location(host), (), {"host": host})
+        return diagnostic("host-key-changed", host, host=host)
     problem = message.strip()[-300:]
-    return Diagnostic("host-unreachable", Location(host), (), {"host": host, "problem": problem})
+    return diagnostic("host-unreachable", host, host=host, problem=problem)
 
 
 def check_vault(session: Session, probes: dict[str, dict[str, Any]], fingerprint: str | None) -> None:
@@ -207,17 +207,14 @@ def write_release(
         elif result.returncode:
             problem = result.stderr.strip()[-600:] or f"exit {result.returncode}"
             failed.append(
-                Diagnostic(
+                diagnostic(
                     "task-failed",
-                    Location(host),
-                    (),
-                    {
-                        "host": host,
-                        "play": "release",
-                        "task": "record the release",
-                        "problem": problem,
-                        "run": str(folder),
-                    },
+                    host,
+                    host=host,
+                    play="release",
+                    task="record the release",
+                    problem=problem,
+                    run=str(folder),
                 )
             )
     if failed:
@@ -271,12 +268,7 @@ def raise_failure(result: RunResult) -> NoReturn:
     if gate:
         raise HealthGateFailed(
             [
-                Diagnostic(
-                    "health-gate",
-                    Location(host),
-                    (),
-                    {"app": app, "host": host, "logs": logs, "run": str(result.run_dir)},
-                )
+                diagnostic("health-gate", host, app=app, host=host, logs=logs, run=str(result.run_dir))
                 for app, host, logs in gate
             ]
         )
@@ -287,17 +279,14 @@ def raise_failure(result: RunResult) -> NoReturn:
     raise OperationFailed(
         diagnostics
         or [
-            Diagnostic(
+            diagnostic(
                 "task-failed",
-                Location(str(result.run_dir)),
-                (),
-                {
-                    "host": "-",
-                    "play": "-",
-                    "task": "-",
-                    "problem": result.error_text() or f"ansible-runner status {result.status}",
-                    "run": str(result.run_dir),
-                },
+                str(result.run_dir),
+                host="-",
+                play="-",
+                task="-",
+                problem=result.error_text() or f"ansible-runner status {result.status}",
+                run=str(result.run_dir),
             )
         ]
     )
@@ -310,17 +299,14 @@ def _held_lock(result: RunResult) -> Diagnostic | None:
             continue
         held = parse_lock(task.host, stdout.removeprefix(LOCK_HELD), "<install_dir>/<region>")
         if held:
-            return Diagnostic(
+            return diagnostic(
                 "deploy-locked",
-                Location(task.host),
-                (),
-                {
-                    "host": task.host,
-                    "who": held.who,
-                    "since": held.since,
-                    "pid": held.pid,
-                    "controller": held.controller,
-                },
+                task.host,
+                host=task.host,
+                who=held.who,
+                since=held.since,
+                pid=held.pid,
+                controller=held.controller,
             )
     return None
 
@@ -335,17 +321,14 @@ def _task_failure(task: TaskResult, run_dir: Path) -> Diagnostic:
         message = f"{message}: {stderr[-400:]}"
     if task.result.get("censored"):
         message = "details hidden because the task handles secrets (no_log)"
-    return Diagnostic(
+    return diagnostic(
         "task-failed",
-        Location(task.host),
-        (),
-        {
-            "host": task.host,
-            "play": task.play,
-            "task": task.task,
-            "problem": str(message)[-600:],
-            "run": str(run_dir),
-        },
+        task.host,
+        host=task.host,
+        play=task.play,
+        task=task.task,
+        problem=str(message)[-600:],
+        run=str(run_dir),
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.errors import InvalidInput, diagnostic
 from spbe_kit.render.context import Context
 
 ENV_PASSWORD_FILE = "SPBE_KIT_VAULT_PASSWORD_FILE"
@@ -67,7 +67,7 @@ def password_source(
     if chosen:
         if not chosen.is_file():
             raise InvalidInput(
-                [Diagnostic("vault-password-missing", Location(str(chosen)), (), {"path": str(chosen)})]
+                [diagnostic("vault-password-missing", str(chosen), path=str(chosen))]
             )
         return PasswordSource(chosen)
     beside = default_password_file(profile)
@@ -188,7 +188,7 @@ def load(path: Path, password_file: Path) -> dict[str, Any]:
         plain = _vault_lib(password_file).decrypt(path.read_bytes())
     except AnsibleError:
         raise InvalidInput(
-            [Diagnostic("vault-decrypt-failed", Location(str(path)), (), {"path": str(path)})]
+            [diagnostic("vault-decrypt-failed", str(path), path=str(path))]
         ) from None
     data = yaml.safe_load(plain) or {}
     return dict(data.get("spbe_secrets", {}))

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 from spbe_kit import __version__, wilayah
-from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.errors import InvalidInput, diagnostic
 from spbe_kit.models.catalog import Resources
 from spbe_kit.render import assets, privacy
 from spbe_kit.render.context import (
@@ -194,20 +194,13 @@ class _Renderer:
         except UnsafeValue as exc:
             raise InvalidInput(
                 [
-                    Diagnostic(
-                        "unsafe-value",
-                        Location(template),
-                        (),
-                        {"value": repr(exc.value), "target": exc.target},
-                    )
+                    diagnostic("unsafe-value", template, value=repr(exc.value), target=exc.target)
                 ]
             ) from None
         except jinja2.TemplateError as exc:
             raise InvalidInput(
                 [
-                    Diagnostic(
-                        "template-error", Location(template), (), {"template": template, "problem": str(exc)}
-                    )
+                    diagnostic("template-error", template, template=template, problem=str(exc))
                 ]
             ) from None
         return text.encode("utf-8")

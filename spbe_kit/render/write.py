@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from spbe_kit.errors import Diagnostic, InvalidInput, Location
+from spbe_kit.errors import InvalidInput, diagnostic
 from spbe_kit.render.tree import MANIFEST
 
 PRESERVED = ("runs", "state")
@@ -24,9 +24,9 @@ DIR_MODE = 0o700
 
 def _guard(out: Path) -> None:
     if out.is_symlink():
-        raise InvalidInput([Diagnostic("output-symlink", Location(str(out)), (), {"path": str(out)})])
+        raise InvalidInput([diagnostic("output-symlink", str(out), path=str(out))])
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
-        raise InvalidInput([Diagnostic("output-not-rendered", Location(str(out)), (), {"path": str(out)})])
+        raise InvalidInput([diagnostic("output-not-rendered", str(out), path=str(out))])
 
 
 def write_tree(files: dict[str, bytes], out: Path) -> None:
@@ -64,7 +64,7 @@ def write_tree(files: dict[str, bytes], out: Path) -> None:
 def _write_file(root: Path, rel: str, data: bytes) -> None:
     target = (root / rel).resolve()
     if not target.is_relative_to(root.resolve()):
-        raise InvalidInput([Diagnostic("path-outside", Location(rel), (), {"value": rel})])
+        raise InvalidInput([diagnostic("path-outside", rel, value=rel)])
     target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
     with os.fdopen(fd, "wb") as handle:

@@ -44,7 +44,7 @@ def test_validate_reports_every_problem_even_with_a_missing_key(tmp_path: Path) 
         if f"[{c}]" in done.stderr
     ]
     assert len(codes) == 5, done.stderr
-    assert "5 problem(s) found" in done.stderr
+    assert "5 diagnostic(s) found" in done.stderr
 
 
 def test_a_missing_section_still_lets_the_other_checks_run(tmp_path: Path) -> None:

@@ -176,7 +176,7 @@ def test_exact_error_text(name, cli, demo_text, write_profile, tmp_path) -> None
     result = cli("validate", "bad.yaml", cwd=tmp_path)
     assert result.exit_code == 2
     count = expected.count("\n    hint:")
-    assert result.stderr == expected + f"{count} problem(s) found; nothing was changed.\n"
+    assert result.stderr == expected + f"{count} diagnostic(s) found; nothing was changed.\n"
     assert "Traceback" not in result.output
 
 

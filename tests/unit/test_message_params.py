@@ -10,8 +10,8 @@ from conftest import ROOT
 from spbe_kit.messages import MESSAGES
 
 # How the package builds a diagnostic: the code comes first; the parameters are a dict literal
-# (Diagnostic's fourth argument) or keywords (errors.problem, SpbeError.of, Document.diagnostic).
-BUILDERS = {"Diagnostic": "dict", "diagnostic": "keywords", "problem": "keywords", "of": "keywords"}
+# (Diagnostic's fourth argument) or keywords (errors.diagnostic, SpbeError.of, Document.diagnostic).
+BUILDERS = {"Diagnostic": "dict", "diagnostic": "keywords", "of": "keywords"}
 
 
 def placeholders(code: str) -> set[str]:
