@@ -275,7 +275,7 @@ def _controller_images(ctx: Context, registry: str) -> dict[str, str]:
     """The image ID of every image the region runs, from the controller's engine."""
     from spbe_kit.grant.images import docker_client
 
-    services = {ctx.postgres.image, ctx.proxy.image} | ({ctx.backup.image} if ctx.schedulers else set())
+    services = {ctx.postgres.image, ctx.proxy.image} | {s.image for s in ctx.schedulers.values()}
     wanted = sorted({a.image for a in ctx.apps.values()} | services)
     client = docker_client()
     found: dict[str, str] = {}

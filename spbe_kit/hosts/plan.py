@@ -18,7 +18,7 @@ from typing import Any
 from spbe_kit.hosts import hostdata
 from spbe_kit.messages import Lang, say
 from spbe_kit.models.catalog import Component
-from spbe_kit.render.context import Context, published_ports
+from spbe_kit.render.context import Context, image_of, published_ports
 from spbe_kit.render.tree import host_folders, secret_files
 
 MIN_DOCKER = (20, 10)
@@ -69,13 +69,8 @@ def missing_images(ctx: Context, host: str, probe: dict[str, Any], image_ids: di
     """The images ``host`` must receive: each one its components run, unless the host has that
     tag on the very image ID the controller has (a host's other images are never looked at)."""
     have: dict[str, str] = probe.get("images", {})
-    wanted = sorted({_image_of(ctx, project) for project, _ in components_on(ctx, host)})
+    wanted = sorted({image_of(ctx, host, project) for project, _ in components_on(ctx, host)})
     return [ref for ref in wanted if not (ref in image_ids and have.get(ref) == image_ids[ref])]
-
-
-def _image_of(ctx: Context, project: str) -> str:
-    services = {"postgres": ctx.postgres, "proxy": ctx.proxy, "backup": ctx.backup}
-    return services[project].image if project in services else ctx.apps[project].image
 
 
 def preflight(ctx: Context, probes: dict[str, dict[str, Any]], controller_epoch: float) -> list[Check]:
@@ -275,11 +270,6 @@ def converged_projects(
     check queries the database)."""
     installed: dict[str, str] = probe.get("files", {})
     containers = probe.get("containers", [])
-    images = {a.id: a.image for a in ctx.apps.values()} | {
-        "postgres": ctx.postgres.image,
-        "proxy": ctx.proxy.image,
-        "backup": ctx.backup.image,
-    }
     done = []
     for project, _ in components_on(ctx, host):
         files = {p: h for p, h in wanted.items() if p.startswith(project + "/")}
@@ -288,7 +278,7 @@ def converged_projects(
         running = bool(mine) and all(
             c["status"] == "running"
             and c["health"] in ("healthy", "none")
-            and c["image_id"] == image_ids.get(images[project])
+            and c["image_id"] == image_ids.get(image_of(ctx, host, project))
             for c in mine
         )
         if same_files and running:

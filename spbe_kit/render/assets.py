@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spbe_kit.render.context import Context
+from spbe_kit.render.context import Context, image_of
 
 ASSET_FILE = "docs/daftar-aset-tik.md"
 
@@ -45,7 +45,7 @@ def software(ctx: Context) -> list[Software]:
         for component in host.components:
             if component in services:
                 service = services[component]
-                spec, version, image = service.spec, service.version, service.image
+                spec, version, image = service.spec, service.version, image_of(ctx, name, component)
             else:
                 app = ctx.apps[component]
                 spec, version, image = app.spec, app.version, app.image

@@ -81,7 +81,10 @@ class SchedulerContext:
     volumes: list[tuple[str, str]]
     remote: bool
     copies: str | None
-    logs: bool = False
+    logs: bool
+    # The backup image; where the scheduler only keeps logs (a proxy-only host), the proxy's
+    # image, which that host has anyway: only Python is needed, never PostgreSQL's tools.
+    image: str
 
 
 @dataclass(frozen=True)
@@ -168,10 +171,11 @@ def copy_folder(copy_to: str, slug: str) -> str:
 
 
 def schedulers(
-    profile: Profile, catalog: Catalog, where: Placement, root: str, slug: str
+    profile: Profile, catalog: Catalog, where: Placement, root: str, slug: str, images: tuple[str, str]
 ) -> dict[str, SchedulerContext]:
     """Which hosts run a backup scheduler, and what each one does (the proxy's host always
-    runs one: it keeps the access logs to their retention)."""
+    runs one: it keeps the access logs to their retention). ``images``: the backup image and
+    the proxy's."""
     copy_to = profile.backup.copy_to
     copy_host = copy_to if copy_to in profile.hosts and copy_to != where.database else None
     copy_path = copy_folder(copy_to, slug) if copy_to and copy_to.startswith("/") else None
@@ -190,7 +194,8 @@ def schedulers(
         if databases or volumes or remote or logs:
             local = databases or bool(volumes)
             copies = f"{root}/backup-copies" if remote else (copy_path if local else None)
-            found[name] = SchedulerContext(name, databases, volumes, remote, copies, logs)
+            image = images[0] if local or remote else images[1]
+            found[name] = SchedulerContext(name, databases, volumes, remote, copies, logs, image)
     return found
 
 
@@ -209,13 +214,6 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
     region = RegionContext(profile.region.code, name, slug, profile.region.domain)
     root = f"{profile.install_dir.rstrip('/')}/{slug}"
     where = placement(profile)
-    backups = schedulers(profile, catalog, where, root, slug)
-    hosts = {n: _host(n, h, where, n in backups) for n, h in profile.hosts.items()}
-    db_host = hosts[where.database]
-    apps = {
-        app_id: _app_context(profile, catalog, app_id, where, db_host, hosts, root)
-        for app_id in sorted(profile.apps)
-    }
 
     def service(name: str, host: str) -> ServiceContext:
         spec: Component = getattr(catalog.services, name)
@@ -226,6 +224,13 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
     postgres = service("postgres", where.database)
     proxy = service("proxy", where.proxy)
     backup = service("backup", where.database)
+    backups = schedulers(profile, catalog, where, root, slug, (backup.image, proxy.image))
+    hosts = {n: _host(n, h, where, n in backups) for n, h in profile.hosts.items()}
+    db_host = hosts[where.database]
+    apps = {
+        app_id: _app_context(profile, catalog, app_id, where, db_host, hosts, root)
+        for app_id in sorted(profile.apps)
+    }
     return Context(
         region,
         profile,
@@ -244,6 +249,14 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
             "server_key": f"{root}/secrets/postgres.server.key",
         },
     )
+
+
+def image_of(ctx: Context, host: str, component: str) -> str:
+    """The image ``component`` runs on ``host`` (the scheduler's depends on what it does there)."""
+    if component == "backup":
+        return ctx.schedulers[host].image
+    services = {"postgres": ctx.postgres, "proxy": ctx.proxy}
+    return services[component].image if component in services else ctx.apps[component].image
 
 
 def _host(name: str, spec: Host, where: Placement, scheduler: bool) -> HostContext:

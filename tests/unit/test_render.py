@@ -263,6 +263,9 @@ def test_a_proxy_only_host_runs_a_scheduler_for_its_logs_without_the_backup_pass
     assert schedule["logs"] == {"dir": "/srv/spbe/logs/proxy", "keep_days": 180}
     compose = files["hosts/web1/backup/compose.yaml"].decode()
     assert "PGPASSWORD_FILE" not in compose and "target: /srv/spbe/logs" in compose
+    # It runs from the proxy's image, which the host has anyway: no PostgreSQL tools there.
+    assert 'image: "spbe-kit/proxy:1.22"' in compose
+    assert 'image: "spbe-kit/backup:1"' in files["hosts/app1/backup/compose.yaml"].decode()
     from spbe_kit.render.context import build_context
     from spbe_kit.render.tree import host_folders
 
