@@ -601,6 +601,8 @@ def test_admin_pages_are_served_only_to_the_declared_networks(region) -> None:
     profile, _ = region
     status, body = helpers.request(profile, "simpeg", "/admin/")
     assert status == 403, body[:300]
+    assert b"<h1>Akses ditolak</h1>" in body and b"<h1 lang='en'>Access denied</h1>" in body
+    assert helpers.request(profile, "simpeg", "/.spbe-kit/ditolak.html")[0] == 404  # internal only
     assert helpers.request(profile, "simpeg", "/version")[0] == 200
     labels = {c["Id"]: c["Config"]["Labels"] for c in region_containers(CODE)}
     proxy = next(cid for cid, label in labels.items() if label.get("org.spbe-kit.service") == "proxy")
