@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
 from spbe_kit import pipeline
-from spbe_kit.errors import Diagnostic, HealthGateFailed, Location, OperationFailed, diagnostic
+from spbe_kit.errors import Diagnostic, HealthGateFailed, Location, OperationFailed, Said, diagnostic
 from spbe_kit.hosts import hostdata, vault
 from spbe_kit.hosts.apply import Connection, RunResult, TaskResult, run_playbook, run_script
 from spbe_kit.hosts.plan import Check, kept_paths, parse_lock
@@ -319,15 +319,19 @@ def _task_failure(task: TaskResult, run_dir: Path) -> Diagnostic:
     if stderr:
         # A script's own error says more than Ansible's "non-zero return code".
         message = f"{message}: {stderr[-400:]}"
+    problem: str | Said = message[-600:]
     if task.result.get("censored"):
-        message = "details hidden because the task handles secrets (no_log)"
+        problem = Said(
+            "details hidden because the task handles secrets (no_log)",
+            "rincian disembunyikan karena tugas ini menangani rahasia (no_log)",
+        )
     return diagnostic(
         "task-failed",
         task.host,
         host=task.host,
         play=task.play,
         task=task.task,
-        problem=str(message)[-600:],
+        problem=problem,
         run=str(run_dir),
     )
 

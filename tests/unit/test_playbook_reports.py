@@ -85,3 +85,13 @@ def test_backup_results_are_read_by_their_key_whatever_the_task_is_called(tmp_pa
     )
     assert reported(result, BACKUP_REPORT) == {"db1": {"backups": []}}
     assert [t for t in _tasks("backup.yml") if "files/spbe_backup.py" in str(t.get("ansible.builtin.script"))]
+
+
+def test_a_no_log_failure_says_why_its_details_are_hidden_in_both_languages() -> None:
+    from spbe_kit.messages import render_diagnostic
+
+    with pytest.raises(OperationFailed) as failed:
+        raise_failure(_failed("install secret files", {"censored": "the output has been hidden", "msg": "x"}))
+    diag = failed.value.diagnostics[0]
+    assert "details hidden because the task handles secrets" in render_diagnostic(diag, "en")
+    assert "rincian disembunyikan karena tugas ini menangani rahasia" in render_diagnostic(diag, "id")
