@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from e2e import helpers
 from e2e.helpers import broken_release_catalog, https_health, local_profile, region_containers, start_times
+from spbe_kit.auditors import benchmark
 from spbe_kit.hosts import tls, vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
@@ -785,6 +787,10 @@ def test_live_audit_and_handover_record_what_runs(region, tmp_path: Path) -> Non
     assert len(served) == 3 and all("x-content-type-options: nosniff" in e["detail"] for e in served)
     assert all("server: nginx," in e["detail"] for e in served), served
     assert report["live"]["hosts"] == ["local"]
+    # The CIS ids and outcomes are those docker-bench-security 1.6.0 reported for the demo.
+    bench = json.loads((ROOT / "tests" / "data" / "docker-bench-security-1.6.1-demo.json").read_text())
+    rows = benchmark.compare(report, bench)
+    assert len(rows) == 19 and [r for r in rows if not r.agrees] == []
     assert spbe_kit("backup", str(profile), cwd=profile.parent).returncode == 0
     assert spbe_kit("backup", "verify", str(profile), cwd=profile.parent).returncode == 0
     again = spbe_kit("audit", str(profile), "--live", "-o", str(tmp_path / "again.json"), cwd=profile.parent)

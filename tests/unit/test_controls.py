@@ -3,61 +3,21 @@ the CIS Docker Benchmark ids those of v1.6.0, matching what each check checks.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
 from conftest import ROOT
 from spbe_kit.auditors.audit import CHECKS, controls
+from spbe_kit.auditors.benchmark import bench_results, compare
 from spbe_kit.models.catalog import Catalog
 
-# CIS Docker Benchmark v1.6.0, sections 4 and 5 as published (the titles docker-bench-security
-# prints from v1.6.1 on, where 5.1 became "swarm mode" and every other 5.x id moved up by one).
-CIS_DOCKER_1_6_0 = {
-    "4.1": "Ensure that a user for the container has been created",
-    "4.2": "Ensure that containers use only trusted base images",
-    "4.3": "Ensure that unnecessary packages are not installed in the container",
-    "4.4": "Ensure images are scanned and rebuilt to include security patches",
-    "4.5": "Ensure Content trust for Docker is Enabled",
-    "4.6": "Ensure that HEALTHCHECK instructions have been added to container images",
-    "4.7": "Ensure update instructions are not used alone in the Dockerfile",
-    "4.8": "Ensure setuid and setgid permissions are removed",
-    "4.9": "Ensure that COPY is used instead of ADD in Dockerfiles",
-    "4.10": "Ensure secrets are not stored in Dockerfiles",
-    "4.11": "Ensure only verified packages are installed",
-    "4.12": "Ensure all signed artifacts are validated",
-    "5.1": "Ensure swarm mode is not Enabled, if not needed",
-    "5.2": "Ensure that, if applicable, an AppArmor Profile is enabled",
-    "5.3": "Ensure that, if applicable, SELinux security options are set",
-    "5.4": "Ensure that Linux kernel capabilities are restricted within containers",
-    "5.5": "Ensure that privileged containers are not used",
-    "5.6": "Ensure sensitive host system directories are not mounted on containers",
-    "5.7": "Ensure sshd is not run within containers",
-    "5.8": "Ensure privileged ports are not mapped within containers",
-    "5.9": "Ensure that only needed ports are open on the container",
-    "5.10": "Ensure that the host's network namespace is not shared",
-    "5.11": "Ensure that the memory usage for containers is limited",
-    "5.12": "Ensure that CPU priority is set appropriately on containers",
-    "5.13": "Ensure that the container's root filesystem is mounted as read only",
-    "5.14": "Ensure that incoming container traffic is bound to a specific host interface",
-    "5.15": "Ensure that the 'on-failure' container restart policy is set to '5'",
-    "5.16": "Ensure that the host's process namespace is not shared",
-    "5.17": "Ensure that the host's IPC namespace is not shared",
-    "5.18": "Ensure that host devices are not directly exposed to containers",
-    "5.19": "Ensure that the default ulimit is overwritten at runtime if needed",
-    "5.20": "Ensure mount propagation mode is not set to shared",
-    "5.21": "Ensure that the host's UTS namespace is not shared",
-    "5.22": "Ensure the default seccomp profile is not Disabled",
-    "5.23": "Ensure that docker exec commands are not used with the privileged option",
-    "5.24": "Ensure that docker exec commands are not used with the user=root option",
-    "5.25": "Ensure that cgroup usage is confirmed",
-    "5.26": "Ensure that the container is restricted from acquiring additional privileges",
-    "5.27": "Ensure that container health is checked at runtime",
-    "5.28": "Ensure that Docker commands always make use of the latest version of their image",
-    "5.29": "Ensure that the PIDs cgroup limit is used",
-    "5.30": "Ensure that Docker's default bridge 'docker0' is not used",
-    "5.31": "Ensure that the host's user namespaces are not shared",
-    "5.32": "Ensure that the Docker socket is not mounted inside any containers",
-}
+# CIS Docker Benchmark v1.6.0, sections 4 and 5 as its reference implementation prints them:
+# docker-bench-security v1.6.1 (which calls itself 1.6.0) run on the demo. Its v1.6.0 tag still
+# printed the v1.5.0 numbers; from v1.6.1 on, 5.1 is "swarm mode" and every other 5.x moved up one.
+BENCH = json.loads((ROOT / "tests" / "data" / "docker-bench-security-1.6.1-demo.json").read_text())
+CIS_DOCKER_1_6_0 = {ref: title for ref, (title, _) in bench_results(BENCH).items()}
 
 # What each check looks at, in words its CIS controls' titles must contain (one per control).
 CHECKED = {
@@ -123,3 +83,40 @@ def test_kit_policy_values_are_not_attributed_to_a_regulation() -> None:
     for control_id, entry in controls().controls.items():
         if entry.basis == "kit-policy":
             assert entry.framework == "spbe-kit policy" and entry.source == "spbe-kit", control_id
+
+
+def test_the_benchmark_table_is_sections_4_and_5_whole() -> None:
+    assert len(CIS_DOCKER_1_6_0) == 12 + 32
+    assert CIS_DOCKER_1_6_0["5.1"] == "Ensure swarm mode is not Enabled, if not needed"
+
+
+def audit_result(check_id: str, status: str, *refs: str) -> dict[str, object]:
+    book = controls().controls
+    cis = [book[f"cis-docker-{ref}"] for ref in refs]
+    return {
+        "id": check_id,
+        "status": status,
+        "controls": [{"framework": c.framework, "ref": c.ref, "heading": c.heading} for c in cis],
+    }
+
+
+def test_the_comparison_agrees_on_the_same_outcome_under_the_same_number() -> None:
+    report = {"results": [audit_result("CTR-13", "deviation", "5.15"), audit_result("CTR-09", "pass", "5.5")]}
+    rows = compare(report, BENCH)
+    assert [(r.ref, r.agrees) for r in rows] == [("5.5", True), ("5.15", True)]
+
+
+def test_the_comparison_finds_another_outcome_another_title_or_a_missing_id() -> None:
+    failing = {"results": [audit_result("CTR-09", "fail", "5.5")]}  # the benchmark passed it
+    assert [r.agrees for r in compare(failing, BENCH)] == [False]
+    old_numbers = {"results": [{**BENCH["results"][0], "id": "5.5", "desc": "Ensure sshd is not run"}]}
+    row = compare({"results": [audit_result("CTR-09", "pass", "5.5")]}, old_numbers)[0]
+    assert (row.agrees, row.bench_title) == (False, "Ensure sshd is not run")
+    absent = compare({"results": [audit_result("CTR-07", "pass", "5.32")]}, {"results": []})[0]
+    assert (absent.agrees, absent.bench_result) == (False, None)
+
+
+def test_two_checks_citing_one_recommendation_report_the_worse() -> None:
+    report = {"results": [audit_result("NET-01", "pass", "5.14"), audit_result("NET-02", "fail", "5.14")]}
+    (row,) = compare(report, BENCH)
+    assert (row.checks, row.status, row.agrees) == (("NET-01", "NET-02"), "fail", False)
