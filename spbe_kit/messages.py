@@ -1269,6 +1269,7 @@ TASKS_ID: dict[str, str] = {
     "Release the deploy lock": "Lepaskan kunci deploy",
     "Release the deploy lock held by this run": "Lepaskan kunci deploy milik run ini",
     "Reload certificates": "Muat ulang sertifikat",
+    "Reload nginx (virtual hosts or certificates changed)": "Muat ulang nginx (virtual host atau sertifikat berubah)",
     "Remove installed files the release no longer has": "Hapus berkas terpasang yang tidak ada lagi di rilis",
     "ACME certificates to start with": "Sertifikat awal sebelum sertifikat ACME terbit",
     "Obtain the ACME certificates that are due": "Ambil sertifikat ACME yang sudah waktunya",

@@ -6,6 +6,7 @@ source. A value that cannot be written safely into a syntax raises UnsafeValue.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from functools import cache
@@ -42,6 +43,13 @@ def nginx_token(value: Any) -> str:
     if not _NGINX_TOKEN.match(text):
         raise UnsafeValue(text, "nginx configuration")
     return text
+
+
+def nginx_html(value: Any) -> str:
+    """HTML text inside a double-quoted nginx string (a ``return`` body): markup escaped, and
+    the characters nginx would read as a variable or an escape written as entities."""
+    text = html.escape(" ".join(str(value).split()), quote=True)
+    return text.replace("\\", "&#92;").replace("$", "&#36;")
 
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>|#!~{}])")
@@ -118,6 +126,7 @@ def make_environment(templates: Path) -> SandboxedEnvironment:
         yaml_str=yaml_str,
         compose_str=compose_str,
         nginx_token=nginx_token,
+        nginx_html=nginx_html,
         md=md,
         to_json=to_json,
         ansible_yaml=to_ansible_yaml,

@@ -308,7 +308,11 @@ class _Renderer:
         acme = self.acme_files(f"{base}/proxy")
         if acme:  # the proxy runs nginx under the ACME script's watcher
             proxy[f"{base}/proxy/spbe_acme.py"] = acme[f"{base}/proxy/spbe_acme.py"]
-        digest = hashlib.sha256(b"".join(proxy[k] for k in sorted(proxy))).hexdigest()
+        # The files nginx reads only at start: nginx.conf (mounted alone, so a new file is not
+        # seen through the old mount) and the script it runs under. The virtual hosts' folder
+        # is mounted whole: the deploy reloads nginx for those, without a restart.
+        started = [f"{base}/proxy/nginx.conf", f"{base}/proxy/spbe_acme.py"]
+        digest = hashlib.sha256(b"".join(proxy[k] for k in started if k in proxy)).hexdigest()
         files[f"{base}/proxy/compose.yaml"] = self.render(
             "compose/proxy.yaml.j2",
             host=host,
