@@ -635,6 +635,12 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "the previous release serves again; fix the new release before retrying (full log: {run})",
         "rilis sebelumnya kembali melayani; perbaiki rilis baru sebelum mencoba lagi (log lengkap: {run})",
     ),
+    "switch-kept-running": (
+        "{app} {version} did not become healthy on {host} beside the running release; {app} {running} kept serving throughout and its data was not touched. Last log lines:\n      {logs}",
+        "{app} {version} tidak sehat di {host} di samping rilis yang berjalan; {app} {running} tetap melayani sepanjang waktu dan datanya tidak disentuh. Baris log terakhir:\n      {logs}",
+        "fix the new release before retrying (full log: {run})",
+        "perbaiki rilis baru sebelum mencoba lagi (log lengkap: {run})",
+    ),
     "rollback-nothing": (
         "nothing to roll back: {detail}",
         "tidak ada yang dikembalikan: {detail}",
@@ -966,6 +972,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "backing up before the version change ({changes})",
         "mencadangkan sebelum perubahan versi ({changes})",
     ),
+    "note-switch-kept": (
+        "health gate failed: {apps} kept serving on the running release; putting its files back",
+        "gerbang kesehatan gagal: {apps} tetap melayani dengan rilis yang berjalan; berkasnya dikembalikan",
+    ),
     "note-gate-rollback": (
         "health gate failed: rolling back {apps} and restoring data from backup {id}",
         "gerbang kesehatan gagal: mengembalikan {apps} dan memulihkan data dari cadangan {id}",
@@ -1265,6 +1275,7 @@ TASKS_ID: dict[str, str] = {
     "Proxy up": "Proxy berjalan",
     "Pull missing images from the registry": "Tarik image yang belum ada dari registry",
     "Reinstall the release's files": "Pasang ulang berkas rilis",
+    "Reload nginx (the kept apps' virtual hosts)": "Muat ulang nginx (virtual host aplikasi yang dipertahankan)",
     "Release folder": "Folder rilis",
     "Release the deploy lock": "Lepaskan kunci deploy",
     "Release the deploy lock held by this run": "Lepaskan kunci deploy milik run ini",
@@ -1290,6 +1301,12 @@ TASKS_ID: dict[str, str] = {
         "Penjadwal berjalan (setelah aplikasi, yang volumenya ia pasang)"
     ),
     "Start apps": "Jalankan aplikasi",
+    "Undo a switch an interrupted deploy left": "Batalkan peralihan yang ditinggalkan deploy yang terputus",
+    "Switch apps to their new container": "Alihkan aplikasi ke kontainer barunya",
+    "Start each beside its running release, then move its requests to it": (
+        "Jalankan masing-masing di samping rilis yang berjalan, lalu alihkan permintaannya"
+    ),
+    "Report the health gate of the switched apps": "Laporkan gerbang kesehatan aplikasi yang dialihkan",
     "Start the release": "Jalankan rilis",
     "Start the restored apps": "Jalankan aplikasi yang dipulihkan",
     "Stop the apps being restored": "Hentikan aplikasi yang dipulihkan",

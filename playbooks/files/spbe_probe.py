@@ -225,8 +225,9 @@ def containers(region, api):
 
 
 # Folders the kit fills on the host itself (not from the release tree); acme/ holds what the
-# acme service obtains, logs/ the proxy's access logs (never removed by a deploy).
-HOST_STATE = ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies", "logs")
+# acme service obtains, logs/ the proxy's access logs (never removed by a deploy), switch/ the
+# upstream of an app a deploy is switching (reported apart: one left there is undone).
+HOST_STATE = ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies", "logs", "switch")
 
 
 def installed_files(root):
@@ -240,6 +241,13 @@ def installed_files(root):
             with open(path, "rb") as f:
                 hashes[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
     return hashes
+
+
+def switching(root):
+    """The apps whose virtual host a deploy points at a new container now (spbe_switch.py)."""
+    folder = os.path.join(root, "switch")
+    names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    return [name[: -len(".conf")] for name in names if name.endswith(".conf")]
 
 
 def keyed_digests(root, nonce):
@@ -366,6 +374,7 @@ def main():
                 "lock": lock,
                 "vault": vault,
                 "files": installed_files(root),
+                "switch": switching(root),
                 "releases": releases(root),
                 "tree_sha256": file_sha256(os.path.join(root, ".spbe-kit", "tree.tar")),
                 "keyed": keyed_digests(root, nonce) if nonce else {},

@@ -441,16 +441,10 @@ def _check_headers_rendered(rel: str, text: str, main: Path, tree: Path, out: _R
     """HDR-01 on the rendered proxy: the virtual host adds nosniff and a frame policy, and the
     http block hides nginx's version."""
     lines = text.splitlines()
-    missing = [
-        name
-        for name, pattern in (
-            ("X-Content-Type-Options nosniff", r'add_header\s+X-Content-Type-Options\s+"?nosniff'),
-            ("X-Frame-Options", r'add_header\s+X-Frame-Options\s+"?(DENY|SAMEORIGIN)'),
-        )
-        if not re.search(pattern, text, re.IGNORECASE)
-    ]
+    missing = _headers_missing(text)
     if missing:
-        out.fail("HDR-01", Evidence(rel, 1, detail=f"no {', '.join(missing)}"))
+        line, names = missing[0]
+        out.fail("HDR-01", Evidence(rel, line, detail=f"no {', '.join(names)}"))
     else:
         line = next(i + 1 for i, ln in enumerate(lines) if "X-Content-Type-Options" in ln)
         out.ok("HDR-01", Evidence(rel, line, detail="nosniff and X-Frame-Options added"))
@@ -462,6 +456,42 @@ def _check_headers_rendered(rel: str, text: str, main: Path, tree: Path, out: _R
         out.ok("HDR-01", Evidence(where, line, detail=f"{rel}: server_tokens off"))
     else:
         out.fail("HDR-01", Evidence(where, 1, detail=f"{rel}: nginx names its version (no server_tokens off)"))
+
+
+HARDENING = (
+    ("X-Content-Type-Options nosniff", re.compile(r'add_header\s+X-Content-Type-Options\s+"?nosniff', re.I)),
+    ("X-Frame-Options", re.compile(r'add_header\s+X-Frame-Options\s+"?(DENY|SAMEORIGIN)', re.I)),
+)
+
+
+def _headers_missing(text: str) -> list[tuple[int, list[str]]]:
+    """(line, headers) for each block that answers over HTTPS without a hardening header: a TLS
+    server block that does not add it, or a location inside one that adds headers of its own
+    without it (nginx then drops the server's add_header lines there). The plain-HTTP server
+    only redirects to HTTPS."""
+    blocks: list[tuple[int, str, list[str], bool]] = []  # (first line, kind, add_header lines, in TLS)
+    stack: list[tuple[int, str, list[str], bool]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if "{" in line and line.endswith("}"):  # a block on one line: nothing of its own added
+            continue
+        if line.endswith("{"):
+            stack.append((number, line.split()[0], [], False))
+        elif line.startswith("add_header") and stack:
+            stack[-1][2].append(line)
+        elif line.startswith("listen") and " ssl" in line and stack:
+            stack[-1] = (*stack[-1][:3], True)
+        if line.endswith("}") and stack:
+            done = stack.pop()
+            tls = done[3] or any(outer[3] for outer in stack)
+            blocks.append((*done[:3], tls))
+    found = []
+    for number, kind, added, tls in sorted(blocks):
+        if tls and (kind == "server" or (kind == "location" and added)):
+            names = [name for name, pattern in HARDENING if not any(pattern.search(a) for a in added)]
+            if names:
+                found.append((number, names))
+    return found
 
 
 def _check_database_tls(tree: Path, out: _Results) -> None:

@@ -221,8 +221,12 @@ def _apply(
         return result.changed()
     try:
         gate = health_gate(result)
+        switched = {s["app"] for per in planned.variables.switch.values() for s in per}
         backup = report.pre_upgrade_backup
-        rollback = [g for g in gate if g[0] in planned.upgrading] if backup else []
+        kept = [g for g in gate if g[0] in switched]
+        rollback = [g for g in gate if g[0] in planned.upgrading and g[0] not in switched] if backup else []
+        if kept:
+            _keep_serving(session, planned, kept, ui)
         if rollback:
             _roll_back(session, planned.run_dir, rollback, planned.upgrading, planned.probes, backup, ui)
     finally:
@@ -230,7 +234,41 @@ def _apply(
     if result.status == "canceled":
         # ansible-runner turns Ctrl-C into a cancelled run; the user asked to stop.
         raise KeyboardInterrupt
+    if kept:
+        raise HealthGateFailed(
+            [
+                diagnostic(
+                    "switch-kept-running",
+                    host,
+                    app=app,
+                    version=session.ctx.apps[app].version,
+                    host=host,
+                    running=planned.upgrading.get(app, session.ctx.apps[app].version),
+                    logs=logs,
+                    run=str(planned.run_dir),
+                )
+                for app, host, logs in kept
+            ]
+        )
     raise_failure(result)
+
+
+def _keep_serving(session: Session, planned: _Planned, failed: list[tuple[str, str, str]], ui: UI) -> None:
+    """Apps whose new container never became healthy beside the running one: that one never
+    stopped serving, so their data stays as it is; their files go back to the last release."""
+    apps = sorted({app for app, _, _ in failed})
+    releases = {host: _latest_release(planned.probes, host) for host in session.hosts}
+    if any(releases[session.ctx.apps[a].host] is None for a in apps):
+        return
+    ui.note("note-switch-kept", apps=", ".join(apps))
+    variables = RollbackVars(
+        apps=apps,
+        release={h: r["number"] for h, r in releases.items() if r},
+        per_host={},
+        volumes={},
+        serving=apps,
+    )
+    play(session, variables, planned.run_dir / "keep", ui)
 
 
 def _smoke(session: Session) -> list[Probe]:

@@ -67,6 +67,12 @@ class Keyed(_Shape):
     files: dict[RelPath, Sha256] = Field(max_length=2000)
 
 
+class Switching(_Shape):
+    """The apps whose virtual host an interrupted deploy left pointed at a spare container."""
+
+    apps: list[Name] = Field(max_length=100)
+
+
 class AcmeCertificates(_Shape):
     """The leaf fingerprint of each certificate the acme service wrote (``spbe_probe.py``)."""
 
@@ -206,6 +212,7 @@ def probe(host: str, data: Any, root: str) -> dict[str, Any]:
         "releases": releases(host, data.get("releases", []), root),
         "keyed": _check(Keyed, {"files": data.get("keyed", {})}, host, f"{root}/secrets, {root}/tls").files,
         "images": _check(Images, {"refs": data.get("images", {})}, host, "docker images").refs,
+        "switch": _check(Switching, {"apps": data.get("switch", [])}, host, f"{root}/switch").apps,
         "acme_certs": _check(
             AcmeCertificates, {"files": data.get("acme_certs", {})}, host, f"{root}/acme/certs"
         ).files,

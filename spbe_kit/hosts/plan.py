@@ -73,6 +73,37 @@ def missing_images(ctx: Context, host: str, probe: dict[str, Any], image_ids: di
     return [ref for ref in wanted if not (ref in image_ids and have.get(ref) == image_ids[ref])]
 
 
+def switchable(ctx: Context, host: str, probe: dict[str, Any], converged: list[str]) -> list[str]:
+    """The apps on ``host`` a deploy switches to their new container with no pause
+    (``spbe_switch.py``): each behind the proxy on this same host by name (no published port),
+    running healthy now, and changing in a way the running release survives: its settings or
+    files, or a newer version whose schema changes, if any, only expand (catalog:
+    ``migration: expand``). The others are recreated, behind the maintenance page."""
+    if not ctx.hosts[host].runs_proxy:
+        return []
+    found = []
+    for app in ctx.apps.values():
+        if app.host != host or app.id in converged or not app.upstream.startswith(f"http://{app.id}:"):
+            continue
+        mine = [c for c in probe.get("containers", []) if c["labels"].get("org.spbe-kit.app") == app.id]
+        if len(mine) != 1 or (mine[0].get("status"), mine[0].get("health")) != ("running", "healthy"):
+            continue
+        if _runs_beside(app.spec.versions, str(mine[0]["labels"].get("org.spbe-kit.version")), app.version):
+            found.append(app.id)
+    return sorted(found)
+
+
+def _runs_beside(versions: dict[str, Any], running: str, wanted: str) -> bool:
+    """Whether release ``running`` keeps working on the schema ``wanted`` migrates to."""
+    if running not in versions or wanted not in versions:
+        return False
+    then, now = versions[running].schema_generation, versions[wanted].schema_generation
+    if now < then:
+        return False
+    between = [v for v in versions.values() if then < v.schema_generation <= now]
+    return all(v.migration == "expand" for v in between)
+
+
 def preflight(ctx: Context, probes: dict[str, dict[str, Any]], controller_epoch: float) -> list[Check]:
     checks: list[Check] = []
     ports = published_ports(ctx.profile, ctx.catalog)
@@ -368,11 +399,22 @@ def host_steps(
     files = file_changes(wanted, probes)
     unpack = {h: any(c.host == h and c.change != "removed" for c in files) for h in ctx.hosts}
     gone = [c for c in files if c.change == "removed"]
+    converged = {
+        h: converged_projects(ctx, h, probes.get(h, {}), wanted.get(h, {}), image_ids) for h in ctx.hosts
+    }
     return {
         "missing_images": {h: missing_images(ctx, h, probes.get(h, {}), image_ids) for h in ctx.hosts},
-        "converged": {
-            h: converged_projects(ctx, h, probes.get(h, {}), wanted.get(h, {}), image_ids) for h in ctx.hosts
+        "converged": converged,
+        # Apps that start beside their running release and take over from it (no pause).
+        "switch": {
+            h: [
+                {"app": a, "project": f"spbe-{ctx.region.slug}-{a}", "port": ctx.apps[a].spec.port}
+                for a in switchable(ctx, h, probes.get(h, {}), converged[h])
+            ]
+            for h in ctx.hosts
         },
+        # Apps an interrupted deploy left pointed at a spare container: pointed back first.
+        "undo_switch": {h: probes.get(h, {}).get("switch", []) for h in ctx.hosts},
         # Installed files that differ from the tree (edited by hand, say): unpack the tree
         # again even when the archive itself did not change.
         "unpack": unpack,
@@ -417,6 +459,8 @@ def settled(
             reasons.append(f"{host}: a compose project is not running as rendered")
         if steps["remove_projects"][host]:
             reasons.append(f"{host}: a compose project to take down")
+        if steps["undo_switch"][host]:
+            reasons.append(f"{host}: an interrupted switch to undo")
         reasons += [f"{host}: {path}" for path in layout_problems(ctx, host, found)]
         unlike = secret_mismatches(ctx, host, found.get("keyed", {}), secrets, nonce)
         reasons += [f"{host}: {path} {state}" for path, state in unlike]

@@ -46,6 +46,8 @@ class DeployVars(LockVars):
     remove_files: PerHost
     remove_projects: PerHost
     send_tree: PerHost
+    switch: PerHost
+    undo_switch: PerHost
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,13 +90,15 @@ class RestoreVars(PlayVars):
 @dataclass(frozen=True, kw_only=True)
 class RollbackVars(PlayVars):
     """rollback.yml: the apps put back on ``release`` (per host), with the data ``per_host`` and
-    ``volumes`` name restored."""
+    ``volumes`` name restored; the ``serving`` ones keep running."""
 
     PLAYBOOK = "rollback.yml"
     apps: list[str]
     release: PerHost
     per_host: PerHost
     volumes: PerHost
+    # Apps whose running container is already that release's (a failed switch): not stopped.
+    serving: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)

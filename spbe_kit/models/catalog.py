@@ -33,6 +33,11 @@ class Version(Strict):
     released: datetime.date
     # Database schema generation; a change between releases means rollback needs a restore.
     schema_generation: Int = Field(default=1, ge=1)
+    # How this version's schema change (from the generation before) meets the release it
+    # replaces: "expand" only adds (the older release keeps working on the new schema, so a
+    # deploy switches to the new container with no pause); "exclusive" needs the older one
+    # stopped first (the proxy shows the maintenance page meanwhile). Ignored without a change.
+    migration: Literal["expand", "exclusive"] = "exclusive"
     notes: Text | None = None
 
 

@@ -131,6 +131,7 @@ def _ids(owner: str) -> tuple[int, int]:
 
 # Where the proxy's access logs lie on its host (one file a day, kept profile.logs.retention_days).
 LOGS_DIR = "{root}/logs/proxy"
+SWITCH_DIR = "{root}/switch"
 
 
 def host_folders(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
@@ -157,6 +158,9 @@ def host_folders(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
             {"path": f"{root}/logs", "mode": "0755"},
             {"path": LOGS_DIR.format(root=root), "mode": "0770", "uid": _ids(ctx.proxy.spec.user)[0],
              "gid": _ids(ctx.backup.spec.user)[1]},
+            # Where a deploy points an app's virtual host at its new container while it
+            # switches (spbe_switch.py); empty otherwise.
+            {"path": SWITCH_DIR.format(root=root), "mode": "0755"},
         ]  # fmt: skip
     if host.runs_proxy and ctx.profile.tls.mode == "acme":
         uid, gid = _ids(ctx.proxy.spec.user)

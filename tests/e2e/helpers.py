@@ -148,3 +148,52 @@ def broken_release_catalog(folder: Path, app: str, version: str, like: str) -> P
     path = folder / "catalog.yaml"
     path.write_text(yaml.safe_dump(catalog))
     return path
+
+
+class Traffic:
+    """Citizens' requests while a command runs: one client per app asks its health endpoint
+    through the proxy every 50 ms, each on a new connection, and keeps (status, Retry-After)
+    or the connection error. Use as a context manager; ``failed(app)`` lists every answer that
+    was not a healthy 200."""
+
+    def __init__(self, profile: Path) -> None:
+        import threading
+
+        self.ctx = context(profile)
+        self.ca = profile.with_name(profile.stem + ".ca.crt").read_text()
+        self.answers: dict[str, list[tuple[int | str, str | None]]] = {app: [] for app in self.ctx.apps}
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._ask, args=(app,)) for app in self.ctx.apps]
+
+    def _ask(self, app: str) -> None:
+        from spbe_kit.hosts.verify import _PinnedHTTPS, proxy_address, tls_context
+
+        hostname, port = self.ctx.apps[app].hostname, self.ctx.profile.proxy.https_port
+        while not self.stop.is_set():
+            connection = _PinnedHTTPS(hostname, proxy_address(self.ctx), port, tls_context(self.ca), 10)
+            try:
+                connection.request("GET", "/healthz")
+                response = connection.getresponse()
+                response.read()
+                self.answers[app].append((response.status, response.getheader("Retry-After")))
+            except OSError as exc:
+                self.answers[app].append((type(exc).__name__, None))
+            finally:
+                connection.close()
+            self.stop.wait(0.05)
+
+    def __enter__(self) -> Traffic:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import time
+
+        time.sleep(1)  # what the command left behind shows in the next second's answers
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+    def failed(self, app: str) -> list[tuple[int | str, str | None]]:
+        return [a for a in self.answers[app] if a[0] != 200]

@@ -19,7 +19,14 @@ import pytest
 
 from conftest import ROOT
 from e2e import helpers
-from e2e.helpers import broken_release_catalog, https_health, local_profile, region_containers, start_times
+from e2e.helpers import (
+    Traffic,
+    broken_release_catalog,
+    https_health,
+    local_profile,
+    region_containers,
+    start_times,
+)
 from spbe_kit.auditors import benchmark
 from spbe_kit.hosts import tls, vault
 
@@ -437,24 +444,38 @@ def test_concurrent_deploy_is_refused(region) -> None:
 
 
 def test_unhealthy_release_exits_4_naming_app_host_and_logs(region, tmp_path: Path) -> None:
+    """The new release starts beside the running one, which serves throughout: not one
+    request fails, for that app or the others, and nothing needs restoring."""
     profile, _ = region
     broken_catalog = broken_release_catalog(tmp_path, "e-simpati", "1.0.1-broken", like="1.0.0")
     original = profile.read_text()
     profile.write_text(
         original.replace('  e-simpati:\n    version: "1.0.0"', '  e-simpati:\n    version: "1.0.1-broken"')
     )
+    started = start_times(CODE)
     try:
-        result = spbe_kit("--catalog", str(broken_catalog), "deploy", str(profile), cwd=profile.parent)
+        with Traffic(profile) as traffic:
+            result = spbe_kit("--catalog", str(broken_catalog), "deploy", str(profile), cwd=profile.parent)
         assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
-        # A version change that fails the gate is rolled back to the running release.
-        assert "e-simpati 1.0.1-broken did not become healthy on local; rolled back to 1.0.0" in result.stderr
-        assert "[upgrade-rolled-back]" in result.stderr
+        assert (
+            "e-simpati 1.0.1-broken did not become healthy on local beside the running release; "
+            "e-simpati 1.0.0 kept serving throughout" in result.stderr
+        )
+        assert "[switch-kept-running]" in result.stderr
         assert "/healthz" in result.stderr
         # A failure names its run folder, as a success does.
         run = result.stderr.split("full log: ", 1)[1].split(")", 1)[0]
         assert Path(run).is_dir() and "/runs/" in run, result.stderr[-1500:]
     finally:
         profile.write_text(original)
+    assert {app: traffic.failed(app) for app in traffic.answers} == {app: [] for app in traffic.answers}
+    assert all(len(answers) > 100 for answers in traffic.answers.values())
+    labels = {c["Name"]: c["Config"]["Labels"] for c in region_containers(CODE)}
+    kept = [c for c in region_containers(CODE) if labels[c["Name"]].get("org.spbe-kit.app") == "e-simpati"]
+    assert [(c["Name"], c["State"]["StartedAt"]) for c in kept] == [  # the same container, never stopped
+        ("/spbe-kota-banjar-e-simpati-app-1", started["/spbe-kota-banjar-e-simpati-app-1"])
+    ]
+    assert spbe_kit("verify", str(profile), cwd=profile.parent).returncode == 0
     healed = spbe_kit("deploy", str(profile), cwd=profile.parent)
     assert healed.returncode == 0, healed.stderr[-2000:]
     assert https_health(profile)["e-simpati"]

@@ -4,6 +4,7 @@ health gate fails, backup / restore, and restore drills (Kabupaten Belitung on t
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from e2e.helpers import api, broken_release_catalog, local_profile, spbe_kit
+from conftest import ROOT
+from e2e.helpers import Traffic, api, broken_release_catalog, local_profile, request, spbe_kit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
 REGION = ("19.02", "Kabupaten Belitung", "belitungkab", "belitung")
@@ -75,6 +77,45 @@ def psql(sql: str, db: str) -> str:
     return out.stdout.strip()
 
 
+def test_an_expand_only_upgrade_fails_no_request(region: Path) -> None:
+    """e-simpati 1.0.0 -> 1.1.0 adds a column (catalog: migration expand): the new release
+    starts beside the old one and takes its requests over once healthy."""
+    set_version(region, "e-simpati", "1.1.0")
+    with Traffic(region) as traffic:
+        upgraded = spbe_kit("deploy", str(region), cwd=region.parent)
+    assert upgraded.returncode == 0, upgraded.stdout[-3000:] + upgraded.stderr[-3000:]
+    assert {app: traffic.failed(app) for app in APPS} == {app: [] for app in APPS}
+    assert all(len(traffic.answers[app]) > 50 for app in APPS)
+    assert api(region, "e-simpati", "/healthz")["version"] == "1.1.0"
+    assert "canary-1" in {r["child_ref"] for r in records(region, "e-simpati")}
+    # Nothing of the switch is left: no spare container, no upstream override.
+    assert spbe_kit("verify", str(region), cwd=region.parent).returncode == 0
+    assert not list((region.parent / "opt" / "belitung" / "switch").iterdir())
+
+
+def test_an_exclusive_migration_shows_the_maintenance_page_for_that_app_only(
+    region: Path, tmp_path: Path
+) -> None:
+    """A release the catalog says cannot run beside the old one: the old stops first, and
+    meanwhile every request to that app gets the 503 maintenance page with Retry-After."""
+    catalog = yaml.safe_load((ROOT / "catalog.yaml").read_text())
+    catalog["apps"]["simpeg"]["versions"]["1.1.0"]["migration"] = "exclusive"
+    exclusive = tmp_path / "catalog.yaml"
+    exclusive.write_text(yaml.safe_dump(catalog))
+    set_version(region, "simpeg", "1.1.0")
+    with Traffic(region) as traffic:
+        upgraded = spbe_kit("--catalog", str(exclusive), "deploy", str(region), cwd=region.parent)
+    assert upgraded.returncode == 0, upgraded.stdout[-3000:] + upgraded.stderr[-3000:]
+    window = traffic.failed("simpeg")
+    assert window and set(window) == {(503, "10")}, window
+    assert {app: traffic.failed(app) for app in ("e-simpati", "layanan-publik")} == {
+        "e-simpati": [],
+        "layanan-publik": [],
+    }
+    status, page = request(region, "simpeg", "/healthz")
+    assert status == 200 and json.loads(page)["version"] == "1.1.0"
+
+
 def test_upgrade_killed_midway_then_completed_keeps_every_canary_row(region: Path) -> None:
     for app in APPS:
         set_version(region, app, "1.1.0")
@@ -107,7 +148,9 @@ def test_upgrade_killed_midway_then_completed_keeps_every_canary_row(region: Pat
     assert any(b["reason"] == "pre-upgrade" for b in listed["backups"])
 
 
-def test_failed_upgrade_restores_previous_release_and_data(region: Path, tmp_path: Path) -> None:
+def test_failed_upgrade_keeps_the_running_release_and_every_row(region: Path, tmp_path: Path) -> None:
+    """The broken release never takes a request: 1.1.0 serves throughout, so what was written
+    meanwhile stays (a restore from the pre-upgrade backup would lose it)."""
     api(
         region,
         "e-simpati",
@@ -115,17 +158,35 @@ def test_failed_upgrade_restores_previous_release_and_data(region: Path, tmp_pat
         {**CANARY["e-simpati"], "child_ref": "before-attempt", "muac_cm": 13.1},
     )
     broken = broken_release_catalog(tmp_path, "e-simpati", "1.2.0-broken", like="1.1.0")
+    traffic = Traffic(region)  # read while the profile names only catalog versions
+    before = tmp_path / "before" / region.name  # to write a record while the profile names it
+    before.parent.mkdir()
+    for path in (region, region.with_name(region.stem + ".ca.crt")):
+        shutil.copy(path, before.parent / path.name)
     set_version(region, "e-simpati", "1.2.0-broken")
     try:
-        result = spbe_kit("--catalog", str(broken), "deploy", str(region), cwd=region.parent)
-        assert result.returncode == 4, result.stdout[-3000:] + result.stderr[-3000:]
-        assert "e-simpati 1.2.0-broken did not become healthy on local; rolled back to 1.1.0" in result.stderr
-        assert "[upgrade-rolled-back]" in result.stderr
+        with traffic:
+            command = ["-m", "spbe_kit", "--lang", "en", "--catalog", str(broken), "deploy", str(region)]
+            attempt = subprocess.Popen(
+                [sys.executable, *command],
+                cwd=region.parent,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(8)  # the broken release is starting beside 1.1.0 (its gate takes 20 s)
+            api(before, "e-simpati", "/api/records", {**CANARY["e-simpati"], "child_ref": "during-attempt"})
+            _, stderr = attempt.communicate(timeout=600)
+        assert attempt.returncode == 4, stderr[-3000:]
+        assert "e-simpati 1.1.0 kept serving throughout" in stderr
+        assert "[switch-kept-running]" in stderr
     finally:
         set_version(region, "e-simpati", "1.1.0")
+    assert {app: traffic.failed(app) for app in APPS} == {app: [] for app in APPS}
     assert api(region, "e-simpati", "/healthz")["version"] == "1.1.0"
     refs = {r["child_ref"] for r in records(region, "e-simpati")}
-    assert {"canary-1", "before-attempt"} <= refs
+    assert {"canary-1", "before-attempt", "during-attempt"} <= refs
+    assert spbe_kit("verify", str(region), cwd=region.parent).returncode == 0
 
 
 def test_backup_delete_restore(region: Path) -> None:

@@ -510,3 +510,31 @@ def test_access_logs_inside_the_container_or_kept_too_long_fail_log_01_and_02(cl
     evidence = found["LOG-02"][0]
     assert evidence["file"].endswith("demo.yaml") and evidence["line"] > 1
     assert evidence["detail"] == "kept 400 days (policy: 90 to 365)"
+
+
+def test_a_location_that_adds_its_own_headers_must_repeat_the_hardening_ones() -> None:
+    """nginx drops the server's add_header lines in a location that has any of its own: the
+    maintenance page's location repeats them, and HDR-01 fails where one does not."""
+    from spbe_kit.auditors.audit import _headers_missing
+
+    vhost = """
+server {
+    listen 8080;
+    location / { return 308 https://$host$request_uri; }
+}
+server {
+    listen 8443 ssl http2;
+    add_header X-Content-Type-Options "nosniff" always;
+    add_header X-Frame-Options "DENY" always;
+    location = /down.html {
+        add_header Retry-After 10 always;
+        add_header X-Frame-Options "DENY" always;
+        return 503 "down";
+    }
+    location / {
+        proxy_pass http://app:8000;
+    }
+}
+"""
+    assert _headers_missing(vhost) == [(10, ["X-Content-Type-Options nosniff"])]
+    assert _headers_missing(vhost.replace("Retry-After 10", "X-Content-Type-Options nosniff")) == []

@@ -94,6 +94,9 @@ class AppSpec:
     migrations: dict[int, list[str]]
     create: Callable[[dict[str, Any], dict[str, Any], int], dict[str, Any]]
     columns: Callable[[int], list[str]]
+    # Generations whose migration only adds (a column with a default, a table): the release
+    # before keeps working on them, so it may run beside the new one (catalog: migration expand).
+    expand: frozenset[int] = frozenset()
 
 
 def _simpati_create(body: dict[str, Any], config: dict[str, Any], generation: int) -> dict[str, Any]:
@@ -171,6 +174,7 @@ APPS: dict[str, AppSpec] = {
             2: ["ALTER TABLE measurements ADD COLUMN muac_cm numeric(4,1)"],
         },
         create=_simpati_create,
+        expand=frozenset({2}),
         columns=lambda g: (
             [
                 "id",
@@ -206,6 +210,7 @@ APPS: dict[str, AppSpec] = {
             ],
         },
         create=_simpeg_create,
+        expand=frozenset({2}),
         columns=lambda g: ["id", "nip", "name", "unit"],
     ),
     "layanan-publik": AppSpec(
@@ -225,6 +230,7 @@ APPS: dict[str, AppSpec] = {
             ],
         },
         create=_layanan_create,
+        expand=frozenset({2}),
         columns=lambda g: ["id", "service", "applicant_ref", "status"] + (["channel"] if g >= 2 else []),
     ),
 }
@@ -253,5 +259,6 @@ RECORDS = AppSpec(
         2: ["ALTER TABLE records ADD COLUMN note text NOT NULL DEFAULT ''"],
     },
     create=_record_create,
+    expand=frozenset({2}),
     columns=lambda g: ["id", "title"] + (["note"] if g >= 2 else []),
 )

@@ -65,7 +65,10 @@ def connect(config: dict[str, Any], wait_s: int = 60) -> psycopg2.pool.ThreadedC
 
 
 def migrate(pool: psycopg2.pool.ThreadedConnectionPool) -> int:
-    """Apply the migrations this version knows, once, under an advisory lock; keep every row."""
+    """Apply the migrations this version knows, once, under an advisory lock; keep every row.
+    Each generation records the oldest release generation that still works on it
+    (``oldest_reader``): an expand-only migration keeps the one before's, so the older release
+    runs beside the newer one during a switch, or after a failed upgrade kept it."""
     conn = pool.getconn()
     try:
         with conn, conn.cursor() as cur:
@@ -74,18 +77,27 @@ def migrate(pool: psycopg2.pool.ThreadedConnectionPool) -> int:
                              generation int PRIMARY KEY,
                              version text NOT NULL,
                              applied_at timestamptz NOT NULL DEFAULT now())""")
-            cur.execute("SELECT coalesce(max(generation), 0) FROM spbe_schema")
-            current = cur.fetchone()[0]
-            if current > GENERATION:
+            cur.execute("ALTER TABLE spbe_schema ADD COLUMN IF NOT EXISTS oldest_reader int")
+            cur.execute(
+                "SELECT generation, coalesce(oldest_reader, generation) FROM spbe_schema "
+                "ORDER BY generation DESC LIMIT 1"
+            )
+            current, oldest = cur.fetchone() or (0, 0)
+            if current > GENERATION and oldest > GENERATION:
                 raise SystemExit(
                     f"{APP_ID} {VERSION}: the database is at schema generation {current}, newer than "
                     f"this release knows ({GENERATION}); restore the backup taken before the upgrade"
                 )
+            if current > GENERATION:
+                log(f"schema generation {current} only added to generation {GENERATION}: running on it")
+                return GENERATION
             for generation in range(current + 1, GENERATION + 1):
                 for statement in SPEC.migrations[generation]:
                     cur.execute(statement)
+                oldest = oldest if generation in SPEC.expand and generation > 1 else generation
                 cur.execute(
-                    "INSERT INTO spbe_schema (generation, version) VALUES (%s, %s)", (generation, VERSION)
+                    "INSERT INTO spbe_schema (generation, version, oldest_reader) VALUES (%s, %s, %s)",
+                    (generation, VERSION, oldest),
                 )
                 log(f"migrated to schema generation {generation}")
             return GENERATION
