@@ -449,12 +449,13 @@ def test_unhealthy_release_exits_4_naming_app_host_and_logs(region, tmp_path: Pa
     profile, _ = region
     broken_catalog = broken_release_catalog(tmp_path, "e-simpati", "1.0.1-broken", like="1.0.0")
     original = profile.read_text()
+    traffic = Traffic(profile)  # read while the profile names only catalog versions
     profile.write_text(
         original.replace('  e-simpati:\n    version: "1.0.0"', '  e-simpati:\n    version: "1.0.1-broken"')
     )
     started = start_times(CODE)
     try:
-        with Traffic(profile) as traffic:
+        with traffic:
             result = spbe_kit("--catalog", str(broken_catalog), "deploy", str(profile), cwd=profile.parent)
         assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
         assert (
