@@ -225,6 +225,8 @@ def deploy(
             _out(_say("check-summary", files=len(report.files), tasks=changed))
             for app, (old, new, kind) in sorted(report.version_changes.items()):
                 _out(_say("check-version", app=app, old=old, new=new, kind=_say(kind)))
+            for app, path in sorted(report.paths.items()):
+                _out(_say("check-path", app=app, path=_say(path)))
             for change in report.files:
                 _out(_say("check-file", host=change.host, path=change.path, change=_say(change.change)))
             for task in report.changed:

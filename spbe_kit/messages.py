@@ -870,6 +870,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upgrade": ("upgrade", "pembaruan"),
     "downgrade": ("downgrade", "penurunan versi"),
     "check-file": ("    {host}: {path} would be {change}", "    {host}: {path} akan {change}"),
+    "check-path": ("    {app}: {path}", "    {app}: {path}"),
+    "path-start": ("would start (not running yet)", "akan dijalankan (belum berjalan)"),
+    "path-switch": (
+        "would switch: the new container starts beside the running one and takes over once healthy (no pause)",
+        "akan dialihkan: kontainer baru dijalankan di samping yang berjalan dan mengambil alih setelah sehat (tanpa jeda)",
+    ),
+    "path-maintenance": (
+        "would restart: the running container stops first; the maintenance page (HTTP 503) answers until the new one is up",
+        "akan dimulai ulang: kontainer yang berjalan dihentikan dulu; halaman pemeliharaan (HTTP 503) menjawab sampai yang baru berjalan",
+    ),
+    "path-proxy": (
+        "would be recreated (its image, ports or nginx.conf changed): every app refuses connections for a moment",
+        "akan dibuat ulang (image, port atau nginx.conf berubah): setiap aplikasi menolak koneksi sesaat",
+    ),
     "added": ("added", "ditambahkan"),
     "modified": ("modified", "diubah"),
     "removed": ("removed", "dihapus"),
@@ -1275,6 +1289,7 @@ TASKS_ID: dict[str, str] = {
     "Proxy up": "Proxy berjalan",
     "Pull missing images from the registry": "Tarik image yang belum ada dari registry",
     "Reinstall the release's files": "Pasang ulang berkas rilis",
+    "Switch apps back to the release": "Alihkan aplikasi kembali ke rilis",
     "Reload nginx (the kept apps' virtual hosts)": "Muat ulang nginx (virtual host aplikasi yang dipertahankan)",
     "Release folder": "Folder rilis",
     "Release the deploy lock": "Lepaskan kunci deploy",

@@ -30,6 +30,7 @@ from spbe_kit.hosts.plan import (
     Check,
     FileChange,
     LockInfo,
+    change_paths,
     file_changes,
     host_steps,
     lock_is_stale,
@@ -75,6 +76,9 @@ class Report:
     pre_upgrade_backup: str = ""
     # app -> (running version, profile's version, "upgrade" or "downgrade")
     version_changes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    # How each app (and the proxy) that changes goes to the release: "path-start", "path-switch",
+    # "path-maintenance" or "path-proxy" (message ids; plan.change_paths).
+    paths: dict[str, str] = field(default_factory=dict)
     release: int | None = None
     # Why the playbook ran (empty: every host already held this release, so it did not).
     reasons: list[str] = field(default_factory=list)
@@ -187,6 +191,7 @@ def _plan(session: Session, secrets: vault.Secrets, options: Options, report: Re
     for app, (old, new, kind) in sorted(report.version_changes.items()):
         if kind == "downgrade":
             ui.note("note-downgrade", app=app, old=old, new=new)
+    report.paths = change_paths(ctx, probes, steps, report.files)
     report.reasons = settled(ctx, probes, steps, secrets.data, nonce)
     if options.full:
         report.reasons.insert(0, "--full")

@@ -28,6 +28,7 @@ from spbe_kit.errors import (
 )
 from spbe_kit.hosts import hostdata, vault
 from spbe_kit.hosts.apply import new_run_dir
+from spbe_kit.hosts.plan import running_alone, spares
 from spbe_kit.hosts.playvars import BackupVars, RestoreVars, RollbackVars
 from spbe_kit.hosts.session import (
     BACKUP_REPORT,
@@ -364,11 +365,18 @@ def rollback(
     for app, ident in sorted(plan.data_from.items()):
         entry = per_host.setdefault(ctx.postgres.host, {"id": ident, "databases": []})
         entry["databases"].extend({**db, "id": ident} for db in _databases(ctx, [app]))
+    # An app whose data stays switches back like a deploy switches forward: no pause.
+    switching = [
+        a
+        for a in sorted(plan.apps)
+        if a not in plan.data_from and running_alone(ctx, ctx.apps[a].host, found[ctx.apps[a].host], a)
+    ]
     variables = RollbackVars(
         apps=sorted(plan.apps),
         release={host: plan.target for host in session.hosts},
         per_host=per_host,
         volumes={},
+        switch={h: spares(ctx, [a for a in switching if ctx.apps[a].host == h]) for h in session.hosts},
     )
     play(session, variables, new_run_dir(session.tree, "rollback"), ui)
     installed = {host: data.get("files", {}) for host, data in found.items()}

@@ -75,22 +75,61 @@ def missing_images(ctx: Context, host: str, probe: dict[str, Any], image_ids: di
 
 def switchable(ctx: Context, host: str, probe: dict[str, Any], converged: list[str]) -> list[str]:
     """The apps on ``host`` a deploy switches to their new container with no pause
-    (``spbe_switch.py``): each behind the proxy on this same host by name (no published port),
-    running healthy now, and changing in a way the running release survives: its settings or
-    files, or a newer version whose schema changes, if any, only expand (catalog:
-    ``migration: expand``). The others are recreated, behind the maintenance page."""
-    if not ctx.hosts[host].runs_proxy:
-        return []
+    (``spbe_switch.py``): each one that can have a spare (``running_alone``) and changes in a
+    way its running release survives: its settings or files, or a newer version whose schema
+    changes, if any, only expand (catalog: ``migration: expand``). The others are recreated,
+    behind the maintenance page."""
     found = []
     for app in ctx.apps.values():
-        if app.host != host or app.id in converged or not app.upstream.startswith(f"http://{app.id}:"):
+        if app.host != host or app.id in converged:
             continue
-        mine = [c for c in probe.get("containers", []) if c["labels"].get("org.spbe-kit.app") == app.id]
-        if len(mine) != 1 or (mine[0].get("status"), mine[0].get("health")) != ("running", "healthy"):
-            continue
-        if _runs_beside(app.spec.versions, str(mine[0]["labels"].get("org.spbe-kit.version")), app.version):
+        running = running_alone(ctx, host, probe, app.id)
+        if running is not None and _runs_beside(app.spec.versions, running, app.version):
             found.append(app.id)
     return sorted(found)
+
+
+def running_alone(ctx: Context, host: str, probe: dict[str, Any], app_id: str) -> str | None:
+    """The version of ``app_id`` running on ``host`` if a spare can start beside it: the proxy
+    on the same host reaches it by name (no published port), and exactly one container of it
+    runs healthy. None otherwise."""
+    app = ctx.apps[app_id]
+    if not ctx.hosts[host].runs_proxy or app.host != host or not app.upstream.startswith(f"http://{app.id}:"):
+        return None
+    mine = [c for c in probe.get("containers", []) if c["labels"].get("org.spbe-kit.app") == app.id]
+    if len(mine) != 1 or (mine[0].get("status"), mine[0].get("health")) != ("running", "healthy"):
+        return None
+    return str(mine[0]["labels"].get("org.spbe-kit.version"))
+
+
+def spares(ctx: Context, apps: list[str]) -> list[dict[str, Any]]:
+    """What spbe_switch.py needs of each app: its id, compose project and port."""
+    return [{"app": a, "project": f"spbe-{ctx.region.slug}-{a}", "port": ctx.apps[a].spec.port} for a in apps]
+
+
+def change_paths(
+    ctx: Context, probes: dict[str, dict[str, Any]], steps: dict[str, dict[str, Any]], files: list[FileChange]
+) -> dict[str, str]:
+    """How each app the deploy changes reaches its release (``deploy --check`` says it): it
+    starts (nothing runs yet), switches (``switchable``) or restarts behind the maintenance
+    page; and whether the proxy is recreated (its compose file changes: image, ports or
+    nginx.conf), which every app feels. Message ids, keyed by app (and ``proxy``)."""
+    paths = {}
+    for app in ctx.apps.values():
+        if app.id in steps["converged"][app.host]:
+            continue
+        running = any(
+            c["labels"].get("org.spbe-kit.app") == app.id and c.get("status") == "running"
+            for c in probes.get(app.host, {}).get("containers", [])
+        )
+        switching = any(s["app"] == app.id for s in steps["switch"][app.host])
+        paths[app.id] = "path-switch" if switching else "path-maintenance" if running else "path-start"
+    proxy = ctx.proxy.host
+    found = probes.get(proxy, {}).get("containers", [])
+    runs = any(c.get("project") == f"spbe-{ctx.region.slug}-proxy" for c in found)
+    if runs and any(c.host == proxy and c.path == "proxy/compose.yaml" for c in files):
+        paths["proxy"] = "path-proxy"
+    return paths
 
 
 def _runs_beside(versions: dict[str, Any], running: str, wanted: str) -> bool:
@@ -406,13 +445,7 @@ def host_steps(
         "missing_images": {h: missing_images(ctx, h, probes.get(h, {}), image_ids) for h in ctx.hosts},
         "converged": converged,
         # Apps that start beside their running release and take over from it (no pause).
-        "switch": {
-            h: [
-                {"app": a, "project": f"spbe-{ctx.region.slug}-{a}", "port": ctx.apps[a].spec.port}
-                for a in switchable(ctx, h, probes.get(h, {}), converged[h])
-            ]
-            for h in ctx.hosts
-        },
+        "switch": {h: spares(ctx, switchable(ctx, h, probes.get(h, {}), converged[h])) for h in ctx.hosts},
         # Apps an interrupted deploy left pointed at a spare container: pointed back first.
         "undo_switch": {h: probes.get(h, {}).get("switch", []) for h in ctx.hosts},
         # Installed files that differ from the tree (edited by hand, say): unpack the tree

@@ -99,6 +99,8 @@ class RollbackVars(PlayVars):
     volumes: PerHost
     # Apps whose running container is already that release's (a failed switch): not stopped.
     serving: list[str] = dataclasses.field(default_factory=list)
+    # Apps switched to the release's container beside the running one (``plan.spares``).
+    switch: PerHost = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

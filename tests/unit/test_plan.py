@@ -299,3 +299,61 @@ def test_a_deploy_runs_its_playbook_unless_every_host_is_exactly_as_the_release_
         ({"lock": '{"who": "x"}'}, "local: the deploy lock is held"),
     ]:
         assert why in reasons(**changes), (changes, reasons(**changes))
+
+
+def app_container(app: str, version: str, health: str = "healthy") -> dict[str, object]:
+    return {
+        "project": f"spbe-kuningan-{app}",
+        "status": "running",
+        "health": health,
+        "image_id": "sha256:" + "0" * 64,
+        "labels": {"org.spbe-kit.app": app, "org.spbe-kit.version": version},
+    }
+
+
+def test_an_app_switches_only_when_its_running_release_survives_the_change() -> None:
+    from spbe_kit.hosts.plan import switchable
+
+    ctx = demo_context()  # every app at 1.0.0, behind the proxy on the same host
+    running = {"containers": [app_container(a, "1.0.0") for a in ("e-simpati", "simpeg", "layanan-publik")]}
+    assert switchable(ctx, "local", running, converged=["simpeg"]) == ["e-simpati", "layanan-publik"]
+    # Not healthy now, or two containers (a spare an interrupted switch left): restarted.
+    sick = {"containers": [app_container("e-simpati", "1.0.0", "unhealthy")]}
+    spare = {"containers": [app_container("e-simpati", "1.0.0"), app_container("e-simpati", "1.0.0")]}
+    assert switchable(ctx, "local", sick, []) == switchable(ctx, "local", spare, []) == []
+
+
+def test_a_schema_change_switches_only_if_every_migration_on_the_way_expands() -> None:
+    from spbe_kit.hosts.plan import _runs_beside
+
+    versions = demo_context().apps["simpeg"].spec.versions  # 1.1.0: generation 2, expand
+    assert _runs_beside(versions, "1.0.0", "1.1.0")
+    assert _runs_beside(versions, "1.0.0", "1.0.0")
+    assert not _runs_beside(versions, "1.1.0", "1.0.0")  # back to an older schema: a restore
+    assert not _runs_beside(versions, "0.9.0", "1.1.0")  # a release the catalog does not know
+    exclusive = {**versions, "1.1.0": versions["1.1.0"].model_copy(update={"migration": "exclusive"})}
+    assert not _runs_beside(exclusive, "1.0.0", "1.1.0")
+
+
+def test_check_mode_names_each_changing_apps_path_and_a_proxy_recreate() -> None:
+    from spbe_kit.hosts.plan import FileChange, change_paths
+
+    ctx = demo_context()
+    probes = {
+        "local": {
+            "containers": [
+                app_container("e-simpati", "1.0.0"),
+                app_container("simpeg", "1.0.0", "unhealthy"),
+                {"project": "spbe-kuningan-proxy", "labels": {}},
+            ]
+        }
+    }
+    steps = {"converged": {"local": []}, "switch": {"local": [{"app": "e-simpati"}]}}
+    changed = [FileChange("local", "proxy/compose.yaml", "modified")]
+    assert change_paths(ctx, probes, steps, changed) == {
+        "e-simpati": "path-switch",
+        "simpeg": "path-maintenance",
+        "layanan-publik": "path-start",
+        "proxy": "path-proxy",
+    }
+    assert "proxy" not in change_paths(ctx, probes, steps, [])
