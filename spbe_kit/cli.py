@@ -547,6 +547,24 @@ def backup_now(profile: ProfileArg, apps: AppOption = None, private_key: KeyOpti
     _run(body)
 
 
+def _say_recovery(figures: dict[str, Any] | None) -> None:
+    """A drill's recovery time and point against the profile's targets (lifecycle.recovery)."""
+    from spbe_kit.models.base import span
+
+    if figures is None:
+        return
+    _out(
+        _say(
+            "drill-recovery",
+            rto=span(figures["rto_s"]),
+            rto_target=span(figures["rto_target_s"]),
+            rpo=span(figures["rpo_s"]),
+            rpo_target=span(figures["rpo_target_s"]),
+            result=_say("within-target" if figures["within"] else "over-target"),
+        )
+    )
+
+
 @backup_app.command("verify")
 def backup_verify(profile: ProfileArg, private_key: KeyOption = None) -> None:
     """The restore drill: restore each app's newest backup into a scratch database and check it."""
@@ -562,6 +580,7 @@ def backup_verify(profile: ProfileArg, private_key: KeyOption = None) -> None:
             app, backup_id, detail = result["app"], result.get("backup"), result["detail"]
             _out(_say("drill-app", mark=mark, app=app, backup=backup_id, detail=detail))
         _out(_say("drill-recorded", when=drill["when"]))
+        _say_recovery(drill["recovery"])
         if not drill["ok"]:
             failed = [r for r in drill["apps"] if not r["ok"]]
             raise DifferencesFound(
@@ -611,6 +630,7 @@ def backups(
         ui.console.print(table)
         for drill in drills[-3:]:
             _out(_say("drill-line", when=drill["when"], result=_say("pass" if drill["ok"] else "FAIL")))
+            _say_recovery(drill["recovery"])
         for host, status in sorted(listing.schedulers.items()):
             last = status.get("runs", [])[-1:] or [{}]
             outcome = {True: _say("ok"), False: _say("failed-because", error=last[0].get("error", ""))}

@@ -932,6 +932,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "cadangan {id} ditulis (lihat `spbe-kit backups {profile}`)",
     ),
     "drill-line": ("restore drill {when}: {result}", "uji pemulihan {when}: {result}"),
+    "drill-recovery": (
+        "  recovery: every app restored in {rto} (target {rto_target}); the newest backup was {rpo} old (target {rpo_target}): {result}",
+        "  pemulihan: semua aplikasi dipulihkan dalam {rto} (target {rto_target}); cadangan terbaru berumur {rpo} (target {rpo_target}): {result}",
+    ),
+    "within-target": ("within target", "sesuai target"),
+    "over-target": ("OVER TARGET (backup.rto / backup.rpo in the profile)", "MELEBIHI TARGET (backup.rto / backup.rpo di profil)"),
     "schedule-line": (
         "schedule on {host}: '{schedule}' ({zone}), next {next}, last run {last}: {result}",
         "jadwal di {host}: '{schedule}' ({zone}), berikutnya {next}, terakhir {last}: {result}",

@@ -293,21 +293,42 @@ def verify(root, spec):
                     {"app": app, "ok": False, "detail": "no backup of this app yet", "backup": None}
                 )
                 continue
-            results.append({**_verify_one(root, chosen, app, name), "backup": chosen})
+            started = time.monotonic()
+            checked_one = _verify_one(root, chosen, app, name)
+            results.append(
+                {
+                    **checked_one,
+                    "backup": chosen,
+                    # Recovery figures: how long the restore took, how old the data it brought
+                    # back was (what a failure now would lose).
+                    "seconds": round(time.monotonic() - started, 1),
+                    "backup_age_s": _age_s(chosen),
+                }
+            )
     finally:
         run(["docker", "rm", "-f", name], check=False)
         for item in os.listdir(workdir):
             os.unlink(os.path.join(workdir, item))
         os.rmdir(workdir)
+    timed = [r for r in results if "seconds" in r]
     entry = {
         "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "ok": bool(results) and all(r["ok"] for r in results),
         "apps": results,
+        # The region's recovery time (every app restored in turn) and point (its oldest data).
+        "rto_s": round(sum(r["seconds"] for r in timed), 1) if timed else None,
+        "rpo_s": max(r["backup_age_s"] for r in timed) if timed else None,
     }
     with open(os.path.join(root, "backups", "verify-log.jsonl"), "a") as handle:
         handle.write(json.dumps(entry, sort_keys=True) + "\n")
     _same_owner_as_parent(os.path.join(root, "backups", "verify-log.jsonl"))
     return entry
+
+
+def _age_s(backup_id):
+    """Seconds since the backup ``backup_id`` (YYYYmmddTHHMMSSZ-reason) was taken."""
+    taken = datetime.datetime.strptime(backup_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    return int((datetime.datetime.now(datetime.timezone.utc) - taken).total_seconds())
 
 
 def _verify_one(root, backup_id, app, container):

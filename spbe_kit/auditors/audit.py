@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 from spbe_kit.load import Document, parse_yaml
+from spbe_kit.models.base import span
 from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES
 from spbe_kit.models.controls import ControlsFile
 from spbe_kit.models.profile import Profile
@@ -895,13 +896,16 @@ def _check_live(live: LiveFacts, out: _Results) -> None:
     if passed:
         newest = max(passed, key=lambda d: d["when"])
         age = (live.checked_at - datetime.datetime.fromisoformat(newest["when"]).timestamp()) / 86400
-        (out.ok if age <= 90 else out.fail)(
-            "BAK-04",
-            Evidence(
-                host=newest.get("host"),
-                command="spbe-kit backup verify",
-                detail=f"last passing drill {newest['when']} ({age:.0f} days ago)",
-            ),
+        detail, within = f"last passing drill {newest['when']} ({age:.0f} days ago)", True
+        figures = newest.get("recovery")
+        if figures:  # the recovery time and point it measured, against the profile's targets
+            within = figures["within"]
+            detail += (
+                f"; every app restored in {span(figures['rto_s'])} (backup.rto {span(figures['rto_target_s'])}), "
+                f"newest backup {span(figures['rpo_s'])} old (backup.rpo {span(figures['rpo_target_s'])})"
+            )
+        (out.ok if age <= 90 and within else out.fail)(
+            "BAK-04", Evidence(host=newest.get("host"), command="spbe-kit backup verify", detail=detail)
         )
     else:
         out.fail(

@@ -67,6 +67,27 @@ class Keyed(_Shape):
     files: dict[RelPath, Sha256] = Field(max_length=2000)
 
 
+class DrillApp(_Shape):
+    app: Name
+    ok: bool
+    detail: Text300
+    backup: BackupId | None = None
+    rows: int | None = Field(default=None, ge=0)
+    seconds: float | None = Field(default=None, ge=0, le=10_000_000)
+    backup_age_s: int | None = Field(default=None, ge=-86_400, le=1_000_000_000)
+
+
+class Drill(_Shape):
+    """One restore drill, as ``spbe_backup.py verify`` appends it to backups/verify-log.jsonl;
+    older drills carry no recovery figures."""
+
+    when: Moment
+    ok: bool
+    apps: list[DrillApp] = Field(max_length=100)
+    rto_s: float | None = Field(default=None, ge=0, le=10_000_000)
+    rpo_s: int | None = Field(default=None, ge=-86_400, le=1_000_000_000)
+
+
 class Switching(_Shape):
     """The apps whose virtual host an interrupted deploy left pointed at a spare container."""
 
@@ -198,6 +219,15 @@ def backup_records(host: str, items: Any, root: str) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise invalid(host, f"{root}/{BACKUP_FILE}", "not a list of backups")
     return [_check(BackupRecord, item, host, f"{root}/{BACKUP_FILE}").model_dump() for item in items]
+
+
+DRILL_LOG = "backups/verify-log.jsonl"
+
+
+def drills(host: str, items: Any, root: str) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        raise invalid(host, f"{root}/{DRILL_LOG}", "not a list of restore drills")
+    return [_check(Drill, item, host, f"{root}/{DRILL_LOG}").model_dump() for item in items]
 
 
 def probe(host: str, data: Any, root: str) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from spbe_kit.hosts.session import (
     reported,
     write_release,
 )
+from spbe_kit.models.base import seconds
 from spbe_kit.render.context import Context, image_ref
 
 
@@ -167,7 +168,8 @@ def list_backups(session: Session, ui: UI) -> Listing:
             merged[record["id"]] = BackupInfo(
                 record["id"], record["reason"], record["created"], record.get("versions", {}), files
             )
-        drills.extend({**entry, "host": host} for entry in data.get("verified", []))
+        checked = hostdata.drills(host, data.get("verified", []), session.ctx.root)
+        drills.extend({**entry, "host": host, "recovery": recovery(session.ctx, entry)} for entry in checked)
         if "scheduler" in data:
             schedulers[host] = data["scheduler"]
     complete = [dataclasses.replace(b, missing=expected_files(session.ctx, b)) for b in merged.values()]
@@ -227,12 +229,30 @@ def restore(
 
 
 def verify(profile: Path, catalog: Path | None, options: Options, ui: UI) -> dict[str, Any]:
-    """The restore drill: latest backup of each app into a throwaway PostgreSQL; compare rows."""
+    """The restore drill: latest backup of each app into a throwaway PostgreSQL; compare rows.
+    The drill as recorded, with its recovery figures against the profile's targets."""
     session = open_session(profile, catalog, options, ui)
     ctx = session.ctx
     spec = {"apps": sorted(ctx.apps), "image": ctx.postgres.image}
     result = _run_backup(session, "verify", {ctx.postgres.host: spec}, ui)
-    return dict(result[ctx.postgres.host])
+    (drill,) = hostdata.drills(ctx.postgres.host, [result[ctx.postgres.host]], ctx.root)
+    return {**drill, "recovery": recovery(ctx, drill)}
+
+
+def recovery(ctx: Context, drill: dict[str, Any]) -> dict[str, Any] | None:
+    """A drill's recovery figures (``spbe_backup.py verify``) against the profile's targets:
+    the time every app's restore took (RTO) and the age of the newest backup (RPO). None for
+    a drill recorded before the figures were."""
+    if drill.get("rto_s") is None or drill.get("rpo_s") is None:
+        return None
+    rto, rpo = seconds(ctx.profile.backup.rto), seconds(ctx.profile.backup.rpo)
+    return {
+        "rto_s": drill["rto_s"],
+        "rpo_s": drill["rpo_s"],
+        "rto_target_s": rto,
+        "rpo_target_s": rpo,
+        "within": drill["rto_s"] <= rto and drill["rpo_s"] <= rpo,
+    }
 
 
 def release_record(ctx: Context, manifest_sha256: str, image_ids: dict[str, str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath, Said
 from spbe_kit.load import MISSING, Document, step
+from spbe_kit.models.base import DURATION_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,6 +34,15 @@ _PROBLEM_ID = {
     "string_pattern_mismatch": "bentuknya tidak sesuai",
     # The only custom validator: a number given as a date (base.Date).
     "value_error": "tanggal ditulis YYYY-MM-DD, bukan angka",
+}
+
+
+# Patterns people meet in a profile, said in words rather than as a regular expression.
+_PATTERN_SAYS = {
+    DURATION_PATTERN: Said(
+        "should be a length of time such as 30m, 1h, 26h or 7d",
+        "harus panjang waktu seperti 30m, 1h, 26h atau 7d",
+    ),
 }
 
 
@@ -72,6 +82,11 @@ def _diagnostic(doc: Document, model: type[BaseModel], error: Any, path: KeyPath
         return doc.diagnostic("placeholder-unfilled", path)  # a field init left to fill in
     if kind == "literal_error" and path == ("schema",):
         return doc.diagnostic(f"{prefix}-schema", path, found=error.get("input"))
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if kind == "string_pattern_mismatch" and pattern in _PATTERN_SAYS:
+        return doc.diagnostic(
+            f"{prefix}-invalid-value", path, problem=_PATTERN_SAYS[pattern], found=_short(error.get("input"))
+        )
     problem_id = _PROBLEM_ID.get(kind, error["msg"])
     if kind == "literal_error":
         problem_id = f"harus salah satu dari {error['ctx']['expected']}".replace(" or ", " atau ")

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from spbe_kit.models.base import Date, Int, Strict
+from spbe_kit.models.base import Date, Duration, Int, Strict
 from spbe_kit.models.catalog import SettingValue
 
 PROFILE_SCHEMA = "spbe-kit/profile/v1"
@@ -142,6 +142,16 @@ class Backup(Strict):
     encrypt_to: str | None = Field(default=None, description="age public key (age1...).")
     copy_processor: str | None = Field(
         default=None, description="The processors entry that holds the copy, when a third party does."
+    )
+    rto: Duration = Field(
+        default="1h",
+        description="Recovery time objective: a restore drill restoring every app must take at most "
+        "this long (e.g. 30m, 1h).",
+    )
+    rpo: Duration = Field(
+        default="26h",
+        description="Recovery point objective: the newest backup at a restore drill must be at most this "
+        "old (a daily backup, with two hours' slack: 26h).",
     )
 
 

@@ -538,3 +538,48 @@ server {
 """
     assert _headers_missing(vhost) == [(10, ["X-Content-Type-Options nosniff"])]
     assert _headers_missing(vhost.replace("Retry-After 10", "X-Content-Type-Options nosniff")) == []
+
+
+def test_a_restore_drill_over_the_recovery_targets_fails_bak_04() -> None:
+    """BAK-04 holds the newest passing drill to 90 days and to the profile's backup.rto and
+    backup.rpo, with the figures it measured as evidence."""
+    import datetime
+
+    from spbe_kit.auditors import audit
+
+    now = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
+
+    def check(rto_s: float, rpo_s: int, days_ago: int = 1) -> tuple[str, str]:
+        when = (now - datetime.timedelta(days=days_ago)).isoformat(timespec="seconds")
+        figures = {"rto_s": rto_s, "rpo_s": rpo_s, "rto_target_s": 3600, "rpo_target_s": 93600}
+        within = rto_s <= 3600 and rpo_s <= 93600
+        drill = {"when": when, "ok": True, "host": "db1", "recovery": {**figures, "within": within}}
+        out = audit._Results()
+        audit._check_live(audit.LiveFacts(now.timestamp(), "web1", [], [drill], {}), out)
+        found = next(r for r in out.results() if r.id == "BAK-04")
+        return found.status, found.evidence[0].detail
+
+    status, detail = check(12.3, 7200)
+    assert status == "pass"
+    assert detail.endswith(
+        "every app restored in 12.3 s (backup.rto 1 h), newest backup 2 h old (backup.rpo 26 h)"
+    )
+    assert check(5400, 7200)[0] == check(12.3, 3 * 86400)[0] == check(12.3, 7200, days_ago=91)[0] == "fail"
+
+
+def test_recovery_figures_and_durations_read_as_people_write_them() -> None:
+    from spbe_kit.hosts.lifecycle import recovery
+    from spbe_kit.models.base import seconds, span
+
+    assert [seconds(d) for d in ("30m", "1h", "26h", "7d")] == [1800, 3600, 93600, 604800]
+    shown = [span(v) for v in (3.14, 840, 7500, 7200, 266400)]
+    assert shown == ["3.1 s", "14 min", "2 h 5 min", "2 h", "3 d 2 h"]
+    from conftest import EXAMPLES
+    from spbe_kit import pipeline
+    from spbe_kit.render.context import build_context
+
+    validated = pipeline.validate(EXAMPLES / "demo.yaml")
+    ctx = build_context(validated.profile, validated.catalog)
+    assert recovery(ctx, {"rto_s": 4.0, "rpo_s": 60})["within"]
+    assert not recovery(ctx, {"rto_s": 4000.0, "rpo_s": 60})["within"]
+    assert recovery(ctx, {"when": "2026-12-01T00:00:00+00:00"}) is None  # a drill from before the figures

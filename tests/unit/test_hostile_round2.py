@@ -303,6 +303,37 @@ def test_forged_release_and_backup_records_are_refused() -> None:
         assert caught.value.diagnostics[0].params["host"] == "db"
 
 
+def test_forged_restore_drills_and_switch_reports_are_refused() -> None:
+    """The drill log and the switch folder come from the host's own files: what the audit and
+    `backups` show of them, and what the deploy undoes, must have the shape the kit writes."""
+    drill = {
+        "when": "2026-12-07T01:02:03+00:00",
+        "ok": True,
+        "apps": [{"app": "simpeg", "ok": True, "detail": "3 rows", "backup": "20261207T010000Z-manual",
+                  "rows": 3, "seconds": 1.5, "backup_age_s": 123}],
+        "rto_s": 1.5,
+        "rpo_s": 123,
+    }
+    assert hostdata.drills("db", [drill], "/opt/x")[0]["rto_s"] == 1.5
+    old = {k: v for k, v in drill.items() if k not in ("rto_s", "rpo_s")}  # a drill from before the figures
+    assert hostdata.drills("db", [old], "/opt/x")[0]["rto_s"] is None
+    forgeries = (
+        {"when": "yesterday"},
+        {"rto_s": -1},
+        {"apps": [{"app": PAYLOADS[0], "ok": True, "detail": ""}]},
+        {"ok": "yes please"},
+        {"extra": 1},
+    )
+    for forged in forgeries:
+        with pytest.raises(OperationFailed) as caught:
+            hostdata.drills("db", [{**drill, **forged}], "/opt/x")
+        assert caught.value.diagnostics[0].params["host"] == "db"
+    probe = {"switch": ["e-simpati"], "releases": [], "lock": None}
+    assert hostdata.probe("web", probe, "/opt/x")["switch"] == ["e-simpati"]
+    with pytest.raises(OperationFailed):
+        hostdata.probe("web", {**probe, "switch": ["../../etc/passwd"]}, "/opt/x")
+
+
 @pytest.mark.ansible
 def test_extra_vars_reach_ansible_as_data_never_as_templates(tmp_path: Path) -> None:
     """A real ansible-playbook run: a Jinja payload in the run's variables is printed, not run."""
