@@ -24,6 +24,7 @@ import sys
 import time
 
 DRAIN_S = 60  # the virtual hosts' proxy_read_timeout: no request outlives it
+HEALTH = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}"
 
 
 def run(argv, timeout=None):
@@ -67,7 +68,23 @@ def compose(compose_file, *args):
 
 
 def up(compose_file, timeout):
-    return compose(compose_file, "up", "-d", "--wait", "--wait-timeout", str(timeout))
+    """Create or recreate the project's container and wait until Docker reports it healthy
+    (polled here: compose's own --wait was seen to return before an unhealthy container's
+    verdict). A CompletedProcess-like result: returncode 0 when healthy."""
+    started = compose(compose_file, "up", "-d")
+    if started.returncode != 0:
+        return started
+    ids = compose(compose_file, "ps", "-q").stdout.split()
+    deadline = time.monotonic() + timeout
+    while True:
+        states = [run(["docker", "inspect", "-f", HEALTH, i]).stdout.split() for i in ids]
+        if ids and all(state == ["running", "healthy"] for state in states):
+            return subprocess.CompletedProcess(started.args, 0, "", "")
+        if not ids or any(state[:1] != ["running"] or "unhealthy" in state for state in states):
+            return subprocess.CompletedProcess(started.args, 1, "", f"not healthy: {states}")
+        if time.monotonic() > deadline:
+            return subprocess.CompletedProcess(started.args, 1, "", f"not healthy after {timeout}s: {states}")
+        time.sleep(0.5)
 
 
 def spare_file(project_dir, switch_dir, app, spare):
