@@ -6,8 +6,11 @@ client per app sends an HTTPS request through the proxy every 50 ms, each on a n
 - a no-op redeploy;
 - a settings change of one app (e-simpati's session timeout);
 - an upgrade of e-simpati 1.0.0 -> 1.1.0 (schema generation 1 -> 2, expand-only);
-- a rollback to the release before it (data restored: the schema goes back);
-- a failed upgrade (an image whose health check always fails) that the health gate rolls back;
+- a failed upgrade (an image whose health check always fails) with the same schema: it starts
+  beside the running release, which keeps serving;
+- a rollback to the release before the upgrade (data restored: the schema goes back);
+- the same failed upgrade from there, an exclusive migration: the app restarts behind the
+  maintenance page and the health gate rolls it back with its data;
 - a certificate change (`secrets rotate --only tls.<e-simpati's hostname>`).
 Prints per case: the command's duration, requests sent, failed requests (anything but a healthy
 200, split into the maintenance page's 503s and other failures), and the longest time between
@@ -132,8 +135,15 @@ def main() -> None:
                 edit(profile, 'version: "1.0.0"', 'version: "1.1.0"'),
                 spbe("deploy", str(profile), cwd=scratch),
             )),
-            ("rollback to the release before", lambda: spbe("rollback", str(profile), "--yes", cwd=scratch)),
-            ("failed upgrade, rolled back", lambda: (
+            ("failed upgrade, same schema (the running release keeps serving)", lambda: (
+                edit(profile, 'version: "1.1.0"', 'version: "1.2.0-broken"'),
+                failing_upgrade(),
+                edit(profile, 'version: "1.2.0-broken"', 'version: "1.1.0"'),
+            )),
+            ("rollback to the release before (data restored)", lambda: spbe(
+                "rollback", str(profile), "--yes", cwd=scratch
+            )),
+            ("failed upgrade, exclusive migration (rolled back, data restored)", lambda: (
                 edit(profile, 'version: "1.1.0"', 'version: "1.2.0-broken"'),
                 failing_upgrade(),
             )),
@@ -144,7 +154,7 @@ def main() -> None:
         for case, action in cases:
             took, seen = clients.during(action)
             report(case, took, seen, clients.gaps)
-            if case == "failed upgrade, rolled back":  # the profile asks again for what runs
+            if case.startswith("failed upgrade, exclusive"):  # the profile asks again for what runs
                 edit(profile, 'version: "1.2.0-broken"', 'version: "1.0.0"')
 
 
