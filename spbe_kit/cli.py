@@ -234,6 +234,8 @@ def deploy(
                 _out(_say("check-task", host=task.host, play=play, task=name))
             return 0
         ui.console.print(ui.deploy_table(report))
+        for app, seconds in sorted(report.maintenance.items()):
+            _out(_say("maintenance-window", app=app, seconds=f"{seconds:.1f}"))
         for probe in report.probes:
             _out(_say("app-url", app=probe.app, url=probe.url))
         _out(_say("deploy-done", tasks=changed, seconds=f"{report.seconds:.1f}", run=report.run_dir))

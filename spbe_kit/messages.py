@@ -871,6 +871,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "downgrade": ("downgrade", "penurunan versi"),
     "check-file": ("    {host}: {path} would be {change}", "    {host}: {path} akan {change}"),
     "check-path": ("    {app}: {path}", "    {app}: {path}"),
+    "maintenance-window": (
+        "{app} restarted behind the maintenance page: away for at most {seconds} s (recorded in the release)",
+        "{app} dimulai ulang di balik halaman pemeliharaan: tidak tersedia paling lama {seconds} detik (dicatat di rilis)",
+    ),
     "path-start": ("would start (not running yet)", "akan dijalankan (belum berjalan)"),
     "path-switch": (
         "would switch: the new container starts beside the running one and takes over once healthy (no pause)",

@@ -42,6 +42,7 @@ class TaskResult:
     task: str
     status: str  # ok, changed, failed, skipped, unreachable
     result: dict[str, Any]
+    seconds: float = 0.0  # how long the task took on the host (a loop: every item)
 
 
 @dataclass
@@ -321,7 +322,10 @@ def run_playbook(
             result = data.get("res", {}) if isinstance(data.get("res"), dict) else {}
             if status == "ok" and changed(event):
                 status = "changed"
-            tasks.append(TaskResult(data.get("host", ""), play["name"], data.get("task", ""), status, result))
+            took = data.get("duration")
+            seconds = float(took) if isinstance(took, int | float) else 0.0
+            host, task = data.get("host", ""), data.get("task", "")
+            tasks.append(TaskResult(host, play["name"], task, status, result, seconds))
         if on_event:
             on_event(event)
         return True

@@ -79,6 +79,8 @@ class Report:
     # How each app (and the proxy) that changes goes to the release: "path-start", "path-switch",
     # "path-maintenance" or "path-proxy" (message ids; plan.change_paths).
     paths: dict[str, str] = field(default_factory=dict)
+    # Apps restarted behind the maintenance page: about how long they were away, in seconds.
+    maintenance: dict[str, float] = field(default_factory=dict)
     release: int | None = None
     # Why the playbook ran (empty: every host already held this release, so it did not).
     reasons: list[str] = field(default_factory=list)
@@ -109,7 +111,12 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
         if not options.check:
             report.probes = _smoke(session)
             report.release = _record_release(
-                session, planned.run_dir, planned.probes, planned.image_ids, report.pre_upgrade_backup
+                session,
+                planned.run_dir,
+                planned.probes,
+                planned.image_ids,
+                report.pre_upgrade_backup,
+                report.maintenance,
             )
         report.seconds = time.monotonic() - start
         return report
@@ -223,6 +230,7 @@ def _apply(
         secrets=secrets.values(),
     )
     if result.ok:
+        report.maintenance = maintenance_windows(report.paths, session.ctx, result.tasks)
         return result.changed()
     try:
         gate = health_gate(result)
@@ -256,6 +264,24 @@ def _apply(
             ]
         )
     raise_failure(result)
+
+
+# The tasks between a restarted app's old container stopping and its new one being healthy.
+_RESTART_TASKS = ("Start apps", "Wait until every started app is healthy (together, failing early)")
+
+
+def maintenance_windows(paths: dict[str, str], ctx: Context, tasks: list[TaskResult]) -> dict[str, float]:
+    """For each app restarted behind the maintenance page, how long it was away, at most: its
+    host's start and health-gate tasks (every app restarted there shares the window)."""
+    spent: dict[str, float] = {}
+    for task in tasks:
+        if task.task in _RESTART_TASKS and task.status in ("ok", "changed"):
+            spent[task.host] = spent.get(task.host, 0.0) + task.seconds
+    return {
+        app: round(spent.get(ctx.apps[app].host, 0.0), 1)
+        for app, path in sorted(paths.items())
+        if path == "path-maintenance"
+    }
 
 
 def _keep_serving(session: Session, planned: _Planned, failed: list[tuple[str, str, str]], ui: UI) -> None:
@@ -456,7 +482,12 @@ def _roll_back(
 
 
 def _record_release(
-    session: Session, run_dir: Path, probes: dict[str, dict[str, Any]], image_ids: dict[str, str], backup: str
+    session: Session,
+    run_dir: Path,
+    probes: dict[str, dict[str, Any]],
+    image_ids: dict[str, str],
+    backup: str,
+    maintenance: dict[str, float],
 ) -> int | None:
     """A numbered release on every host, when what is deployed differs from the last one."""
     manifest = hashlib.sha256((session.tree / "manifest.json").read_bytes()).hexdigest()
@@ -468,6 +499,7 @@ def _record_release(
         **release_record(session.ctx, manifest, image_ids),
         "backup_before": backup or None,
         "files": rendered_hashes(session.tree),
+        "maintenance_s": maintenance,
     }
     return write_release(session, run_dir, numbers, record)
 

@@ -142,6 +142,8 @@ class Release(_Shape):
     rollback_of: int | None = Field(default=None, ge=1)
     rotated: list[SecretName] = []
     recovered: bool = False  # `secrets recover`: the hosts were given this controller's vault
+    # Apps the deploy restarted behind the maintenance page, and for about how long (seconds).
+    maintenance_s: dict[Name, float] = Field(default={}, max_length=100)
 
 
 class BackupFile(_Shape):

@@ -4,6 +4,7 @@ health gate fails, backup / restore, and restore drills (Kabupaten Belitung on t
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -114,6 +115,12 @@ def test_an_exclusive_migration_shows_the_maintenance_page_for_that_app_only(
     }
     status, page = request(region, "simpeg", "/healthz")
     assert status == 200 and json.loads(page)["version"] == "1.1.0"
+    # The deploy says how long simpeg was away, and the release records it.
+    said = r"simpeg restarted behind the maintenance page: away for at most ([0-9.]+) s"
+    window = re.search(said, upgraded.stdout)
+    assert window and 0 < float(window.group(1)) < 60, upgraded.stdout[-2000:]
+    history = json.loads(spbe_kit("releases", str(region), "--json", cwd=region.parent).stdout)["local"]
+    assert history[-1]["maintenance_s"] == {"simpeg": float(window.group(1))}
 
 
 def test_upgrade_killed_midway_then_completed_keeps_every_canary_row(region: Path) -> None:

@@ -357,3 +357,18 @@ def test_check_mode_names_each_changing_apps_path_and_a_proxy_recreate() -> None
         "proxy": "path-proxy",
     }
     assert "proxy" not in change_paths(ctx, probes, steps, [])
+
+
+def test_a_restarted_apps_maintenance_window_is_its_hosts_start_and_health_gate() -> None:
+    from spbe_kit.hosts.apply import TaskResult
+    from spbe_kit.hosts.deploy import maintenance_windows
+
+    play = "Apps and backup scheduler"
+    gate = "Wait until every started app is healthy (together, failing early)"
+    tasks = [
+        TaskResult("local", play, "Start apps", "changed", {}, 1.25),
+        TaskResult("local", play, "Switch apps to their new container", "changed", {}, 30.0),
+        TaskResult("local", play, gate, "ok", {}, 4.5),
+    ]
+    paths = {"simpeg": "path-maintenance", "e-simpati": "path-switch", "layanan-publik": "path-start"}
+    assert maintenance_windows(paths, demo_context(), tasks) == {"simpeg": 5.8}
