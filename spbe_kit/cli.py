@@ -244,6 +244,21 @@ def deploy(
     _run(body)
 
 
+def _firing_lines(firing: list[Any] | None) -> list[str]:
+    """One line per alert firing (and its next step), or why there is none to show."""
+    lang = _lang()
+    if firing is None:
+        return [_say("alerts-unknown")]
+    lines = []
+    for alert in firing:
+        where = f" {alert.where}" if alert.where else ""
+        lines.append(
+            _say("alert-line", name=alert.name, severity=alert.severity, where=where, since=alert.since)
+            + f"\n    {alert.summary[lang]}\n    → {alert.runbook[lang]}"
+        )
+    return lines
+
+
 @app.command()
 def status(
     profile: ProfileArg,
@@ -258,15 +273,22 @@ def status(
         from spbe_kit.hosts.session import Options
 
         ui = _server_ui(as_json)
-        rows = run_status(profile, _state["catalog"], Options(private_key=private_key), ui)
-        healthy = all(r.healthy for r in rows)
+        rows, firing = run_status(profile, _state["catalog"], Options(private_key=private_key), ui)
+        # A critical alert needs someone now, as an unhealthy component does.
+        healthy = all(r.healthy for r in rows) and not any(f.severity == "critical" for f in firing or [])
         if as_json:
-            data = {"healthy": healthy, "components": [{**r.__dict__, "healthy": r.healthy} for r in rows]}
+            data = {
+                "healthy": healthy,
+                "components": [{**r.__dict__, "healthy": r.healthy} for r in rows],
+                "alerts": None if firing is None else [f.__dict__ for f in firing],
+            }
             _emit_json(data)
         else:
             table, urls = ui.status_table(rows)
             ui.console.print(table)
             for line in urls:
+                _out(line)
+            for line in _firing_lines(firing):
                 _out(line)
         return 0 if healthy else int(ExitCode.DIFFERENCES)
 
@@ -851,6 +873,37 @@ def secrets_rotate(
     _run(body)
 
 
+@secrets_app.command("set")
+def secrets_set(
+    profile: ProfileArg,
+    name: Annotated[str, typer.Argument(help="monitoring.smtp_password or monitoring.telegram_token.")],
+    vault_password_file: VaultOption = None,
+) -> None:
+    """Give the vault a secret the kit cannot generate (the SMTP password, the Telegram bot's
+    token), read from standard input, never from the command line; the next deploy installs it."""
+
+    def body() -> int:
+        from spbe_kit.errors import InvalidInput, diagnostic
+        from spbe_kit.hosts import vault
+
+        if name not in vault.PROVIDED:
+            names = ", ".join(sorted(vault.PROVIDED))
+            raise InvalidInput([diagnostic("secret-not-settable", name, name=name, names=names)])
+        value = sys.stdin.readline() if sys.stdin.isatty() else sys.stdin.read()
+        value = value.rstrip("\r\n")
+        if not value:
+            raise InvalidInput([diagnostic("secret-empty", name, name=name, profile=profile.name)])
+        password = vault.password_source(profile, vault_password_file)
+        try:
+            vault.set_provided(profile, password.path, name, value)
+        finally:
+            password.cleanup()
+        _out(_say("secret-set", name=name, path=vault.vault_path(profile)))
+        return 0
+
+    _run(body)
+
+
 @secrets_app.command("recover")
 def secrets_recover(
     profile: ProfileArg,
@@ -895,6 +948,43 @@ def secrets_recover(
             )
         )
         return 0
+
+    _run(body)
+
+
+alerts_app = typer.Typer(help="The region's alerts (profile monitoring).", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("test")
+def alerts_test(
+    profile: ProfileArg,
+    private_key: KeyOption = None,
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to wait for every receiver.", min=10)] = 90,
+) -> None:
+    """Send a test notification through every receiver of the profile (e-mail, webhooks,
+    Telegram) and report which took it. Exit 3 if one did not."""
+
+    def body() -> int:
+        from spbe_kit.errors import InvalidInput, diagnostic
+        from spbe_kit.hosts.alerts import test
+        from spbe_kit.hosts.session import Options, open_session
+
+        ui = _ui()
+        session = open_session(profile, _state["catalog"], Options(private_key=private_key), ui)
+        if session.ctx.monitoring is None:
+            raise InvalidInput([diagnostic("monitoring-off", str(profile), profile=profile.name)])
+        deliveries, seconds = test(session, wait)
+        if not deliveries:
+            _out(_say("alerts-no-receiver", profile=profile.name))
+            return int(ExitCode.DIFFERENCES)
+        for d in deliveries:
+            key = "alerts-arrived" if d.arrived else "alerts-failed"
+            _out(_say(key, integration=d.integration, sent=d.sent, failed=d.failed))
+            if d.error and not d.arrived:
+                _out(f"    {d.error}")
+        _out(_say("alerts-tested", seconds=f"{seconds:.1f}"))
+        return 0 if all(d.arrived for d in deliveries) else int(ExitCode.DIFFERENCES)
 
     _run(body)
 

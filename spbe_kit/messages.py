@@ -348,6 +348,30 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "write the network with its prefix and zero host bits, e.g. 10.15.20.0/24 (one address: 10.15.20.7/32)",
         "tulis jaringan beserta prefiksnya dengan bit host nol, mis. 10.15.20.0/24 (satu alamat: 10.15.20.7/32)",
     ),
+    "monitoring-not-in-catalog": (
+        "this catalog has no monitoring services (services.monitoring and services.exporters)",
+        "katalog ini tidak memiliki layanan pemantauan (services.monitoring dan services.exporters)",
+        "use the donor's catalog of 2026.12 or later, or set monitoring.enabled: false",
+        "pakai katalog donor 2026.12 atau lebih baru, atau setel monitoring.enabled: false",
+    ),
+    "alert-unknown": (
+        "the catalog has no alert '{value}'",
+        "katalog tidak memiliki peringatan '{value}'",
+        "alerts: {known}",
+        "peringatan: {known}",
+    ),
+    "smarthost-invalid": (
+        "'{value}' is not a mail server as host:port",
+        "'{value}' bukan server surel dalam bentuk host:port",
+        "write e.g. mail.garutkab.go.id:587",
+        "tulis mis. mail.garutkab.go.id:587",
+    ),
+    "webhook-invalid": (
+        "'{value}' is not an http(s) URL",
+        "'{value}' bukan URL http(s)",
+        "write e.g. https://chat.garutkab.go.id/hooks/spbe",
+        "tulis mis. https://chat.garutkab.go.id/hooks/spbe",
+    ),
     "email-invalid": (
         "'{value}' is not an e-mail address",
         "'{value}' bukan alamat email",
@@ -425,6 +449,12 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "'{value}' menunjuk ke luar folder profil",
         "keep certificate files in or below the profile's folder",
         "simpan berkas sertifikat di dalam folder profil",
+    ),
+    "alerts-unanswered": (
+        "the region's Alertmanager on {host} did not answer: {problem}",
+        "Alertmanager daerah di {host} tidak menjawab: {problem}",
+        "`spbe-kit status` shows whether the monitoring containers run; `spbe-kit deploy` starts them",
+        "`spbe-kit status` menunjukkan apakah kontainer pemantauan berjalan; `spbe-kit deploy` menyalakannya",
     ),
     "host-report-invalid": (
         "{host} reported {file} in a shape spbe-kit never writes ({problem}); nothing was run",
@@ -515,6 +545,30 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "rotasi rahasia daerah terputus; sebagian host mungkin sudah memakai nilai baru",
         "finish it first: `spbe-kit secrets rotate {profile}`",
         "selesaikan dulu: `spbe-kit secrets rotate {profile}`",
+    ),
+    "monitoring-off": (
+        "the profile has no monitoring",
+        "profil tidak memakai pemantauan",
+        "set monitoring.enabled: true and a receiver in {profile}, then `spbe-kit deploy {profile}`",
+        "setel monitoring.enabled: true dan penerima di {profile}, lalu `spbe-kit deploy {profile}`",
+    ),
+    "secret-not-set": (
+        "the profile's alert receivers need {name}, which the vault does not hold",
+        "penerima peringatan di profil memerlukan {name}, yang tidak ada di vault",
+        "give it once: `spbe-kit secrets set {profile} {name}` (it reads the value from standard input)",
+        "berikan sekali: `spbe-kit secrets set {profile} {name}` (nilainya dibaca dari masukan standar)",
+    ),
+    "secret-not-settable": (
+        "{name} is not a secret the admin gives; the kit generates the others",
+        "{name} bukan rahasia yang diberikan admin; rahasia lain dibuat oleh kit",
+        "one of: {names}",
+        "salah satu dari: {names}",
+    ),
+    "secret-empty": (
+        "no value for {name} on standard input",
+        "tidak ada nilai untuk {name} di masukan standar",
+        "e.g. `printf %s \"$SMTP_PASSWORD\" | spbe-kit secrets set {profile} {name}`",
+        "mis. `printf %s \"$SMTP_PASSWORD\" | spbe-kit secrets set {profile} {name}`",
     ),
     "secret-unknown": (
         "no secret named {names} in this region",
@@ -1035,6 +1089,34 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{count} rahasia dirotasi dalam {seconds} dtk; dimulai ulang satu per satu: {restarted}; dicatat sebagai rilis {release}",
     ),
     "rotated-names": ("  {names}", "  {names}"),
+    "alert-line": (
+        "alert {name} ({severity}){where} since {since} UTC",
+        "peringatan {name} ({severity}){where} sejak {since} UTC",
+    ),
+    "alerts-unknown": (
+        "alerts: unknown (the region's Alertmanager did not answer; see the monitoring row above)",
+        "peringatan: tidak diketahui (Alertmanager daerah tidak menjawab; lihat baris monitoring di atas)",
+    ),
+    "alerts-arrived": (
+        "{integration}: arrived ({sent} request(s), {failed} failed)",
+        "{integration}: terkirim ({sent} permintaan, {failed} gagal)",
+    ),
+    "alerts-failed": (
+        "{integration}: NOT arrived ({sent} request(s), {failed} failed)",
+        "{integration}: TIDAK terkirim ({sent} permintaan, {failed} gagal)",
+    ),
+    "alerts-tested": (
+        "test notification sent through every receiver in {seconds} s",
+        "uji pemberitahuan dikirim lewat setiap penerima dalam {seconds} dtk",
+    ),
+    "alerts-no-receiver": (
+        "the profile names no receiver: add monitoring.email, webhooks or telegram to {profile}, then deploy",
+        "profil tidak menyebut penerima: tambahkan monitoring.email, webhooks atau telegram ke {profile}, lalu deploy",
+    ),
+    "secret-set": (
+        "{name} is in the vault {path}; `spbe-kit deploy` installs it",
+        "{name} tersimpan di vault {path}; `spbe-kit deploy` memasangnya",
+    ),
     "recovered": (
         "the hosts now run this controller's vault: {count} secret(s) reset in {seconds} s; restarted: "
         "{restarted}; recorded as release {release}. Keep the vault and its password file safe and "
@@ -1322,6 +1404,9 @@ TASKS_ID: dict[str, str] = {
     "Report the health gate": "Laporkan gerbang kesehatan",
     "Restore databases from the backup": "Pulihkan basis data dari cadangan",
     "Restore volumes from the backup": "Pulihkan volume dari cadangan",
+    "Exporters up": "Eksportir metrik dinyalakan",
+    "Monitoring up": "Pemantauan dinyalakan",
+    "Create the monitoring role (pg_monitor)": "Buat role pemantauan (pg_monitor)",
     "Scheduler up (after the apps, whose volumes it mounts)": (
         "Penjadwal berjalan (setelah aplikasi, yang volumenya ia pasang)"
     ),

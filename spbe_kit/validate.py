@@ -157,6 +157,7 @@ def check(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> list
         _aplikasi_umum,
         _tls,
         _backup,
+        _monitoring,
         _install_dir,
     )
     unfilled = list(_placeholders(doc.data, (), doc)) + list(_unsafe_text(doc.data, (), doc))
@@ -636,6 +637,43 @@ def _backup(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> It
     email = profile.tls.acme_email
     if email and not EMAIL.match(email):
         yield doc.diagnostic("email-invalid", ("tls", "acme_email"), value=email)
+
+
+SMARTHOST = re.compile(r"^(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})$")
+
+
+def _monitoring(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:
+    mon = profile.monitoring
+    if mon.enabled and not (catalog.services.monitoring and catalog.services.exporters):
+        yield doc.diagnostic("monitoring-not-in-catalog", ("monitoring", "enabled"))
+    for ident in mon.fire_after:
+        if ident not in catalog.alerts:
+            known = ", ".join(sorted(catalog.alerts)) or "-"
+            where = ("monitoring", "fire_after", ident)
+            yield doc.diagnostic("alert-unknown", where, value=ident, known=known)
+    email = mon.email
+    if email:
+        sender: KeyPath = ("monitoring", "email", "sender")
+        places: list[KeyPath] = [("monitoring", "email", "to", i) for i in range(len(email.to))] + [sender]
+        for place, address in zip(places, [*email.to, email.sender], strict=True):
+            if not EMAIL.match(address):
+                yield doc.diagnostic("email-invalid", place, value=address)
+        found = SMARTHOST.match(email.smarthost)
+        if not found or not 0 < int(found.group("port")) < 65536:
+            where = ("monitoring", "email", "smarthost")
+            yield doc.diagnostic("smarthost-invalid", where, value=email.smarthost)
+        problem = profile_file_problem(path, email.ca) if email.ca else None
+        if problem:
+            yield doc.diagnostic(problem, ("monitoring", "email", "ca"), value=email.ca)
+    for i, url in enumerate(mon.webhooks):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+            yield doc.diagnostic("webhook-invalid", ("monitoring", "webhooks", i), value=url)
+    if mon.telegram:
+        parts = urllib.parse.urlsplit(mon.telegram.api_url)
+        if parts.scheme != "https" or not parts.hostname:
+            where = ("monitoring", "telegram", "api_url")
+            yield doc.diagnostic("webhook-invalid", where, value=mon.telegram.api_url)
 
 
 def _install_dir(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:

@@ -49,3 +49,33 @@ def test_golden_tree(profile: Path, request: pytest.FixtureRequest) -> None:
                 )
             )
     assert not diffs, "\n".join(diffs) + "\n(run pytest --update-golden if this change is intended)"
+
+
+@pytest.mark.docker
+def test_the_rendered_monitoring_passes_promtool_amtool_and_the_blackbox_check(images: Path) -> None:
+    """Each example's monitoring files as Prometheus 2.42, Alertmanager 0.25 and the blackbox
+    exporter 0.23 of the kit's own image read them: promtool check config and rules, amtool
+    check-config, blackbox --config.check."""
+    import subprocess
+
+    folders = sorted(GOLDEN.glob("*/hosts/*/monitoring"))
+    assert {f.parts[-4] for f in folders} >= {"demo", "karawang"}
+    script = """
+    set -e
+    for m in /golden/*/hosts/*/monitoring; do
+      echo "== $m"
+      sed "s#/etc/spbe-monitoring/rules.yml#$m/rules.yml#" "$m/prometheus.yml" > /tmp/prometheus.yml
+      promtool check config --syntax-only /tmp/prometheus.yml
+      promtool check rules "$m/rules.yml"
+      sed "s#/etc/spbe-monitoring/spbe.tmpl#$m/spbe.tmpl#" "$m/alertmanager.yml" > /tmp/alertmanager.yml
+      amtool check-config /tmp/alertmanager.yml
+      prometheus-blackbox-exporter --config.check --config.file="$m/blackbox.yml" 2>&1 | grep -q "Config file is ok"
+    done
+    """
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp",
+         "-v", f"{GOLDEN}:/golden:ro", "--entrypoint", "sh", "spbe-kit/prometheus:2.42", "-c", script],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count("SUCCESS") >= 3 * len(folders), done.stdout

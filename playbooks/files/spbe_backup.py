@@ -527,6 +527,98 @@ def write_status(root, status):
     os.replace(tmp, path)
 
 
+def _epoch(text):
+    """An ISO 8601 time (what the records write) in seconds since 1970; None if unreadable."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp()
+
+
+# The scheduler's signals, as Prometheus's text format names and explains them.
+METRICS_HELP = {
+    "spbe_backup_scheduler_heartbeat_timestamp_seconds": "When the scheduler last looked at its schedule.",
+    "spbe_backup_rpo_seconds": "The profile's recovery point objective.",
+    "spbe_backup_last_run_timestamp_seconds": "When the last scheduled backup started.",
+    "spbe_backup_last_run_success": "1 if the last scheduled backup succeeded.",
+    "spbe_backup_last_success_timestamp_seconds": "When the newest complete backup of the app was taken.",
+    "spbe_restore_drill_last_timestamp_seconds": "When the app's last restore drill ran.",
+    "spbe_restore_drill_last_success": "1 if the app's last restore drill passed.",
+}
+
+
+def metrics(root, spec, status):
+    """The scheduler's signals in Prometheus's text format (the node exporter's text-file
+    collector reads them): its heartbeat, its last run and whether it succeeded, per app the
+    time of the newest complete backup and of the last restore drill with its result. An app
+    with no backup or drill yet counts from ``since`` (when this scheduler first ran), so the
+    alerts fire when none comes in time, not on the first day."""
+    since = status.get("since") or status.get("heartbeat") or time.time()
+    samples = [
+        ("spbe_backup_scheduler_heartbeat_timestamp_seconds", {}, round(status.get("heartbeat", 0), 3)),
+        ("spbe_backup_rpo_seconds", {}, spec.get("rpo_s", 93600)),
+    ]
+    runs = status.get("runs") or []
+    if runs:
+        samples.append(("spbe_backup_last_run_timestamp_seconds", {}, _epoch(runs[-1].get("started")) or 0))
+        samples.append(("spbe_backup_last_run_success", {}, 1 if runs[-1].get("ok") else 0))
+    local = spec.get("local") or {}
+    newest = {}
+    for record in listing(root):
+        for name in record.get("files", {}):
+            app = name.split(".", 1)[0]
+            newest[app] = max(newest.get(app, 0), _epoch(record.get("created")) or 0)
+    apps = {d["app"] for d in local.get("databases", [])} | {v["app"] for v in local.get("volumes", [])}
+    for app in sorted(apps):
+        samples.append(("spbe_backup_last_success_timestamp_seconds", {"app": app}, newest.get(app, since)))
+    drills = _drills(root) if local.get("databases") else {}
+    for app in sorted(d["app"] for d in local.get("databases", [])):
+        when, ok = drills.get(app, (since, 1))
+        samples.append(("spbe_restore_drill_last_timestamp_seconds", {"app": app}, when))
+        samples.append(("spbe_restore_drill_last_success", {"app": app}, ok))
+    lines = []
+    for name in METRICS_HELP:  # each metric's samples together, as the format wants
+        mine = [(labels, value) for n, labels, value in samples if n == name]
+        if mine:
+            lines += [f"# HELP {name} {METRICS_HELP[name]}", f"# TYPE {name} gauge"]
+        for labels, value in mine:
+            shown = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+            lines.append(f"{name}{{{shown}}} {value}" if shown else f"{name} {value}")
+    return "\n".join(lines) + "\n"
+
+
+def _drills(root):
+    """Per app, (when, 1 if passed) of its last restore drill in the drill log."""
+    found = {}
+    log = os.path.join(root, "backups", "verify-log.jsonl")
+    if not os.path.isfile(log):
+        return found
+    with open(log) as handle:
+        for line in handle:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            for result in entry.get("apps", []) if isinstance(entry, dict) else []:
+                found[result.get("app")] = (_epoch(entry.get("when")) or 0, 1 if result.get("ok") else 0)
+    return found
+
+
+def write_metrics(root, spec, status):
+    folder = spec.get("metrics")
+    if not folder or not os.path.isdir(folder):
+        return
+    path = os.path.join(folder, "spbe_backup.prom")
+    tmp = path + ".part"
+    with open(tmp, "w") as handle:
+        handle.write(metrics(root, spec, status))
+    os.chmod(tmp, 0o644)  # read by the node exporter, another user
+    os.replace(tmp, path)
+
+
 def schedule(root, spec_file):
     """The scheduler's main loop: sleep until the next cron minute, back up, record the result."""
     import signal
@@ -539,7 +631,10 @@ def schedule(root, spec_file):
     status = {"schedule": spec["schedule"], "timezone": spec["timezone"], "host": spec["host"], "runs": []}
     if os.path.isfile(os.path.join(root, "backups", STATUS)):
         with open(os.path.join(root, "backups", STATUS)) as handle:
-            status["runs"] = json.load(handle).get("runs", [])[-20:]
+            before = json.load(handle)
+        status["runs"] = before.get("runs", [])[-20:]
+        status["since"] = before.get("since")
+    status["since"] = status.get("since") or time.time()
     due = next_run(spec["schedule"], datetime.datetime.now(zone))
     logs, prune_at = spec.get("logs"), 0.0
     while True:
@@ -566,6 +661,10 @@ def schedule(root, spec_file):
             due = next_run(spec["schedule"], max(due, datetime.datetime.now(zone)))
         status.update(heartbeat=time.time(), next=due.isoformat())
         write_status(root, status)
+        try:
+            write_metrics(root, spec, status)
+        except OSError as exc:  # the backups matter more than their metrics
+            print(json.dumps({"metrics": str(exc)[-300:]}), flush=True)
         time.sleep(max(1.0, min(30.0, (due - datetime.datetime.now(zone)).total_seconds())))
 
 

@@ -227,7 +227,7 @@ def containers(region, api):
 # Folders the kit fills on the host itself (not from the release tree); acme/ holds what the
 # acme service obtains, logs/ the proxy's access logs (never removed by a deploy), switch/ the
 # upstream of an app a deploy is switching (reported apart: one left there is undone).
-HOST_STATE = ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies", "logs", "switch")
+HOST_STATE = ("secrets", "tls", "acme", ".spbe-kit", "backups", "backup-copies", "logs", "switch", "metrics")
 
 
 def installed_files(root):

@@ -53,6 +53,37 @@ def keep_tree(root, folder, installed):
         raise
 
 
+def write_metrics(root, number, record):
+    """With monitoring (the folder ``metrics`` exists), the release for Prometheus: its number,
+    when it was made, and each app's version as an info metric (node exporter text file)."""
+    import datetime
+
+    folder = os.path.join(root, "metrics")
+    if not os.path.isdir(folder):
+        return
+    when = datetime.datetime.fromisoformat(str(record["when"]).replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    lines = [
+        "# HELP spbe_release_number The number of the region's release on this host.",
+        "# TYPE spbe_release_number gauge",
+        f"spbe_release_number {number}",
+        "# HELP spbe_release_timestamp_seconds When the release was made (deploy, rollback, rotation).",
+        "# TYPE spbe_release_timestamp_seconds gauge",
+        f"spbe_release_timestamp_seconds {when.timestamp()}",
+        "# HELP spbe_app_info The version of each app in the release (always 1).",
+        "# TYPE spbe_app_info gauge",
+    ]
+    for app, version in sorted(record.get("versions", {}).items()):
+        lines.append(f'spbe_app_info{{app="{app}",version="{version}"}} 1')
+    path = os.path.join(folder, "spbe_release.prom")
+    fd, tmp = tempfile.mkstemp(prefix=".spbe-", dir=folder)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
 def main(argv):
     root, number, keep, record = argv[0], int(argv[1]), int(argv[2]), json.loads(argv[3])
     releases = os.path.join(root, ".spbe-kit", "releases")
@@ -62,6 +93,7 @@ def main(argv):
     keep_tree(root, folder, argv[4:])
     text = json.dumps(record, indent=4, sort_keys=True) + "\n"
     write_private(os.path.join(folder, "release.json"), text.encode())
+    write_metrics(root, number, record)
     for old in range(1, max(number - keep + 1, 1)):
         shutil.rmtree(os.path.join(releases, str(old)), ignore_errors=True)
     return 0

@@ -1,5 +1,7 @@
 """Filters for spbe-kit's playbooks."""
 
+import json
+
 
 def spbe_pick(data, ref):
     """Follow a dotted reference ('apps.e-simpati.db_password') into nested dicts."""
@@ -10,8 +12,14 @@ def spbe_pick(data, ref):
 
 
 def spbe_with_secrets(files, secrets):
-    """Secret file specs (path, uid, gid, mode, ref) with their content from the vault."""
-    return [{**spec, "content": spbe_pick(secrets, spec["ref"])} for spec in files]
+    """Secret file specs (path, uid, gid, mode, ref) with their content from the vault; with
+    ``encode: json`` written as a JSON string (a value another file's YAML takes as it is)."""
+
+    def content(spec):
+        value = spbe_pick(secrets, spec["ref"])
+        return json.dumps(value) if spec.get("encode") == "json" else value
+
+    return [{**spec, "content": content(spec)} for spec in files]
 
 
 class FilterModule:

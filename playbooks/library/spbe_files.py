@@ -99,6 +99,7 @@ def main():
                     "mode": {"type": "raw", "required": True},
                     "create_only": {"type": "bool", "default": False},
                     "ref": {"type": "str"},
+                    "encode": {"type": "str"},
                 },
             },
         },

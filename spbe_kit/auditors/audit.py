@@ -115,6 +115,7 @@ CHECKS: dict[str, Check] = {
     "BAK-03": Check("low", ("The second copy is encrypted", "Salinan kedua dienkripsi"), ("Set backup.encrypt_to to an age public key held off the servers", "Atur backup.encrypt_to ke kunci publik age yang disimpan di luar server"), ("kit-backup", "uu-pdp-35")),
     "BAK-04": Check("high", ("Restore drill passed within 90 days", "Uji pemulihan lulus dalam 90 hari terakhir"), ("Run spbe-kit backup verify", "Jalankan spbe-kit backup verify"), ("kit-backup",), live=True),
     "BAK-05": Check("high", ("The backup scheduler's last run succeeded", "Pencadangan terjadwal terakhir berhasil"), ("Read spbe-kit backups; fix the error it shows", "Baca spbe-kit backups; perbaiki galat yang ditampilkan"), ("kit-backup",), live=True),
+    "MON-01": Check("medium", ("Monitoring tells someone: alerts reach at least one receiver", "Pemantauan memberi tahu: peringatan sampai ke minimal satu penerima"), ("Set monitoring.enabled and monitoring.email (or webhooks, telegram), deploy, then run spbe-kit alerts test", "Atur monitoring.enabled dan monitoring.email (atau webhooks, telegram), deploy, lalu jalankan spbe-kit alerts test"), ("bssn-monitoring", "permenpanrb-59-2020-28")),
     "LOC-01": Check("critical", ("Hosting located in Indonesia", "Lokasi hosting di Indonesia"), ("Host the region's systems and data in Indonesia (hosting.country: ID)", "Tempatkan sistem dan data di Indonesia (hosting.country: ID)"), ("pp-71-2019-20", "permenpanrb-59-2020-16")),
     "PDP-01": Check("high", ("A data protection officer is named", "Pejabat pelindungan data pribadi ditunjuk"), ("Fill contacts.dpo", "Isi contacts.dpo"), ("uu-pdp-53",)),
     "PDP-02": Check("high", ("A legal basis is recorded", "Dasar hukum pemrosesan dicatat"), ("Fill privacy.legal_basis", "Isi privacy.legal_basis"), ("uu-pdp-20",)),
@@ -671,6 +672,21 @@ def _in_profile(profile_file: str, doc: Document | None) -> Callable[..., Eviden
     return ev
 
 
+def _check_monitoring(profile: Profile, ev: Callable[..., Evidence], out: _Results) -> None:
+    mon = profile.monitoring
+    receivers = [
+        *(["e-mail to " + ", ".join(mon.email.to)] if mon.email else []),
+        *([f"{len(mon.webhooks)} webhook(s)"] if mon.webhooks else []),
+        *(["Telegram"] if mon.telegram else []),
+    ]
+    if not mon.enabled:
+        out.fail("MON-01", ev("monitoring", detail="monitoring.enabled is false: nothing tells anyone"))
+    elif not receivers:
+        out.fail("MON-01", ev("monitoring", detail="no receiver: alerts show only in spbe-kit status"))
+    else:
+        out.ok("MON-01", ev("monitoring", detail="alerts to " + "; ".join(receivers)))
+
+
 def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, out: _Results) -> None:
     profile = ctx.profile
     ev = _in_profile(profile_file, doc)
@@ -688,6 +704,7 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
     else:
         out.fail("BAK-02", ev("backup", detail="no backup.copy_to: the only copy is on the data host"))
         out.not_applicable("BAK-03", "no second copy")
+    _check_monitoring(profile, ev, out)
     country = profile.hosting.country
     (out.ok if country == "ID" else out.fail)("LOC-01", ev("hosting", "country", detail=f"country {country}"))
     _check_personal_data(ctx, ev, out)

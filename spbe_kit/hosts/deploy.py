@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit.errors import HealthGateFailed, InvalidInput, OperationFailed, diagnostic
-from spbe_kit.hosts import hostdata, vault
+from spbe_kit.hosts import alerts, hostdata, vault
+from spbe_kit.hosts.alerts import Firing
 from spbe_kit.hosts.apply import RunResult, TaskResult, new_run_dir
 from spbe_kit.hosts.lifecycle import _databases, _volumes, release_record, take_backup
 from spbe_kit.hosts.plan import (
@@ -130,14 +131,17 @@ def _secrets(session: Session, password: vault.PasswordSource, report: Report, u
     profile = session.profile
     if vault.pending_path(profile).exists():
         raise OperationFailed(
-            [
-                diagnostic("rotation-pending", str(vault.pending_path(profile)), profile=str(profile))
-            ]
+            [diagnostic("rotation-pending", str(vault.pending_path(profile)), profile=str(profile))]
         )
     if password.created:
         report.password_created = password.path
         ui.note("note-password-created", path=password.path)
     secrets = vault.ensure(session.ctx, profile, password.path, _provided_tls(session))
+    missing = vault.missing_provided(session.ctx, secrets.data)
+    if missing:
+        raise InvalidInput(
+            [diagnostic("secret-not-set", str(profile), name=n, profile=profile.name) for n in missing]
+        )
     report.generated = secrets.generated
     if secrets.generated:
         ui.note("note-generated", count=len(secrets.generated), path=vault.vault_path(profile))
@@ -308,10 +312,7 @@ def _smoke(session: Session) -> list[Probe]:
     failed = [p for p in probes if not p.ok]
     if failed:
         raise HealthGateFailed(
-            [
-                diagnostic("smoke-failed", p.url, app=p.app, url=p.url, detail=p.detail)
-                for p in failed
-            ]
+            [diagnostic("smoke-failed", p.url, app=p.app, url=p.url, detail=p.detail) for p in failed]
         )
     return probes
 
@@ -322,9 +323,7 @@ def _provided_tls(session: Session) -> dict[str, tuple[str, str]] | None:
         return None
     for reference in (tls.certificate, tls.key):
         if profile_file_problem(session.profile, reference):
-            raise InvalidInput(
-                [diagnostic("tls-file-missing", reference, value=reference)]
-            )
+            raise InvalidInput([diagnostic("tls-file-missing", reference, value=reference)])
     base = session.profile.resolve().parent
     cert = (base / tls.certificate).read_text()
     key = (base / tls.key).read_text()
@@ -355,9 +354,7 @@ def _controller_images(ctx: Context, registry: str) -> dict[str, str]:
         except Exception:
             missing.append(tag)
     if missing and not registry:
-        raise OperationFailed(
-            [diagnostic("image-missing", tag, image=tag) for tag in missing]
-        )
+        raise OperationFailed([diagnostic("image-missing", tag, image=tag) for tag in missing])
     return found
 
 
@@ -593,11 +590,22 @@ class ComponentStatus:
         return self.state == "running" and self.health in ("healthy", "none") and self.https in ("", "ok")
 
 
-def status(profile: Path, catalog: Path | None, options: Options, ui: UI) -> list[ComponentStatus]:
-    """What runs on each host for this region, with container health and HTTPS health."""
+def status(
+    profile: Path, catalog: Path | None, options: Options, ui: UI
+) -> tuple[list[ComponentStatus], list[Firing] | None]:
+    """What runs on each host for this region, with container health and HTTPS health; and
+    with monitoring, the alerts firing now (None when Alertmanager does not answer)."""
     session = open_session(profile, catalog, options, ui)
+    run_dir = new_run_dir(session.tree, "status")
+    rows = _component_status(session, probe(session, run_dir))
+    try:
+        return rows, alerts.firing(session, run_dir)
+    except OperationFailed:
+        return rows, None
+
+
+def _component_status(session: Session, probes: dict[str, dict[str, Any]]) -> list[ComponentStatus]:
     ctx = session.ctx
-    probes = probe(session, new_run_dir(session.tree, "status"))
     ca = web_trust(session)
     rows: list[ComponentStatus] = []
     now = datetime.datetime.now(datetime.UTC)
@@ -669,7 +677,7 @@ def destroy(profile: Path, catalog: Path | None, options: Options, ui: UI, delet
         # the profile earlier (its volume kept at the time) goes too.
         every_project=sorted(
             f"spbe-{session.ctx.region.slug}-{c}"
-            for c in [*session.ctx.catalog.apps, "postgres", "proxy", "backup"]
+            for c in [*session.ctx.catalog.apps, "postgres", "proxy", "backup", "exporters", "monitoring"]
         ),
     )
     return play(session, variables, run_dir, ui)

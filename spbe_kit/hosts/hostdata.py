@@ -176,6 +176,11 @@ def _check(model: type[_Shape], data: Any, host: str, file: str) -> Any:
         raise invalid(host, file, f"{where}: {first['msg']}") from None
 
 
+def checked(model: type[BaseModel], data: Any, host: str, file: str) -> Any:
+    """``data`` from ``host`` (its ``file``) in ``model``'s strict shape, or the command stops."""
+    return _check(model, data, host, file)  # type: ignore[arg-type]
+
+
 def _small_json(model: type[_Shape], host: str, raw: Any, file: str, what: str) -> Any:
     """A small JSON file the kit writes on a host (a lock, the vault record), checked against
     its shape; None when the host has none."""

@@ -61,8 +61,8 @@ def _version(text: str | None) -> tuple[int, ...]:
 
 def components_on(ctx: Context, host: str) -> list[tuple[str, Component]]:
     """The host's compose projects (the context's list) with their catalog entries."""
-    services = {"postgres": ctx.postgres.spec, "proxy": ctx.proxy.spec, "backup": ctx.backup.spec}
-    return [(c, services[c] if c in services else ctx.apps[c].spec) for c in ctx.hosts[host].components]
+    services = ctx.services()
+    return [(c, services[c].spec if c in services else ctx.apps[c].spec) for c in ctx.hosts[host].components]
 
 
 def missing_images(ctx: Context, host: str, probe: dict[str, Any], image_ids: dict[str, str]) -> list[str]:
@@ -515,9 +515,7 @@ def orphan_projects(ctx: Context, host: str, probe: dict[str, Any]) -> list[str]
     prefix = f"spbe-{ctx.region.slug}-"
     wanted = {prefix + project for project, _ in components_on(ctx, host)}
     found = {str(c.get("project", "")) for c in probe.get("containers", []) if isinstance(c, dict)}
-    return sorted(
-        p for p in found if p.startswith(prefix) and p not in wanted and _PROJECT_NAME.fullmatch(p)
-    )
+    return sorted(p for p in found if p.startswith(prefix) and p not in wanted and _PROJECT_NAME.fullmatch(p))
 
 
 RUN_ENV = "SPBE_KIT_RUN"

@@ -217,7 +217,7 @@ def ensure(
             if name not in mine:
                 mine[name] = generate(name)
                 result.generated.append(f"{app_id}.{name}")
-    for kind, service in (("postgres", ctx.postgres), ("backup", ctx.backup)):
+    for kind, service in ((k, v) for k, v in ctx.services().items() if v.spec.secrets):
         mine = data.setdefault(kind, {})
         for name in service.secrets:
             if name not in mine:
@@ -244,6 +244,29 @@ def ensure(
         stamp(data, [n for n in result.generated if not n.startswith("tls") and "." in n])
         save(path, password_file, data)
     return result
+
+
+# The secrets an admin gives the vault (``spbe-kit secrets set``): the kit never generates them.
+PROVIDED = {"monitoring.smtp_password", "monitoring.telegram_token"}
+
+
+def set_provided(profile: Path, password_file: Path, name: str, value: str) -> None:
+    """Put ``value`` into the vault as ``name`` (one of PROVIDED), stamped for the audit's age
+    check; the vault is written again only through ``save`` (encrypted, atomically)."""
+    group, key = name.split(".", 1)
+    path = vault_path(profile)
+    data = load(path, password_file)
+    data.setdefault(group, {})[key] = value
+    stamp(data, [name])
+    save(path, password_file, data)
+
+
+def missing_provided(ctx: Context, data: dict[str, Any]) -> list[str]:
+    """The provided secrets the profile's receivers need that the vault lacks."""
+    from spbe_kit.render.monitoring import receiver_secrets
+
+    have = data.get("monitoring", {}) if ctx.monitoring else {}
+    return [f"monitoring.{n}" for n in receiver_secrets(ctx) if ctx.monitoring and n not in have]
 
 
 def _ensure_database_cert(tls: dict[str, Any], ctx: Context, now: datetime.datetime, result: Secrets) -> None:

@@ -18,10 +18,10 @@ Int = StrictInt
 Date = Annotated[datetime.date, BeforeValidator(_date_not_number)]
 
 
-# A length of time as people write it in a profile: 30m, 1h, 26h, 7d.
-DURATION_PATTERN = r"^[1-9][0-9]{0,4}[mhd]$"
+# A length of time as people write it in a profile: 30s, 30m, 1h, 26h, 7d.
+DURATION_PATTERN = r"^[1-9][0-9]{0,4}[smhd]$"
 Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
-_UNIT_S = {"m": 60, "h": 3600, "d": 86400}
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def seconds(duration: str) -> int:

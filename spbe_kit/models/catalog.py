@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from spbe_kit.models.base import Int, Strict, Text
+from spbe_kit.models.base import Duration, Int, Strict, Text
 
 DataClass = Literal["kesehatan", "anak", "keuangan", "kependudukan", "kepegawaian", "umum"]
 # UU 27/2022 Art. 4(2): health, child and personal financial data are data spesifik.
@@ -94,6 +94,20 @@ class Services(Strict):
     postgres: Component
     proxy: Component
     backup: Component
+    # A region's monitoring (profile ``monitoring.enabled``): Prometheus, Alertmanager and the
+    # blackbox exporter on the proxy's host; the node (and PostgreSQL) exporters on every host.
+    monitoring: Component | None = None
+    exporters: Component | None = None
+
+
+class Alert(Strict):
+    """One alert rule the kit ships with the catalog (rendered into Prometheus's rules)."""
+
+    severity: Literal["critical", "warning"]
+    expr: str = Field(min_length=1, description="PromQL; fires while it returns a series.")
+    for_: Duration | None = Field(alias="for", default=None, description="How long it must hold first.")
+    summary: Text = Field(description="What happened; may name {{ $labels.app }} or {{ $labels.host }}.")
+    runbook: Text = Field(description="What to do: the spbe-kit commands ({profile}: the profile's file).")
 
 
 class Donor(Strict):
@@ -115,3 +129,4 @@ class Catalog(Strict):
     aplikasi_umum: dict[str, AplikasiUmum]
     services: Services
     apps: dict[str, App]
+    alerts: dict[Annotated[str, Field(pattern=r"^SPBE-[A-Z0-9-]+$")], Alert] = {}

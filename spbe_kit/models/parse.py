@@ -40,8 +40,8 @@ _PROBLEM_ID = {
 # Patterns people meet in a profile, said in words rather than as a regular expression.
 _PATTERN_SAYS = {
     DURATION_PATTERN: Said(
-        "should be a length of time such as 30m, 1h, 26h or 7d",
-        "harus panjang waktu seperti 30m, 1h, 26h atau 7d",
+        "should be a length of time such as 30s, 30m, 1h, 26h or 7d",
+        "harus panjang waktu seperti 30s, 30m, 1h, 26h atau 7d",
     ),
 }
 

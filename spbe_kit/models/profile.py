@@ -183,6 +183,46 @@ class Security(Strict):
     )
 
 
+class Email(Strict):
+    """Alerts by e-mail through the region's mail server (SMTP, STARTTLS by default)."""
+
+    to: list[str] = Field(min_length=1, description="Who receives the alerts.")
+    sender: str = Field(description="The From address.")
+    smarthost: str = Field(description="The mail server as host:port, e.g. mail.garutkab.go.id:587.")
+    username: str | None = Field(
+        default=None,
+        description="SMTP login, if the server asks for one; its password goes into the vault with "
+        "`spbe-kit secrets set PROFILE monitoring.smtp_password`.",
+    )
+    starttls: bool = Field(default=True, description="Refuse to send unless the server offers STARTTLS.")
+    ca: str | None = Field(
+        default=None, description="PEM of the root of the mail server's certificate, relative to the profile."
+    )
+
+
+class Telegram(Strict):
+    """Alerts to a Telegram chat; the bot's token goes into the vault with
+    ``spbe-kit secrets set PROFILE monitoring.telegram_token``."""
+
+    chat_id: Int = Field(description="The chat's id (a group's is negative).")
+    api_url: str = Field(default="https://api.telegram.org", description="The Bot API's address.")
+
+
+class Monitoring(Strict):
+    enabled: bool = Field(default=False, description="Prometheus, Alertmanager and the exporters.")
+    scrape_interval: Duration = Field(default="30s", description="How often Prometheus reads every target.")
+    fire_after: dict[str, Duration] = Field(
+        default={},
+        description="How long a catalog alert's condition must hold before it fires, by alert id "
+        "(e.g. SPBE-APP-DOWN: 2m); default: the catalog's.",
+    )
+    email: Email | None = None
+    webhooks: list[str] = Field(
+        default=[], description="URLs receiving every alert as Alertmanager's JSON (chat bridges, tickets)."
+    )
+    telegram: Telegram | None = None
+
+
 class Profile(Strict):
     schema_: Literal["spbe-kit/profile/v1"] = Field(alias="schema")
     region: Region
@@ -204,4 +244,5 @@ class Profile(Strict):
     )
     breach_notice: BreachNotice | None = None
     security: Security = Security()
+    monitoring: Monitoring = Monitoring()
     install_dir: str = Field(default="/opt/spbe-kit", description="Root folder on every host.")

@@ -39,7 +39,7 @@ def package_list(image: str) -> str:
 
 def software(ctx: Context) -> list[Software]:
     """Every component on every host, in the hosts' order."""
-    services = {"postgres": ctx.postgres, "proxy": ctx.proxy, "backup": ctx.backup}
+    services = ctx.services()
     found = []
     for name, host in sorted(ctx.hosts.items()):
         for component in host.components:

@@ -110,7 +110,18 @@ class Context:
     schedulers: dict[str, SchedulerContext]
     # Host paths of the region CA certificate and PostgreSQL's TLS certificate and key.
     tls_files: dict[str, str] = field(default_factory=dict)
+    # Profile ``monitoring.enabled``: Prometheus and Alertmanager (the proxy's host), the
+    # exporters (every host).
+    monitoring: ServiceContext | None = None
+    exporters: ServiceContext | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def services(self) -> dict[str, ServiceContext]:
+        """The shared services by component name (``monitoring``, ``exporters`` when on)."""
+        found = {"postgres": self.postgres, "proxy": self.proxy, "backup": self.backup}
+        if self.monitoring and self.exporters:
+            found.update(monitoring=self.monitoring, exporters=self.exporters)
+        return found
 
 
 def placement(profile: Profile) -> Placement:
@@ -139,7 +150,25 @@ def published_ports(profile: Profile, catalog: Catalog) -> dict[str, list[tuple[
         app = catalog.apps.get(app_id)
         if app and host in ports and host != where.proxy:
             ports[host].append((app.host_port, app_id, ("apps", app_id)))
+    for host, exporter, port in exporter_ports(profile):
+        ports[host].append((port, exporter, ("monitoring", "enabled")))
     return ports
+
+
+NODE_EXPORTER_PORT = 9100
+POSTGRES_EXPORTER_PORT = 9187
+
+
+def exporter_ports(profile: Profile) -> list[tuple[str, str, int]]:
+    """(host, exporter, port) for each exporter Prometheus reads from another host: published on
+    that host's internal address only (the region's network), never on the proxy's host."""
+    if not profile.monitoring.enabled:
+        return []
+    where = placement(profile)
+    found = [(h, "node-exporter", NODE_EXPORTER_PORT) for h in profile.hosts if h != where.proxy]
+    if where.database and where.database != where.proxy:
+        found.append((where.database, "postgres-exporter", POSTGRES_EXPORTER_PORT))
+    return found
 
 
 def database_published(profile: Profile) -> bool:
@@ -217,6 +246,7 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
 
     def service(name: str, host: str) -> ServiceContext:
         spec: Component = getattr(catalog.services, name)
+        assert spec is not None  # validate: monitoring needs the catalog's services
         version, release = _latest(spec)
         secrets = {s: f"{root}/secrets/{name}.{s}" for s in sorted(spec.secrets)}
         return ServiceContext(spec, version, image_ref(release), host, secrets)
@@ -225,7 +255,8 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
     proxy = service("proxy", where.proxy)
     backup = service("backup", where.database)
     backups = schedulers(profile, catalog, where, root, slug, (backup.image, proxy.image))
-    hosts = {n: _host(n, h, where, n in backups) for n, h in profile.hosts.items()}
+    monitored = profile.monitoring.enabled
+    hosts = {n: _host(n, h, where, n in backups, monitored) for n, h in profile.hosts.items()}
     db_host = hosts[where.database]
     apps = {
         app_id: _app_context(profile, catalog, app_id, where, db_host, hosts, root)
@@ -248,6 +279,8 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
             "server_cert": f"{root}/secrets/postgres.server.crt",
             "server_key": f"{root}/secrets/postgres.server.key",
         },
+        monitoring=service("monitoring", where.proxy) if monitored else None,
+        exporters=service("exporters", where.database) if monitored else None,
     )
 
 
@@ -255,17 +288,20 @@ def image_of(ctx: Context, host: str, component: str) -> str:
     """The image ``component`` runs on ``host`` (the scheduler's depends on what it does there)."""
     if component == "backup":
         return ctx.schedulers[host].image
-    services = {"postgres": ctx.postgres, "proxy": ctx.proxy}
+    services = ctx.services()
     return services[component].image if component in services else ctx.apps[component].image
 
 
-def _host(name: str, spec: Host, where: Placement, scheduler: bool) -> HostContext:
+def _host(name: str, spec: Host, where: Placement, scheduler: bool, monitored: bool) -> HostContext:
     apps = sorted(a for a, on in where.apps.items() if on == name)
     components = (
         apps
         + (["postgres"] if name == where.database else [])
         + (["proxy"] if name == where.proxy else [])
         + (["backup"] if scheduler else [])
+        # After the scheduler, which writes the backup metrics the node exporter reads.
+        + (["exporters"] if monitored else [])
+        + (["monitoring"] if monitored and name == where.proxy else [])
     )
     return HostContext(
         name,

@@ -66,6 +66,21 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value met twice twice: no anchors and aliases for a reviewer to follow."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def to_yaml(value: Any) -> str:
+    """Block YAML, keys sorted, every string quoted where YAML would read it otherwise."""
+    text = yaml.dump(
+        value, Dumper=_PlainDumper, sort_keys=True, allow_unicode=True, default_flow_style=False, width=1000
+    )
+    return str(text)
+
+
 _RESOLVER = yaml.resolver.Resolver()
 
 
@@ -129,6 +144,7 @@ def make_environment(templates: Path) -> SandboxedEnvironment:
         nginx_html=nginx_html,
         md=md,
         to_json=to_json,
+        to_yaml=to_yaml,
         ansible_yaml=to_ansible_yaml,
     )
     return env

@@ -15,10 +15,13 @@ import jinja2
 
 from spbe_kit import __version__, wilayah
 from spbe_kit.errors import InvalidInput, diagnostic
+from spbe_kit.models.base import seconds
 from spbe_kit.models.catalog import Resources
-from spbe_kit.render import assets, privacy
+from spbe_kit.render import assets, monitoring, privacy
 from spbe_kit.render.context import (
     CA_IN_CONTAINER,
+    NODE_EXPORTER_PORT,
+    POSTGRES_EXPORTER_PORT,
     PROXY_HTTP_PORT,
     PROXY_HTTPS_PORT,
     AppContext,
@@ -39,6 +42,8 @@ SUMS = "SHA256SUMS"
 MANIFEST_SCHEMA = "spbe-kit/manifest/v1"
 # The ACME renewal container: asleep but for a few seconds per renewal.
 ACME_RESOURCES = Resources(cpus=0.25, memory_mb=128, disk_mb=0, pids=32)
+# Alertmanager and the blackbox exporter, beside Prometheus (the catalog's resources).
+MONITORING_SMALL = Resources(cpus=0.25, memory_mb=64, disk_mb=0, pids=64)
 
 
 def templates_sha256(root: Path) -> str:
@@ -114,6 +119,15 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
             add(path, ctx.backup.spec.user, "0400", f"backup/{name}")
     if host.runs_proxy and ctx.profile.tls.mode == "acme":
         add(ACME_ACCOUNT_KEY.format(root=ctx.root), ctx.proxy.spec.user, "0400", "acme/account_key")
+    if ctx.monitoring and ctx.exporters and host.runs_database:
+        for name, path in ctx.exporters.secrets.items():
+            add(path, ctx.exporters.spec.user, "0400", f"exporters/{name}")
+    if ctx.monitoring and host.runs_proxy:
+        # Written as JSON strings: start-alertmanager.sh puts them into YAML as they are.
+        for name in monitoring.receiver_secrets(ctx):
+            path = f"{ctx.root}/secrets/monitoring.{name}"
+            add(path, ctx.monitoring.spec.user, "0400", f"monitoring/{name}")
+            found[-1]["encode"] = "json"
     if host.runs_proxy:
         # With ACME these are the placeholders from the region CA the proxy starts with.
         source = "provided_tls" if ctx.profile.tls.mode == "provided" else "tls/certs"
@@ -162,6 +176,12 @@ def host_folders(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
             # switches (spbe_switch.py); empty otherwise.
             {"path": SWITCH_DIR.format(root=root), "mode": "0755"},
         ]  # fmt: skip
+    if ctx.monitoring:
+        # The kit's own signals (the node exporter's text files): the scheduler writes the
+        # backups', the deploy the release's and the lock's.
+        uid, gid = _ids(ctx.backup.spec.user)
+        metrics = monitoring.METRICS_DIR.format(root=root)
+        found.append({"path": metrics, "mode": "0755", "uid": uid, "gid": gid})
     if host.runs_proxy and ctx.profile.tls.mode == "acme":
         uid, gid = _ids(ctx.proxy.spec.user)
         found += [
@@ -173,9 +193,20 @@ def host_folders(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
 
 
 class _Renderer:
-    def __init__(self, ctx: Context, templates: Path, acme_trust: bytes | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        templates: Path,
+        acme_trust: bytes | None = None,
+        smtp_trust: bytes | None = None,
+        profile_file: str = "profile.yaml",
+    ) -> None:
         self.ctx = ctx
+        # The roots the profile names (tls.ca, monitoring.email.ca), as files beside it hold them.
         self.acme_trust = acme_trust
+        self.smtp_trust = smtp_trust
+        # The profile's file name, as the alert rules' runbooks name it.
+        self.profile_file = profile_file
         self.env = make_environment(templates)
         https = ctx.profile.proxy.https_port
         self.common: dict[str, Any] = {
@@ -197,15 +228,11 @@ class _Renderer:
             text = self.env.get_template(template).render(**self.common, **values)
         except UnsafeValue as exc:
             raise InvalidInput(
-                [
-                    diagnostic("unsafe-value", template, value=repr(exc.value), target=exc.target)
-                ]
+                [diagnostic("unsafe-value", template, value=repr(exc.value), target=exc.target)]
             ) from None
         except jinja2.TemplateError as exc:
             raise InvalidInput(
-                [
-                    diagnostic("template-error", template, template=template, problem=str(exc))
-                ]
+                [diagnostic("template-error", template, template=template, problem=str(exc))]
             ) from None
         return text.encode("utf-8")
 
@@ -246,6 +273,83 @@ class _Renderer:
             files.update(self._app_files(host, app_id))
         if host.runs_proxy:
             files.update(self._proxy_files(host))
+        if "exporters" in host.components:
+            files.update(self._exporters_files(host))
+        if "monitoring" in host.components:
+            files.update(self._monitoring_files(host))
+        return files
+
+    def _exporters_files(self, host: HostContext) -> dict[str, bytes]:
+        ctx = self.ctx
+        assert ctx.exporters
+        publish = None if host.runs_proxy else host.internal_address
+        compose = self.render(
+            "compose/exporters.yaml.j2",
+            host=host,
+            exporters=ctx.exporters,
+            project=f"spbe-{ctx.region.slug}-exporters",
+            publish=publish,
+            ports={"node": NODE_EXPORTER_PORT, "postgres": POSTGRES_EXPORTER_PORT},
+            metrics_dir=monitoring.METRICS_DIR.format(root=ctx.root),
+            # Where the PostgreSQL exporter reaches the server: its network alias, beside it.
+            postgres_exporter=database_host(ctx.profile, host, True) if host.runs_database else None,
+            ca_file=CA_IN_CONTAINER,
+        )
+        return {f"hosts/{host.name}/exporters/compose.yaml": compose}
+
+    def _monitoring_files(self, host: HostContext) -> dict[str, bytes]:
+        ctx, base = self.ctx, f"hosts/{host.name}/monitoring"
+        assert ctx.monitoring
+        web_trust = self.acme_trust if ctx.profile.tls.mode != "self-signed" else None
+        checks_trust = bool(web_trust) or ctx.profile.tls.mode == "self-signed"
+        smtp_trust = bool(self.smtp_trust)
+        configs = {
+            "prometheus.yml": ("What Prometheus reads, where it alerts", monitoring.prometheus_config(ctx)),
+            "rules.yml": ("The catalog's alert rules", monitoring.rules(ctx, self.profile_file)),
+            "blackbox.yml": ("How each app is checked", monitoring.blackbox_config(ctx, checks_trust)),
+            "alertmanager.yml": ("Who is told, how", monitoring.alertmanager_config(ctx, smtp_trust)),
+        }
+        files = {
+            f"{base}/{name}": self.render("monitoring/config.yaml.j2", about=about, config=config)
+            for name, (about, config) in configs.items()
+        }
+        files[f"{base}/spbe.tmpl"] = self.render("monitoring/spbe.tmpl.j2")
+        files[f"{base}/start-alertmanager.sh"] = self.render(
+            "monitoring/start-alertmanager.sh.j2",
+            monitoring=ctx.monitoring,
+            placeholders={n: monitoring.SECRET_PLACEHOLDERS[n] for n in monitoring.receiver_secrets(ctx)},
+        )
+        if web_trust:
+            files[f"{base}/web-trust.pem"] = web_trust
+        if self.smtp_trust:
+            files[f"{base}/smtp-trust.pem"] = self.smtp_trust
+
+        def digest(*names: str) -> str:
+            return hashlib.sha256(b"".join(files.get(f"{base}/{n}", b"") for n in names)).hexdigest()
+
+        files[f"{base}/compose.yaml"] = self.render(
+            "compose/monitoring.yaml.j2",
+            host=host,
+            monitoring=ctx.monitoring,
+            small=ctx.monitoring.spec.model_copy(update={"resources": MONITORING_SMALL}),
+            project=f"spbe-{ctx.region.slug}-monitoring",
+            ports={
+                "prometheus": monitoring.PROMETHEUS_PORT,
+                "alertmanager": monitoring.ALERTMANAGER_PORT,
+                "blackbox": monitoring.BLACKBOX_PORT,
+            },
+            retention="30d",
+            secrets={n: f"{ctx.root}/secrets/monitoring.{n}" for n in monitoring.receiver_secrets(ctx)},
+            web_trust="./web-trust.pem" if web_trust else ctx.tls_files["ca"] if checks_trust else None,
+            smtp_trust=smtp_trust,
+            sha256={
+                "prometheus": digest("prometheus.yml", "rules.yml"),
+                "alertmanager": digest(
+                    "alertmanager.yml", "spbe.tmpl", "start-alertmanager.sh", "smtp-trust.pem"
+                ),
+                "blackbox": digest("blackbox.yml", "web-trust.pem"),
+            },
+        )
         return files
 
     def _database_files(self, host: HostContext) -> dict[str, bytes]:
@@ -282,6 +386,7 @@ class _Renderer:
             ca_file=CA_IN_CONTAINER,
             schedule_timezone=wilayah.timezone_of(self.ctx.region.code),
             config_sha256=hashlib.sha256(schedule + files[f"{base}/backup/spbe_backup.py"]).hexdigest(),
+            metrics_dir=monitoring.METRICS_DIR.format(root=self.ctx.root) if self.ctx.monitoring else None,
         )
         return files
 
@@ -322,7 +427,8 @@ class _Renderer:
             host=host,
             project=f"spbe-{slug}-proxy",
             config_sha256=digest,
-            acme=acme and {
+            acme=acme
+            and {
                 "spec": self.ctx.proxy.spec.model_copy(
                     update={"resources": ACME_RESOURCES, "tmpfs": ["/tmp"]}
                 ),
@@ -384,7 +490,12 @@ class _Renderer:
             "logs": {"dir": "/srv/spbe/logs/proxy", "keep_days": ctx.profile.logs.retention_days}
             if scheduler.logs
             else None,
-        }
+        } | (
+            # Its signals for Prometheus (spbe_backup.py ``metrics``), with the RPO they meet.
+            {"metrics": "/srv/spbe/metrics", "rpo_s": seconds(ctx.profile.backup.rpo)}
+            if ctx.monitoring
+            else {}
+        )
 
     def app_config(self, app: AppContext) -> dict[str, Any]:
         ctx = self.ctx
@@ -434,6 +545,7 @@ class _Renderer:
             "spbe_root": ctx.root,
             "spbe_network": ctx.network,
             "spbe_tls_mode": ctx.profile.tls.mode,
+            "spbe_monitoring": ctx.monitoring is not None,
             "spbe_acme_directory": ctx.profile.tls.acme_directory,
             "spbe_proxy": {
                 "host": ctx.proxy.host,
@@ -487,9 +599,11 @@ def render_files(validated: Validated, templates: Path | None = None) -> dict[st
     """Every rendered file, plus ``manifest.json`` and ``SHA256SUMS`` over them."""
     root = templates or templates_dir()
     ctx = build_context(validated.profile, validated.catalog)
-    tls = validated.profile.tls
-    trust = (validated.profile_path.parent / tls.ca).read_bytes() if tls.mode == "acme" and tls.ca else None
-    renderer = _Renderer(ctx, root, trust)
+    tls, email = validated.profile.tls, validated.profile.monitoring.email
+    folder = validated.profile_path.parent
+    trust = (folder / tls.ca).read_bytes() if tls.mode in ("acme", "provided") and tls.ca else None
+    smtp_trust = (folder / email.ca).read_bytes() if email and email.ca else None
+    renderer = _Renderer(ctx, root, trust, smtp_trust, validated.profile_path.name)
     files: dict[str, bytes] = {}
     for host in ctx.hosts.values():
         files.update(renderer.host_files(host))

@@ -57,6 +57,7 @@ def clean(tmp_path: Path) -> tuple[Path, Path, Path]:
     data["backup"].update(copy_to="/srv/cadangan", encrypt_to=key)
     data["security"] = {"last_audit": (datetime.date.today() - datetime.timedelta(days=100)).isoformat()}
     data["breach_notice"]["last_exercise"] = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
+    data["monitoring"]["webhooks"] = ["https://chat.kuningankab.localhost/hooks/spbe"]
     profile = tmp_path / "demo.yaml"
     profile.write_text(yaml.safe_dump(data, sort_keys=False))
     catalog = tmp_path / "catalog.yaml"

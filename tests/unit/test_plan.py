@@ -53,7 +53,8 @@ def test_each_rule_says_no_go() -> None:
     assert set(failed(healthy_probe(docker="19.03.1"))) == {"docker engine"}
     assert set(failed(healthy_probe(compose=None))) == {"compose plugin"}
     assert failed(healthy_probe(memory_mb=1024)) == {
-        "memory": "1024 MB; e-simpati, layanan-publik, simpeg, postgres, proxy, backup need 2176 MB"
+        "memory": "1024 MB; e-simpati, layanan-publik, simpeg, postgres, proxy, backup, exporters, monitoring "
+        "need 2752 MB"
     }
     assert set(failed(healthy_probe(disk_free_mb=100))) == {"disk"}
     assert failed(healthy_probe(listening=[22, 8443])) == {
@@ -185,7 +186,7 @@ def test_a_host_receives_only_the_images_it_lacks_or_holds_under_another_id() ->
 
     ctx = demo_context()
     ids = {ref: "sha256:" + f"{n:064x}" for n, ref in enumerate(sorted(
-        [a.image for a in ctx.apps.values()] + [ctx.postgres.image, ctx.proxy.image, ctx.backup.image]
+        [a.image for a in ctx.apps.values()] + [s.image for s in ctx.services().values()]
     ))}  # fmt: skip
     assert missing_images(ctx, "local", healthy_probe(images=dict(ids)), ids) == []
     stale = dict(ids) | {ctx.proxy.image: "sha256:" + "f" * 64, "someone/else:1": "not even an id"}
@@ -233,11 +234,9 @@ def test_a_deploy_runs_its_playbook_unless_every_host_is_exactly_as_the_release_
     projects = [project for project, _ in components_on(ctx, "local")]
     wanted = {"local": {f"{p}/compose.yaml": f"h-{p}" for p in projects}}
     ids = {ref: "sha256:" + f"{n:064x}" for n, ref in enumerate(sorted(
-        [a.image for a in ctx.apps.values()] + [ctx.postgres.image, ctx.proxy.image, ctx.backup.image]
+        [a.image for a in ctx.apps.values()] + [s.image for s in ctx.services().values()]
     ))}  # fmt: skip
-    image_of = {a.id: a.image for a in ctx.apps.values()} | {
-        "postgres": ctx.postgres.image, "proxy": ctx.proxy.image, "backup": ctx.backup.image
-    }  # fmt: skip
+    image_of = {a.id: a.image for a in ctx.apps.values()} | {n: s.image for n, s in ctx.services().items()}
     secrets: dict[str, object] = {}
     for spec in secret_files(ctx, here):
         node = secrets

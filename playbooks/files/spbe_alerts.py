@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Ask the region's Alertmanager, on the host it runs on (run by spbe-kit over SSH; Python 3
+stdlib and the docker CLI only). Alertmanager is not published: the questions go through
+``docker exec`` into its container, to amtool and to its own metrics.
+
+Usage: spbe_alerts.py firing PROJECT
+       spbe_alerts.py test PROJECT IDENT WAIT_S REGION REGION_NAME SUMMARY_ID SUMMARY_EN RUNBOOK_ID RUNBOOK_EN
+``firing`` prints the active alerts; ``test`` sends one test alert through every receiver the
+configuration names and prints, per integration (email, webhook, telegram), how many requests
+went out and how many failed, with Alertmanager's error for a failure.
+"""
+
+import datetime
+import json
+import re
+import subprocess
+import sys
+import time
+
+AM_URL = "http://127.0.0.1:9093"
+METRIC = re.compile(
+    r'^alertmanager_notification_requests(_failed)?_total\{integration="([a-z]+)"\} ([0-9.e+]+)$'
+)
+
+
+def container(project):
+    found = subprocess.run(
+        ["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={project}",
+         "--filter", "label=com.docker.compose.service=alertmanager"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    if not found:
+        raise SystemExit(f"no running Alertmanager container in {project}")
+    return found[0]
+
+
+def amtool(name, *argv):
+    out = subprocess.run(
+        ["docker", "exec", name, "amtool", f"--alertmanager.url={AM_URL}", *argv],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise SystemExit(out.stderr.strip()[-500:] or f"amtool exited {out.returncode}")
+    return out.stdout
+
+
+def requests(name):
+    """Per integration: [notification requests sent, failed] since Alertmanager started."""
+    script = 'exec 3<>/dev/tcp/127.0.0.1/9093 && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 && cat <&3'
+    text = subprocess.run(
+        ["docker", "exec", name, "bash", "-c", script], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    found = {}
+    for line in text.splitlines():
+        match = METRIC.match(line)
+        if match:
+            found.setdefault(match.group(2), [0.0, 0.0])[1 if match.group(1) else 0] = float(match.group(3))
+    return found
+
+
+def configured(name):
+    """The integrations the running configuration has receivers for."""
+    config = amtool(name, "config", "show")
+    return sorted({kind for kind in ("email", "webhook", "telegram") if f"{kind}_configs:" in config})
+
+
+def firing(project):
+    name = container(project)
+    alerts = json.loads(amtool(name, "alert", "query", "--active", "-o", "json") or "[]")
+    keys = ("labels", "annotations", "startsAt")
+    return {"alerts": [{k: a.get(k) for k in keys} for a in alerts]}
+
+
+def test(project, ident, wait_s, region, region_name, summary_id, summary_en, runbook_id, runbook_en):
+    name = container(project)
+    kinds = configured(name)
+    before = requests(name)
+    started, clock = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
+    ends = (started + datetime.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    amtool(
+        name, "alert", "add", "alertname=SPBE-TEST", "severity=warning", f"app=test-{ident}",
+        f"region={region}", f"region_name={region_name}",
+        f"--annotation=summary_id={summary_id}", f"--annotation=summary_en={summary_en}",
+        f"--annotation=runbook_id={runbook_id}", f"--annotation=runbook_en={runbook_en}", f"--end={ends}",
+    )  # fmt: skip
+    deadline = time.monotonic() + wait_s
+    result = {}
+    while True:
+        now = requests(name)
+        result = {
+            k: {
+                "sent": int(now.get(k, [0, 0])[0] - before.get(k, [0, 0])[0]),
+                "failed": int(now.get(k, [0, 0])[1] - before.get(k, [0, 0])[1]),
+            }
+            for k in kinds
+        }
+        if all(r["sent"] > r["failed"] for r in result.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    errors = {}
+    if any(r["failed"] or not r["sent"] for r in result.values()):
+        since = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+        logs = subprocess.run(["docker", "logs", "--since", since, name], capture_output=True, text=True)
+        for line in (logs.stdout + logs.stderr).splitlines():
+            for kind in kinds:
+                if ("level=error" in line or "level=warn" in line) and f"{kind}[" in line:
+                    errors[kind] = line[-400:]
+    return {"integrations": result, "errors": errors, "seconds": round(time.monotonic() - clock, 1)}
+
+
+def main():
+    action, project = sys.argv[1], sys.argv[2]
+    if action == "firing":
+        out = firing(project)
+    else:
+        ident, wait_s = sys.argv[3], float(sys.argv[4])
+        out = test(project, ident, wait_s, *sys.argv[5:11])
+    print(json.dumps({"spbe_alerts": out}, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

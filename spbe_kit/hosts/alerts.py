@@ -1,0 +1,152 @@
+"""The region's alerts, asked of its Alertmanager on the proxy's host (``spbe_alerts.py`` over
+SSH): what fires now (``status``), and a test notification through every receiver
+(``spbe-kit alerts test``).
+
+The host's answer crosses the trust boundary: a compromised host could write anything into
+Alertmanager, so every alert is checked against a strict shape and its text is kept short
+and printable before the terminal or a report shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from spbe_kit.errors import OperationFailed, diagnostic
+from spbe_kit.hosts import hostdata
+from spbe_kit.hosts.apply import new_run_dir, run_script
+from spbe_kit.hosts.session import Session, unreachable
+from spbe_kit.resources import playbooks_dir
+
+REPORT = "spbe_alerts"
+# Printable text, no control character (no terminal escape), of a bounded length.
+_Printable = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f-\x9f]{0,300}$")]
+_LabelName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]{0,60}$")]
+INTEGRATIONS = ("email", "webhook", "telegram")
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _Alert(_Shape):
+    labels: dict[_LabelName, _Printable] = Field(max_length=30)
+    annotations: dict[_LabelName, _Printable] = Field(max_length=30)
+    startsAt: _Printable  # Alertmanager's own name
+
+
+class _Firing(_Shape):
+    alerts: list[_Alert] = Field(max_length=500)
+
+
+class _Outcome(_Shape):
+    sent: int = Field(ge=0, le=1_000_000)
+    failed: int = Field(ge=0, le=1_000_000)
+
+
+class _Tested(_Shape):
+    integrations: dict[str, _Outcome] = Field(max_length=len(INTEGRATIONS))
+    errors: dict[str, Annotated[str, StringConstraints(max_length=400)]] = Field(max_length=len(INTEGRATIONS))
+    seconds: float = Field(ge=0, le=3600)
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One alert firing now, as ``status`` shows it."""
+
+    name: str
+    severity: str
+    where: str  # the app or host it is about
+    summary: dict[str, str]  # by language
+    runbook: dict[str, str]
+    since: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one kind of receiver took the test notification."""
+
+    integration: str
+    sent: int
+    failed: int
+    error: str
+
+    @property
+    def arrived(self) -> bool:
+        return self.sent > self.failed
+
+
+def _ask(session: Session, run_dir: Path, args: list[str]) -> Any:
+    host = session.ctx.proxy.host
+    script = playbooks_dir() / "files" / "spbe_alerts.py"
+    spec = {host: session.ctx.hosts[host].spec}
+    result = run_script(session.connection, spec, script, args, timeout=180, carries_secrets=False)[host]
+    log = run_dir / f"alerts-{host}.log"
+    log.write_text(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    log.chmod(0o600)
+    if result.unreachable:
+        raise OperationFailed([unreachable(host, result.stderr)])
+    try:
+        return json.loads(result.stdout)[REPORT]
+    except (ValueError, KeyError, TypeError):
+        problem = result.stderr.strip()[-300:] or f"exit {result.returncode}"
+        raise OperationFailed([diagnostic("alerts-unanswered", host, host=host, problem=problem)]) from None
+
+
+def _checked(host: str, shape: type[_Shape], data: Any) -> Any:
+    return hostdata.checked(shape, data, host, "Alertmanager's answer")
+
+
+def firing(session: Session, run_dir: Path) -> list[Firing]:
+    """The alerts firing now (none when the profile has no monitoring)."""
+    if session.ctx.monitoring is None:
+        return []
+    project = f"spbe-{session.ctx.region.slug}-monitoring"
+    found = _checked(session.ctx.proxy.host, _Firing, _ask(session, run_dir, ["firing", project]))
+    shown = []
+    for alert in found.alerts:
+        labels, notes = alert.labels, alert.annotations
+        shown.append(
+            Firing(
+                name=labels.get("alertname", "?"),
+                severity=labels.get("severity", "?"),
+                where=labels.get("app") or labels.get("host", ""),
+                summary={"id": notes.get("summary_id", ""), "en": notes.get("summary_en", "")},
+                runbook={"id": notes.get("runbook_id", ""), "en": notes.get("runbook_en", "")},
+                since=alert.startsAt[:16].replace("T", " "),
+            )
+        )
+    order = {"critical": 0, "warning": 1}
+    return sorted(shown, key=lambda f: (order.get(f.severity, 2), f.name, f.where))
+
+
+def test(session: Session, wait_s: int = 90) -> tuple[list[Delivery], float]:
+    """Send one test alert through every receiver and wait for each to take it (an SMTP
+    server's acceptance, a webhook's 2xx, Telegram's answer); per integration what happened."""
+    run_dir = new_run_dir(session.tree, "alerts-test")
+    ident = secrets.token_hex(3)
+    profile = session.profile.name
+    args = [
+        "test",
+        f"spbe-{session.ctx.region.slug}-monitoring",
+        ident,
+        str(wait_s),
+        session.ctx.region.code,
+        session.ctx.region.name,
+        f"Uji pemberitahuan spbe-kit untuk {session.ctx.region.name} ({ident}); tidak perlu tindakan",
+        f"spbe-kit test notification for {session.ctx.region.name} ({ident}); nothing to do",
+        f"spbe-kit alerts test {profile}",
+        f"spbe-kit alerts test {profile}",
+    ]
+    tested = _checked(session.ctx.proxy.host, _Tested, _ask(session, run_dir, args))
+    deliveries = [
+        Delivery(kind, outcome.sent, outcome.failed, tested.errors.get(kind, ""))
+        for kind, outcome in sorted(tested.integrations.items())
+        if kind in INTEGRATIONS
+    ]
+    return deliveries, tested.seconds

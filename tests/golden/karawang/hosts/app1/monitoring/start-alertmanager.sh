@@ -1,0 +1,32 @@
+#!/bin/sh
+# Rendered by spbe-kit 0.1.0 from catalog 2026.12.0 for Kabupaten Karawang (32.15).
+# Do not edit on the server: change the profile and run `spbe-kit render` / `spbe-kit deploy`.
+# Alertmanager 2.42 reads no secret from a file: alertmanager.yml names the
+# receivers' secrets by placeholder, and this script writes the configuration with the values
+# from /run/secrets (JSON strings, so any character is safe in YAML) into memory (/tmp is a
+# tmpfs) before it starts Alertmanager. No reviewed file and no `docker inspect` shows them.
+set -eu
+awk '
+function secret(name,   value, path) {
+  path = "/run/secrets/" name
+  value = "\"\""
+  if ((getline value < path) > 0) close(path)
+  return value
+}
+BEGIN {
+  found["SPBE_SECRET_SMTP_PASSWORD"] = secret("smtp_password")
+  found["SPBE_SECRET_TELEGRAM_TOKEN"] = secret("telegram_token")
+}
+{
+  for (key in found) {
+    rest = $0; out = ""
+    while ((at = index(rest, key)) > 0) {
+      out = out substr(rest, 1, at - 1) found[key]
+      rest = substr(rest, at + length(key))
+    }
+    $0 = out rest
+  }
+  print
+}' /etc/spbe-monitoring/alertmanager.yml > /tmp/alertmanager.yml
+exec prometheus-alertmanager --config.file=/tmp/alertmanager.yml --storage.path=/srv/alertmanager \
+  --web.listen-address=:9093 --cluster.listen-address= "$@"
