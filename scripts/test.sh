@@ -9,7 +9,7 @@ bash scripts/setup-python.sh
 export PATH="$here/.venv/bin:$PATH"
 .venv/bin/ruff check spbe_kit tests benchmarks images/app playbooks/files/spbe_acme.py playbooks/files/spbe_probe.py \
   playbooks/files/spbe_release.py playbooks/files/spbe_send_images.py playbooks/files/spbe_switch.py \
-  playbooks/files/spbe_wait.py
+  playbooks/files/spbe_wait.py playbooks/files/spbe_alerts.py
 .venv/bin/mypy
 # The playbooks against ansible-lint's production profile (settings in .ansible-lint).
 .venv/bin/ansible-lint --nocolor playbooks/

@@ -69,7 +69,8 @@ def test_the_rendered_monitoring_passes_promtool_amtool_and_the_blackbox_check(i
       promtool check rules "$m/rules.yml"
       sed "s#/etc/spbe-monitoring/spbe.tmpl#$m/spbe.tmpl#" "$m/alertmanager.yml" > /tmp/alertmanager.yml
       amtool check-config /tmp/alertmanager.yml
-      prometheus-blackbox-exporter --config.check --config.file="$m/blackbox.yml" 2>&1 | grep -q "Config file is ok"
+      prometheus-blackbox-exporter --config.check --config.file="$m/blackbox.yml" 2>&1 \
+        | grep -q "Config file is ok"
     done
     """
     done = subprocess.run(
@@ -79,3 +80,50 @@ def test_the_rendered_monitoring_passes_promtool_amtool_and_the_blackbox_check(i
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.stdout.count("SUCCESS") >= 3 * len(folders), done.stdout
+
+
+@pytest.mark.docker
+def test_alertmanager_starts_with_the_vaults_values_whatever_they_hold(images: Path, tmp_path: Path) -> None:
+    """start-alertmanager.sh puts the receivers' secrets (JSON strings, as the deploy writes
+    them) into Alertmanager's configuration in memory: quotes, backslashes, YAML and template
+    syntax, and the other secret's placeholder come through exactly as they are."""
+    import json
+    import subprocess
+
+    import yaml
+
+    files = render_files(pipeline.validate(EXAMPLES / "karawang.yaml"))
+    folder = tmp_path / "monitoring"
+    for rel, data in files.items():
+        if rel.startswith("hosts/app1/monitoring/"):
+            (folder / rel.rsplit("/", 1)[1]).parent.mkdir(exist_ok=True)
+            (folder / rel.rsplit("/", 1)[1]).write_bytes(data)
+    values = {
+        "smtp_password": 'p"a\\ss: {{ .x }} SPBE_SECRET_TELEGRAM_TOKEN & $(id) #\n',
+        "telegram_token": "123456:AA-bb_cc'dd",
+    }
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for name, value in values.items():
+        (secrets / name).write_text(json.dumps(value))
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "prometheus-alertmanager").write_text(
+        "#!/bin/sh\namtool check-config /tmp/alertmanager.yml >&2 && cat /tmp/alertmanager.yml\n"
+    )
+    (fake / "prometheus-alertmanager").chmod(0o755)
+    for path in [tmp_path, folder, secrets, fake, *folder.iterdir(), *secrets.iterdir()]:
+        path.chmod(path.stat().st_mode | 0o555)
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp",
+         "-v", f"{folder}:/etc/spbe-monitoring:ro", "-v", f"{secrets}:/run/secrets:ro",
+         "-v", f"{fake}:/opt/fake:ro", "-e", "PATH=/opt/fake:/usr/bin:/bin",
+         "-v", f"{folder / 'start-alertmanager.sh'}:/opt/spbe/start-alertmanager.sh:ro",
+         "--entrypoint", "sh", "spbe-kit/prometheus:2.42", "/opt/spbe/start-alertmanager.sh"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    config = yaml.safe_load(done.stdout)
+    receiver = config["receivers"][0]
+    assert receiver["email_configs"][0]["auth_password"] == values["smtp_password"]
+    assert receiver["telegram_configs"][0]["bot_token"] == values["telegram_token"]

@@ -45,6 +45,7 @@ from spbe_kit.render.context import Context
 # Roles the kit creates in PostgreSQL besides one per app (deploy.yml's database play).
 SUPERUSER_ROLE = "postgres"
 BACKUP_ROLE = "spbe_backup"
+MONITOR_ROLE = "spbe_monitor"
 
 
 @dataclass
@@ -111,10 +112,15 @@ def plan(ctx: Context, names: list[str]) -> dict[str, Any]:
             for host, scheduler in ctx.schedulers.items():
                 if scheduler.databases or scheduler.remote:  # the ones that hold the password
                     restart.setdefault(host, []).append("backup")
+        elif group == "exporters":  # the PostgreSQL exporter, beside the database
+            roles.append({"role": MONITOR_ROLE, "ref": f"exporters/{key}", "app": ""})
+            restart.setdefault(ctx.postgres.host, []).append("exporters")
     return {
         "roles": roles,
+        # The apps first: the consumers with no users waiting (scheduler, exporter) after them.
         "restart": {
-            host: sorted(projects, key=lambda p: p == "backup") for host, projects in restart.items()
+            host: sorted(projects, key=lambda p: p in ("backup", "exporters"))
+            for host, projects in restart.items()
         },
         "reload_proxy": any(n.startswith("tls.") and n != "tls.database" for n in names),
         "restart_postgres": "tls.database" in names,
@@ -129,9 +135,7 @@ def _chosen(ctx: Context, data: dict[str, Any], only: list[str] | None, profile:
     unknown = [n for n in only if n not in known]
     if unknown:
         raise InvalidInput(
-            [
-                diagnostic("secret-unknown", str(profile), names=", ".join(unknown), known=", ".join(known))
-            ]
+            [diagnostic("secret-unknown", str(profile), names=", ".join(unknown), known=", ".join(known))]
         )
     return [n for n in known if n in only]
 
@@ -159,9 +163,7 @@ def recover(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Ro
         marks = [p["vault"] for p in probes.values() if p.get("vault")]
         if marks and all(m["fingerprint"] == mine for m in marks):
             raise InvalidInput(
-                [
-                    diagnostic("recover-not-needed", str(profile), path=str(vault.vault_path(profile)))
-                ]
+                [diagnostic("recover-not-needed", str(profile), path=str(vault.vault_path(profile)))]
             )
         names = rotatable(ctx, data)
         vault.stamp(data, vault.secret_names(ctx))

@@ -297,6 +297,7 @@ def secret_names(ctx: Context) -> list[str]:
     names = [f"{app}.{name}" for app in sorted(ctx.apps) for name in sorted(ctx.apps[app].secrets)]
     names += [f"postgres.{name}" for name in sorted(ctx.postgres.secrets)]
     names += [f"backup.{name}" for name in sorted(ctx.backup.secrets)] if ctx.schedulers else []
+    names += [f"exporters.{name}" for name in sorted(ctx.exporters.secrets)] if ctx.exporters else []
     return names
 
 

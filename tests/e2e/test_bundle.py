@@ -93,7 +93,7 @@ def test_import_then_deploy_with_no_registry_and_no_internet(
     imported = spbe_kit("bundle", "import", str(path), "--key", str(key), "--into", str(into))
     assert imported.returncode == 0, imported.stdout[-2000:] + imported.stderr[-2000:]
     kit = into / "venv" / "bin" / "spbe-kit"
-    assert kit.is_file() and "9 images loaded" in imported.stdout
+    assert kit.is_file() and "11 images loaded" in imported.stdout
     assert (into / "collections" / "ansible_collections" / "community" / "docker" / "MANIFEST.json").is_file()
 
     servers = test_servers(1, internal=True)
@@ -112,7 +112,9 @@ def test_import_then_deploy_with_no_registry_and_no_internet(
     assert deployed.returncode == 0, deployed.stdout[-4000:] + deployed.stderr[-3000:]
     assert https_health(profile) == {"e-simpati": True, "layanan-publik": True, "simpeg": True}
     running = servers.ssh(server, "docker ps --format '{{.Names}} {{.Status}}'").stdout.decode()
-    assert running.count("(healthy)") == 6, running
+    # Three apps, postgres, proxy, backup scheduler; the demo's monitoring: two exporters,
+    # Prometheus, Alertmanager and the blackbox exporter.
+    assert running.count("(healthy)") == 11, running
 
 
 def test_the_wheels_alone_install_the_kit_on_an_isolated_server(

@@ -40,6 +40,7 @@ CANARIES: dict[str, dict[str, str]] = {
     },
     "postgres": {"superuser_password": f"canary-postgres-{os.urandom(6).hex()}"},
     "backup": {"db_password": f"canary-backup-{os.urandom(6).hex()}"},
+    "exporters": {"db_password": f"canary-exporters-{os.urandom(6).hex()}"},
 }
 
 
@@ -307,7 +308,9 @@ def test_secret_canaries_appear_only_in_the_hosts_secret_files(region) -> None:
 
 def test_containers_are_hardened(region) -> None:
     containers = region_containers(CODE)
-    assert len(containers) == 6  # three apps, postgres, proxy, backup scheduler
+    # Three apps, postgres, proxy, backup scheduler; monitoring: the node and PostgreSQL
+    # exporters, Prometheus, Alertmanager and the blackbox exporter.
+    assert len(containers) == 11
     for c in containers:
         host, config, name = c["HostConfig"], c["Config"], c["Name"]
         assert config["User"] and not config["User"].startswith(("0", "root")), name
@@ -996,6 +999,8 @@ def test_secrets_rotate_changes_every_password_and_restarts_each_consumer_once(r
         assert _login(role, new["apps"][app]["db_password"]), f"{app}: new password refused"
     assert _login("spbe_backup", new["backup"]["db_password"])
     assert not _login("spbe_backup", old["backup"]["db_password"])
+    assert _login("spbe_monitor", new["exporters"]["db_password"])
+    assert not _login("spbe_monitor", old["exporters"]["db_password"])
     # Each consumer restarted once, one at a time; PostgreSQL for its new certificate; the
     # proxy not at all (nginx reloads).
     starts = watched.counts
@@ -1068,7 +1073,7 @@ def test_destroy_needs_yes_and_keeps_data(region) -> None:
     refused = spbe_kit("destroy", str(profile), cwd=profile.parent)
     assert refused.returncode == 2
     assert "destroy needs --yes [confirm-required]" in refused.stderr
-    assert len(region_containers(CODE)) == 6
+    assert len(region_containers(CODE)) == 11
     done = spbe_kit("destroy", str(profile), "--yes", cwd=profile.parent)
     assert done.returncode == 0, done.stderr[-2000:]
     assert region_containers(CODE) == []

@@ -53,8 +53,8 @@ def test_each_rule_says_no_go() -> None:
     assert set(failed(healthy_probe(docker="19.03.1"))) == {"docker engine"}
     assert set(failed(healthy_probe(compose=None))) == {"compose plugin"}
     assert failed(healthy_probe(memory_mb=1024)) == {
-        "memory": "1024 MB; e-simpati, layanan-publik, simpeg, postgres, proxy, backup, exporters, monitoring "
-        "need 2752 MB"
+        "memory": "1024 MB; e-simpati, layanan-publik, simpeg, postgres, proxy, backup, exporters, "
+        "monitoring need 2752 MB"
     }
     assert set(failed(healthy_probe(disk_free_mb=100))) == {"disk"}
     assert failed(healthy_probe(listening=[22, 8443])) == {

@@ -16,15 +16,19 @@ function secret(name,   value, path) {
 BEGIN {
 }
 {
-  for (key in found) {
-    rest = $0; out = ""
-    while ((at = index(rest, key)) > 0) {
-      out = out substr(rest, 1, at - 1) found[key]
-      rest = substr(rest, at + length(key))
+  # Left to right, the nearest placeholder first: a value is never searched again.
+  out = ""; rest = $0
+  while (1) {
+    best = 0
+    for (key in found) {
+      at = index(rest, key)
+      if (at > 0 && (best == 0 || at < best)) { best = at; chosen = key }
     }
-    $0 = out rest
+    if (best == 0) break
+    out = out substr(rest, 1, best - 1) found[chosen]
+    rest = substr(rest, best + length(chosen))
   }
-  print
+  print out rest
 }' /etc/spbe-monitoring/alertmanager.yml > /tmp/alertmanager.yml
 exec prometheus-alertmanager --config.file=/tmp/alertmanager.yml --storage.path=/srv/alertmanager \
   --web.listen-address=:9093 --cluster.listen-address= "$@"
