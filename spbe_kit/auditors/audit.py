@@ -29,7 +29,7 @@ from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES
 from spbe_kit.models.controls import ControlsFile
 from spbe_kit.models.profile import Profile
 from spbe_kit.render import assets, privacy
-from spbe_kit.render.context import Context, database_published
+from spbe_kit.render.context import Context, database_published, exporter_ports
 from spbe_kit.render.tree import MANIFEST
 from spbe_kit.resources import controls_yaml
 
@@ -361,6 +361,9 @@ def _check_ports(
             continue
         if component == "proxy":
             fine = bind == ctx.profile.proxy.bind
+        elif component == "exporters":  # read by Prometheus on the proxy's host, over the LAN
+            wanted = {p for h, _, p in exporter_ports(ctx.profile) if h == host}
+            fine = str(published) in {str(p) for p in wanted} and bind == declared and declared != "0.0.0.0"
         else:  # apps on a host without the proxy publish to the proxy on the internal address
             fine = (
                 component in ctx.apps and ctx.apps[component].published_port is not None and bind == declared

@@ -57,7 +57,7 @@ from spbe_kit.hosts.session import (
     write_release,
 )
 from spbe_kit.hosts.verify import Probe, app_url, smoke
-from spbe_kit.render.context import Context
+from spbe_kit.render.context import Context, image_of
 from spbe_kit.validate import profile_file_problem
 
 
@@ -343,8 +343,7 @@ def _controller_images(ctx: Context, registry: str) -> dict[str, str]:
     """The image ID of every image the region runs, from the controller's engine."""
     from spbe_kit.grant.images import docker_client
 
-    services = {ctx.postgres.image, ctx.proxy.image} | {s.image for s in ctx.schedulers.values()}
-    wanted = sorted({a.image for a in ctx.apps.values()} | services)
+    wanted = sorted({image_of(ctx, name, c) for name, host in ctx.hosts.items() for c in host.components})
     client = docker_client()
     found: dict[str, str] = {}
     missing = []
