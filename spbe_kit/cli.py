@@ -980,7 +980,8 @@ def alerts_test(
             return int(ExitCode.DIFFERENCES)
         for d in deliveries:
             key = "alerts-arrived" if d.arrived else "alerts-failed"
-            _out(_say(key, integration=d.integration, sent=d.sent, failed=d.failed))
+            counts = {"expected": d.expected, "missing": d.missing, "sent": d.sent, "failed": d.failed}
+            _out(_say(key, integration=d.integration, **counts))
             if d.error and not d.arrived:
                 _out(f"    {d.error}")
         _out(_say("alerts-tested", seconds=f"{seconds:.1f}"))

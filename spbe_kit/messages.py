@@ -1098,12 +1098,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "peringatan: tidak diketahui (Alertmanager daerah tidak menjawab; lihat baris monitoring di atas)",
     ),
     "alerts-arrived": (
-        "{integration}: arrived ({sent} request(s), {failed} failed)",
-        "{integration}: terkirim ({sent} permintaan, {failed} gagal)",
+        "{integration}: arrived at {expected} of {expected} ({sent} request(s), {failed} failed)",
+        "{integration}: terkirim ke {expected} dari {expected} ({sent} permintaan, {failed} gagal)",
     ),
     "alerts-failed": (
-        "{integration}: NOT arrived ({sent} request(s), {failed} failed)",
-        "{integration}: TIDAK terkirim ({sent} permintaan, {failed} gagal)",
+        "{integration}: NOT arrived at {missing} of {expected} ({sent} request(s), {failed} failed)",
+        "{integration}: TIDAK terkirim ke {missing} dari {expected} ({sent} permintaan, {failed} gagal)",
     ),
     "alerts-tested": (
         "test notification sent through every receiver in {seconds} s",

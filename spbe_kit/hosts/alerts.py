@@ -21,6 +21,7 @@ from spbe_kit.errors import OperationFailed, diagnostic
 from spbe_kit.hosts import hostdata
 from spbe_kit.hosts.apply import new_run_dir, run_script
 from spbe_kit.hosts.session import Session, unreachable
+from spbe_kit.render.context import Context
 from spbe_kit.resources import playbooks_dir
 
 REPORT = "spbe_alerts"
@@ -51,7 +52,9 @@ class _Outcome(_Shape):
 
 class _Tested(_Shape):
     integrations: dict[str, _Outcome] = Field(max_length=len(INTEGRATIONS))
-    errors: dict[str, Annotated[str, StringConstraints(max_length=400)]] = Field(max_length=len(INTEGRATIONS))
+    errors: dict[str, Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f-\x9f]{0,400}$")]] = Field(
+        max_length=len(INTEGRATIONS)
+    )
     seconds: float = Field(ge=0, le=3600)
 
 
@@ -69,16 +72,34 @@ class Firing:
 
 @dataclass(frozen=True)
 class Delivery:
-    """How one kind of receiver took the test notification."""
+    """How the receivers of one integration took the test notification: ``expected`` of them
+    in the profile, ``sent`` requests (retries included), ``failed`` of those."""
 
     integration: str
+    expected: int
     sent: int
     failed: int
     error: str
 
     @property
+    def missing(self) -> int:
+        """Receivers that did not take it (each success is one receiver's)."""
+        return max(0, self.expected - (self.sent - self.failed))
+
+    @property
     def arrived(self) -> bool:
-        return self.sent > self.failed
+        return self.missing == 0
+
+
+def expected_receivers(ctx: Context) -> dict[str, int]:
+    """How many receivers of each integration the profile names."""
+    mon = ctx.profile.monitoring
+    found = {
+        "email": 1 if mon.email else 0,
+        "webhook": len(mon.webhooks),
+        "telegram": 1 if mon.telegram else 0,
+    }
+    return {kind: n for kind, n in found.items() if n}
 
 
 def _ask(session: Session, run_dir: Path, args: list[str]) -> Any:
@@ -136,6 +157,7 @@ def test(session: Session, wait_s: int = 90) -> tuple[list[Delivery], float]:
         f"spbe-{session.ctx.region.slug}-monitoring",
         ident,
         str(wait_s),
+        json.dumps(expected_receivers(session.ctx)),
         session.ctx.region.code,
         session.ctx.region.name,
         f"Uji pemberitahuan spbe-kit untuk {session.ctx.region.name} ({ident}); tidak perlu tindakan",
@@ -143,10 +165,12 @@ def test(session: Session, wait_s: int = 90) -> tuple[list[Delivery], float]:
         f"spbe-kit alerts test {profile}",
         f"spbe-kit alerts test {profile}",
     ]
+    expected = expected_receivers(session.ctx)
+    if not expected:
+        return [], 0.0
     tested = _checked(session.ctx.proxy.host, _Tested, _ask(session, run_dir, args))
-    deliveries = [
-        Delivery(kind, outcome.sent, outcome.failed, tested.errors.get(kind, ""))
-        for kind, outcome in sorted(tested.integrations.items())
-        if kind in INTEGRATIONS
-    ]
+    deliveries = []
+    for kind, count in sorted(expected.items()):
+        outcome = tested.integrations.get(kind, _Outcome(sent=0, failed=0))
+        deliveries.append(Delivery(kind, count, outcome.sent, outcome.failed, tested.errors.get(kind, "")))
     return deliveries, tested.seconds

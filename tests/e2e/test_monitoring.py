@@ -195,7 +195,9 @@ def test_alerts_test_reaches_every_receiver(receivers) -> None:
     profile, inbox = receivers
     tested = spbe_kit("alerts", "test", profile.name, cwd=profile.parent)
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    assert "email: arrived" in tested.stdout and "webhook: arrived" in tested.stdout, tested.stdout
+    assert "email: arrived at 1 of 1" in tested.stdout and "webhook: arrived at 1 of 1" in tested.stdout, (
+        tested.stdout
+    )
     mail = inbox.wait(
         "the test e-mail", lambda: inbox.mail("SPBE-TEST", "Uji pemberitahuan", "test notification"), 30
     )
@@ -275,3 +277,23 @@ def test_a_failed_scheduled_backup_is_told(receivers) -> None:
     mail = inbox.wait("the backup e-mail", lambda: inbox.mail("SPBE-BACKUP-FAILED", "AKTIF / FIRING"), 180)
     assert f"spbe-kit backup now {profile.name}" in mail, mail
     assert "Pencadangan terjadwal" in mail and "scheduled backup" in mail
+
+
+def test_a_receiver_that_refuses_is_named_by_alerts_test(receivers) -> None:
+    profile, _ = receivers
+    original = profile.read_text()
+    data = yaml.safe_load(original)
+    gateway = data["monitoring"]["email"]["smarthost"].rsplit(":", 1)[0]
+    data["monitoring"]["webhooks"].append(f"http://{gateway}:{_free_port(gateway)}/nobody-listens")
+    profile.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    try:
+        deployed = spbe_kit("deploy", profile.name, cwd=profile.parent)
+        assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+        tested = spbe_kit("alerts", "test", profile.name, "--wait", "30", cwd=profile.parent)
+        assert tested.returncode == 3, tested.stdout + tested.stderr
+        assert "email: arrived" in tested.stdout and "webhook: NOT arrived at 1 of 2" in tested.stdout, (
+            tested.stdout
+        )
+        assert "nobody-listens" in tested.stdout or "connection refused" in tested.stdout, tested.stdout
+    finally:
+        profile.write_text(original)

@@ -208,3 +208,20 @@ def test_what_a_compromised_host_puts_into_alertmanager_stops_status(answer) -> 
     with pytest.raises(OperationFailed) as raised:
         hostdata.checked(alerts._Firing, answer, "app1", "Alertmanager's answer")
     assert raised.value.diagnostics[0].code == "host-report-invalid"
+
+
+def test_an_error_line_from_the_host_cannot_carry_terminal_escapes() -> None:
+    answer = {
+        "integrations": {"webhook": {"sent": 1, "failed": 1}},
+        "errors": {"webhook": "x\x1b]0;owned\x07"},
+        "seconds": 1.0,
+    }
+    with pytest.raises(OperationFailed):
+        hostdata.checked(alerts._Tested, answer, "app1", "Alertmanager's answer")
+    fine = {**answer, "errors": {"webhook": 'level=error integration=webhook[1] err="connection refused"'}}
+    assert (
+        hostdata.checked(alerts._Tested, fine, "app1", "Alertmanager's answer").integrations["webhook"].failed
+        == 1
+    )
+    delivery = alerts.Delivery("webhook", 2, sent=5, failed=4, error="")
+    assert (delivery.missing, delivery.arrived) == (1, False)
