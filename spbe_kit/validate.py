@@ -21,7 +21,13 @@ from spbe_kit.load import Document, load_yaml, step
 from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES, App, Catalog, Setting
 from spbe_kit.models.parse import errors_to_diagnostics, parse_model
 from spbe_kit.models.profile import Profile
-from spbe_kit.render.context import app_hostname, database_published, placement, published_ports
+from spbe_kit.render.context import (
+    app_hostname,
+    database_published,
+    monitoring_hostname,
+    placement,
+    published_ports,
+)
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -568,11 +574,8 @@ def _tls(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Itera
 
     base = path.resolve().parent
     root = (base / tls.ca).read_bytes() if tls.ca else None
-    hostnames = sorted(
-        app_hostname(profile, app_id, catalog.apps[app_id])
-        for app_id in profile.apps
-        if app_id in catalog.apps
-    )
+    apps = [app_hostname(profile, a, catalog.apps[a]) for a in profile.apps if a in catalog.apps]
+    hostnames = sorted(apps + [h for h in [monitoring_hostname(profile)] if h])
     now = datetime.datetime.now(datetime.UTC)
     chain, private = (base / tls.certificate).read_bytes(), (base / tls.key).read_bytes()
     found = check_provided(chain, private, hostnames, root, now)
@@ -669,11 +672,25 @@ def _monitoring(profile: Profile, catalog: Catalog, doc: Document, path: Path) -
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
             yield doc.diagnostic("webhook-invalid", ("monitoring", "webhooks", i), value=url)
+    if mon.web:
+        yield from _monitoring_web(profile, catalog, doc, mon.web.hostname)
     if mon.telegram:
         parts = urllib.parse.urlsplit(mon.telegram.api_url)
         if parts.scheme != "https" or not parts.hostname:
             where = ("monitoring", "telegram", "api_url")
             yield doc.diagnostic("webhook-invalid", where, value=mon.telegram.api_url)
+
+
+def _monitoring_web(profile: Profile, catalog: Catalog, doc: Document, hostname: str) -> Iterator[Diagnostic]:
+    """The monitoring pages' name: a DNS name under the region's domain, no app's."""
+    where = ("monitoring", "web", "hostname")
+    taken = {app_hostname(profile, a, catalog.apps[a]): a for a in profile.apps if a in catalog.apps}
+    if not is_dns_name(hostname):
+        yield doc.diagnostic("dns-name-invalid", where, value=hostname)
+    elif not is_subdomain(hostname, profile.region.domain):
+        yield doc.diagnostic("hostname-outside-domain", where, value=hostname, domain=profile.region.domain)
+    elif hostname in taken:
+        yield doc.diagnostic("hostname-duplicate", where, hostname=hostname, other=taken[hostname])
 
 
 def _install_dir(profile: Profile, catalog: Catalog, doc: Document, path: Path) -> Iterator[Diagnostic]:

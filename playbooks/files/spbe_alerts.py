@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-AM_URL = "http://127.0.0.1:9093"
+AM_URL = "http://127.0.0.1:9093/alertmanager"
 METRIC = re.compile(
     r'^alertmanager_notification_requests(_failed)?_total\{integration="([a-z]+)"\} ([0-9.e+]+)$'
 )
@@ -48,7 +48,10 @@ def amtool(name, *argv):
 
 def requests(name):
     """Per integration: [notification requests sent, failed] since Alertmanager started."""
-    script = 'exec 3<>/dev/tcp/127.0.0.1/9093 && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 && cat <&3'
+    script = (
+        'exec 3<>/dev/tcp/127.0.0.1/9093 && printf "GET /alertmanager/metrics HTTP/1.0\\r\\n\\r\\n" >&3 '
+        "&& cat <&3"
+    )
     text = subprocess.run(
         ["docker", "exec", name, "bash", "-c", script], capture_output=True, text=True, timeout=30, check=True
     ).stdout

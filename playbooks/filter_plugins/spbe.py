@@ -1,25 +1,26 @@
 """Filters for spbe-kit's playbooks."""
 
-import json
+from spbe_kit.secretfiles import content, pick
 
 
 def spbe_pick(data, ref):
     """Follow a dotted reference ('apps.e-simpati.db_password') into nested dicts."""
-    node = data
-    for part in ref.split("/"):
-        node = node[part]
+    node = pick(data, ref)
+    if node is None:
+        raise KeyError(ref)
     return node
 
 
 def spbe_with_secrets(files, secrets):
-    """Secret file specs (path, uid, gid, mode, ref) with their content from the vault; with
-    ``encode: json`` written as a JSON string (a value another file's YAML takes as it is)."""
-
-    def content(spec):
-        value = spbe_pick(secrets, spec["ref"])
-        return json.dumps(value) if spec.get("encode") == "json" else value
-
-    return [{**spec, "content": content(spec)} for spec in files]
+    """Secret file specs (path, uid, gid, mode, ref, encode) with their content from the vault,
+    as ``spbe_kit.secretfiles.content`` writes it (the probe compares with the same)."""
+    found = []
+    for spec in files:
+        value = content(spec, secrets)
+        if value is None:
+            raise KeyError(spec["ref"])
+        found.append({**spec, "content": value})
+    return found
 
 
 class FilterModule:

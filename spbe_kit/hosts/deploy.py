@@ -57,7 +57,7 @@ from spbe_kit.hosts.session import (
     write_release,
 )
 from spbe_kit.hosts.verify import Probe, app_url, smoke
-from spbe_kit.render.context import Context, image_of
+from spbe_kit.render.context import Context, image_of, served_hostnames
 from spbe_kit.validate import profile_file_problem
 
 
@@ -327,7 +327,7 @@ def _provided_tls(session: Session) -> dict[str, tuple[str, str]] | None:
     base = session.profile.resolve().parent
     cert = (base / tls.certificate).read_text()
     key = (base / tls.key).read_text()
-    return {app.hostname: (cert, key) for app in session.ctx.apps.values()}
+    return {hostname: (cert, key) for hostname in served_hostnames(session.ctx)}
 
 
 def _sha256_file(path: Path) -> str:

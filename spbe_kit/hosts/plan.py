@@ -15,6 +15,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from spbe_kit import secretfiles
 from spbe_kit.hosts import hostdata
 from spbe_kit.messages import Lang, say
 from spbe_kit.models.catalog import Component
@@ -408,7 +409,7 @@ def secret_mismatches(
     found = []
     root = ctx.root + "/"
     for spec in secret_files(ctx, ctx.hosts[host]):
-        content = _pick(secrets, spec["ref"])
+        content = secretfiles.content(spec, secrets)  # as the playbook writes it
         if content is None:
             continue  # not in this vault yet (a deploy generates it)
         relative = spec["path"].removeprefix(root)
@@ -416,13 +417,6 @@ def secret_mismatches(
         if keyed.get(relative) != expected:
             found.append((relative, "absent" if relative not in keyed else "differs from the vault"))
     return found
-
-
-def _pick(data: dict[str, Any], ref: str) -> str | None:
-    node: Any = data
-    for part in ref.split("/"):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node if isinstance(node, str) else None
 
 
 def host_steps(

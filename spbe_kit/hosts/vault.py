@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from spbe_kit.errors import InvalidInput, diagnostic
-from spbe_kit.render.context import Context
+from spbe_kit.render.context import Context, served_hostnames
 
 ENV_PASSWORD_FILE = "SPBE_KIT_VAULT_PASSWORD_FILE"
 LEAF_DAYS = 397
@@ -226,7 +226,7 @@ def ensure(
     # The region CA also signs PostgreSQL's certificate, whatever the proxy's TLS mode, and the
     # certificates the proxy starts with under ACME until the first ones are issued.
     mode = ctx.profile.tls.mode
-    web = sorted(a.hostname for a in ctx.apps.values()) if mode in ("self-signed", "acme") else []
+    web = served_hostnames(ctx) if mode in ("self-signed", "acme") else []
     if mode == "acme" and "account_key" not in data.get("acme", {}):
         from spbe_kit.hosts.tls import new_account_key
 
@@ -247,7 +247,7 @@ def ensure(
 
 
 # The secrets an admin gives the vault (``spbe-kit secrets set``): the kit never generates them.
-PROVIDED = {"monitoring.smtp_password", "monitoring.telegram_token"}
+PROVIDED = {"monitoring.smtp_password", "monitoring.telegram_token", "monitoring.web_password"}
 
 
 def set_provided(profile: Path, password_file: Path, name: str, value: str) -> None:
@@ -263,10 +263,10 @@ def set_provided(profile: Path, password_file: Path, name: str, value: str) -> N
 
 def missing_provided(ctx: Context, data: dict[str, Any]) -> list[str]:
     """The provided secrets the profile's receivers need that the vault lacks."""
-    from spbe_kit.render.monitoring import receiver_secrets
+    from spbe_kit.render.monitoring import provided_secrets
 
     have = data.get("monitoring", {}) if ctx.monitoring else {}
-    return [f"monitoring.{n}" for n in receiver_secrets(ctx) if ctx.monitoring and n not in have]
+    return [f"monitoring.{n}" for n in provided_secrets(ctx) if ctx.monitoring and n not in have]
 
 
 def _ensure_database_cert(tls: dict[str, Any], ctx: Context, now: datetime.datetime, result: Secrets) -> None:

@@ -208,6 +208,16 @@ class Telegram(Strict):
     api_url: str = Field(default="https://api.telegram.org", description="The Bot API's address.")
 
 
+class MonitoringWeb(Strict):
+    """Prometheus's and Alertmanager's web pages through the proxy, behind a password."""
+
+    hostname: str = Field(
+        description="The name they are served under (Prometheus at /, Alertmanager at /alertmanager/), "
+        "e.g. pantau.karawangkab.go.id; login spbe, the password given with "
+        "`spbe-kit secrets set PROFILE monitoring.web_password`.",
+    )
+
+
 class Monitoring(Strict):
     enabled: bool = Field(default=False, description="Prometheus, Alertmanager and the exporters.")
     scrape_interval: Duration = Field(default="30s", description="How often Prometheus reads every target.")
@@ -221,6 +231,9 @@ class Monitoring(Strict):
         default=[], description="URLs receiving every alert as Alertmanager's JSON (chat bridges, tickets)."
     )
     telegram: Telegram | None = None
+    web: MonitoringWeb | None = Field(
+        default=None, description="Publish the web pages through the proxy (default: not published at all)."
+    )
 
 
 class Profile(Strict):

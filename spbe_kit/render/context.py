@@ -284,6 +284,19 @@ def build_context(profile: Profile, catalog: Catalog) -> Context:
     )
 
 
+def monitoring_hostname(profile: Profile) -> str | None:
+    """The name the proxy serves the monitoring pages under (``monitoring.web``), if any."""
+    mon = profile.monitoring
+    return mon.web.hostname if mon.enabled and mon.web else None
+
+
+def served_hostnames(ctx: Context) -> list[str]:
+    """Every name the proxy serves over HTTPS, each needing a certificate: the apps', and the
+    monitoring pages' when published."""
+    extra = monitoring_hostname(ctx.profile)
+    return sorted([a.hostname for a in ctx.apps.values()] + ([extra] if extra else []))
+
+
 def image_of(ctx: Context, host: str, component: str) -> str:
     """The image ``component`` runs on ``host`` (the scheduler's depends on what it does there)."""
     if component == "backup":

@@ -19,12 +19,15 @@ from spbe_kit.render.context import (
     POSTGRES_EXPORTER_PORT,
     PROXY_HTTPS_PORT,
     Context,
+    monitoring_hostname,
     url_host,
 )
 
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 BLACKBOX_PORT = 9115
+# Alertmanager serves under this path, so that the proxy can publish it beside Prometheus.
+ALERTMANAGER_PREFIX = "/alertmanager"
 # Inside the monitoring containers: what the blackbox exporter and Alertmanager trust.
 WEB_TRUST = "/etc/spbe-monitoring/web-trust.pem"
 SMTP_TRUST = "/etc/spbe-monitoring/smtp-trust.pem"
@@ -49,6 +52,14 @@ def receiver_secrets(ctx: Context) -> list[str]:
     if mon.telegram:
         needed.append("telegram_token")
     return needed
+
+
+def provided_secrets(ctx: Context) -> list[str]:
+    """Every vault entry of monitoring the admin gives: the receivers', and the web pages'
+    password (``monitoring.web``)."""
+    web = ["web_password"] if monitoring_hostname(ctx.profile) else []
+    return receiver_secrets(ctx) + web
+
 
 
 def _target(ctx: Context, host: str, service: str, port: int) -> str:
@@ -82,11 +93,17 @@ def prometheus_config(ctx: Context) -> dict[str, Any]:
         },
         "rule_files": ["/etc/spbe-monitoring/rules.yml"],
         "alerting": {
-            "alertmanagers": [{"static_configs": [{"targets": [f"alertmanager:{ALERTMANAGER_PORT}"]}]}]
+            "alertmanagers": [
+                {
+                    "path_prefix": ALERTMANAGER_PREFIX,
+                    "static_configs": [{"targets": [f"alertmanager:{ALERTMANAGER_PORT}"]}],
+                }
+            ]
         },
         "scrape_configs": [
             _static("prometheus", f"localhost:{PROMETHEUS_PORT}", here),
-            _static("alertmanager", f"alertmanager:{ALERTMANAGER_PORT}", here),
+            _static("alertmanager", f"alertmanager:{ALERTMANAGER_PORT}", here)
+            | {"metrics_path": f"{ALERTMANAGER_PREFIX}/metrics"},
             _static("blackbox", f"blackbox:{BLACKBOX_PORT}", here),
             {"job_name": "node", "static_configs": nodes},
             _static(

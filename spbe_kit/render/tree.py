@@ -32,6 +32,8 @@ from spbe_kit.render.context import (
     database_host,
     database_published,
     database_tls_name,
+    monitoring_hostname,
+    served_hostnames,
 )
 from spbe_kit.render.environment import UnsafeValue, make_environment
 from spbe_kit.resources import playbooks_dir, templates_dir
@@ -42,6 +44,9 @@ SUMS = "SHA256SUMS"
 MANIFEST_SCHEMA = "spbe-kit/manifest/v1"
 # The ACME renewal container: asleep but for a few seconds per renewal.
 ACME_RESOURCES = Resources(cpus=0.25, memory_mb=128, disk_mb=0, pids=32)
+# The monitoring pages' virtual host (monitoring.web) and its login file in the proxy's tls/.
+MONITORING_VHOST = "spbe-monitoring.conf"
+WEB_HTPASSWD = "monitoring.htpasswd"
 # Alertmanager and the blackbox exporter, beside Prometheus (the catalog's resources).
 MONITORING_SMALL = Resources(cpus=0.25, memory_mb=64, disk_mb=0, pids=64)
 
@@ -131,10 +136,14 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
     if host.runs_proxy:
         # With ACME these are the placeholders from the region CA the proxy starts with.
         source = "provided_tls" if ctx.profile.tls.mode == "provided" else "tls/certs"
-        for app in ctx.apps.values():
-            base = f"{ctx.root}/tls/{app.hostname}"
-            add(f"{base}.crt", ctx.proxy.spec.user, "0444", f"{source}/{app.hostname}/cert")
-            add(f"{base}.key", ctx.proxy.spec.user, "0400", f"{source}/{app.hostname}/key")
+        for hostname in served_hostnames(ctx):
+            base = f"{ctx.root}/tls/{hostname}"
+            add(f"{base}.crt", ctx.proxy.spec.user, "0444", f"{source}/{hostname}/cert")
+            add(f"{base}.key", ctx.proxy.spec.user, "0400", f"{source}/{hostname}/key")
+    if host.runs_proxy and monitoring_hostname(ctx.profile):
+        # The monitoring pages' login for nginx (auth_basic), beside the proxy's keys.
+        add(f"{ctx.root}/tls/{WEB_HTPASSWD}", ctx.proxy.spec.user, "0400", "monitoring/web_password")
+        found[-1]["encode"] = "htpasswd"
     return sorted(found, key=lambda f: f["path"])
 
 
@@ -314,9 +323,14 @@ class _Renderer:
             for name, (about, config) in configs.items()
         }
         files[f"{base}/spbe.tmpl"] = self.render("monitoring/spbe.tmpl.j2")
+        web = monitoring_hostname(ctx.profile)
+        https = "" if ctx.profile.proxy.https_port == 443 else f":{ctx.profile.proxy.https_port}"
+        urls = {"prometheus": f"https://{web}{https}/", "alertmanager": f"https://{web}{https}/alertmanager/"}
         files[f"{base}/start-alertmanager.sh"] = self.render(
             "monitoring/start-alertmanager.sh.j2",
             monitoring=ctx.monitoring,
+            prefix=monitoring.ALERTMANAGER_PREFIX,
+            external_url=urls["alertmanager"] if web else None,
             placeholders={n: monitoring.SECRET_PLACEHOLDERS[n] for n in monitoring.receiver_secrets(ctx)},
         )
         if web_trust:
@@ -339,6 +353,8 @@ class _Renderer:
                 "blackbox": monitoring.BLACKBOX_PORT,
             },
             retention="30d",
+            external_url=urls["prometheus"] if web else None,
+            alertmanager_prefix=monitoring.ALERTMANAGER_PREFIX,
             secrets={n: f"{ctx.root}/secrets/monitoring.{n}" for n in monitoring.receiver_secrets(ctx)},
             web_trust="./web-trust.pem" if web_trust else ctx.tls_files["ca"] if checks_trust else None,
             smtp_trust=smtp_trust,
@@ -414,6 +430,16 @@ class _Renderer:
         }
         for app in self.ctx.apps.values():
             proxy[f"{base}/proxy/conf.d/{app.id}.conf"] = self.render("nginx/vhost.conf.j2", app=app)
+        web = monitoring_hostname(self.ctx.profile)
+        if web:
+            proxy[f"{base}/proxy/conf.d/{MONITORING_VHOST}"] = self.render(
+                "nginx/monitoring.conf.j2",
+                hostname=web,
+                htpasswd=WEB_HTPASSWD,
+                prometheus=monitoring.PROMETHEUS_PORT,
+                alertmanager=monitoring.ALERTMANAGER_PORT,
+                alertmanager_prefix=monitoring.ALERTMANAGER_PREFIX,
+            )
         acme = self.acme_files(f"{base}/proxy")
         if acme:  # the proxy runs nginx under the ACME script's watcher
             proxy[f"{base}/proxy/spbe_acme.py"] = acme[f"{base}/proxy/spbe_acme.py"]
@@ -448,7 +474,7 @@ class _Renderer:
         settings = {
             "directory": tls.acme_directory,
             "email": tls.acme_email,
-            "hostnames": sorted(app.hostname for app in self.ctx.apps.values()),
+            "hostnames": served_hostnames(self.ctx),
             "account_key": "/run/spbe/acme/account.key",
             "certs": "/srv/acme/certs",
             "challenges": "/srv/acme/challenges",

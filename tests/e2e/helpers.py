@@ -100,9 +100,13 @@ def start_times(code: str) -> dict[str, str]:
 
 
 def spbe_kit(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 900
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: int = 900,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The real CLI in a subprocess, as a user runs it."""
+    """The real CLI in a subprocess, as a user runs it (``input``: its standard input)."""
     import os
     import sys
 
@@ -113,6 +117,7 @@ def spbe_kit(
         text=True,
         timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
+        input=input,
     )
 
 

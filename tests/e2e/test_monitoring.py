@@ -8,9 +8,12 @@ The receivers listen on the region's Docker network gateway (this machine, never
 
 from __future__ import annotations
 
+import base64
 import datetime
+import http.client
 import ipaddress
 import json
+import os
 import ssl
 import subprocess
 import threading
@@ -30,6 +33,8 @@ from spbe_kit.hosts import tls, vault
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible]
 REGION = ("35.73", "Kota Malang", "malangkota", "malang")
+WEB = "pantau.malangkota.localhost"
+WEB_PASSWORD = "kata-sandi-pantau-" + os.urandom(4).hex()
 
 
 class Inbox:
@@ -163,8 +168,14 @@ def receivers(images: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "ca": ca.name,
         },
         "webhooks": [f"http://{gateway}:{hooks.server_address[1]}/spbe"],
+        "web": {"hostname": WEB},
     }
     profile.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    # Given before the first deploy, as an admin would: the vault starts with it.
+    given = spbe_kit(
+        "secrets", "set", profile.name, "monitoring.web_password", input=WEB_PASSWORD, cwd=folder
+    )
+    assert given.returncode == 0, given.stdout + given.stderr
     deployed = spbe_kit("deploy", str(profile), cwd=folder)
     assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
     yield profile, inbox
@@ -297,3 +308,37 @@ def test_a_receiver_that_refuses_is_named_by_alerts_test(receivers) -> None:
         assert "nobody-listens" in tested.stdout or "connection refused" in tested.stdout, tested.stdout
     finally:
         profile.write_text(original)
+
+
+def _web(profile: Path, path: str, password: str | None) -> tuple[int, bytes]:
+    """A request to the monitoring pages through the proxy, as a browser with the region's CA."""
+    ca = profile.with_name(profile.stem + ".ca.crt")
+    context = ssl.create_default_context(cafile=str(ca))
+
+    class Pinned(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            import socket
+
+            raw = socket.create_connection(("127.0.0.1", 22443), timeout=10)
+            self.sock = context.wrap_socket(raw, server_hostname=WEB)
+
+    connection = Pinned(WEB, 22443, context=context, timeout=10)
+    headers = {"Host": WEB}
+    if password is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"spbe:{password}".encode()).decode()
+    connection.request("GET", path, headers=headers)
+    answer = connection.getresponse()
+    return answer.status, answer.read()
+
+
+def test_the_monitoring_pages_are_served_only_behind_the_password(receivers) -> None:
+    profile, _ = receivers
+    assert _web(profile, "/api/v1/status/buildinfo", None)[0] == 401
+    assert _web(profile, "/api/v1/status/buildinfo", "wrong")[0] == 401
+    status, body = _web(profile, "/api/v1/status/buildinfo", WEB_PASSWORD)
+    assert status == 200 and json.loads(body)["data"]["version"].startswith("2.42"), body[:300]
+    status, body = _web(profile, "/alertmanager/api/v2/status", WEB_PASSWORD)
+    assert status == 200 and json.loads(body)["versionInfo"]["version"].startswith("0.25"), body[:300]
+    # Its links point at the published address.
+    status, body = _web(profile, "/api/v1/status/flags", WEB_PASSWORD)
+    assert json.loads(body)["data"]["web.external-url"] == f"https://{WEB}:22443/"

@@ -225,3 +225,69 @@ def test_an_error_line_from_the_host_cannot_carry_terminal_escapes() -> None:
     )
     delivery = alerts.Delivery("webhook", 2, sent=5, failed=4, error="")
     assert (delivery.missing, delivery.arrived) == (1, False)
+
+
+def test_the_monitoring_pages_are_published_only_behind_a_login() -> None:
+    validated = pipeline.validate(EXAMPLES / "karawang.yaml")
+    files = render_files(validated)
+    vhost = files["hosts/app1/proxy/conf.d/spbe-monitoring.conf"].decode()
+    assert "server_name pantau.karawangkab.go.id;" in vhost
+    assert "auth_basic_user_file /etc/spbe-proxy/tls/monitoring.htpasswd;" in vhost
+    assert "ssl_certificate /etc/spbe-proxy/tls/pantau.karawangkab.go.id.crt;" in vhost
+    ctx = build_context(validated.profile, validated.catalog)
+    from spbe_kit.render.context import served_hostnames
+    from spbe_kit.render.tree import secret_files
+
+    assert "pantau.karawangkab.go.id" in served_hostnames(ctx)
+    specs = {f["path"].rsplit("/", 1)[1]: f for f in secret_files(ctx, ctx.hosts["app1"])}
+    login = specs["monitoring.htpasswd"]
+    assert (login["ref"], login["encode"], login["mode"], login["uid"]) == (
+        "monitoring/web_password",
+        "htpasswd",
+        "0400",
+        33,
+    )
+    assert "pantau.karawangkab.go.id.key" in specs
+    # Nothing published without monitoring.web.
+    demo = render_files(pipeline.validate(EXAMPLES / "demo.yaml"))
+    assert not [f for f in demo if f.endswith("spbe-monitoring.conf")]
+
+
+def test_the_login_file_is_a_sha512_crypt_the_same_on_every_deploy() -> None:
+    import warnings
+
+    from spbe_kit import secretfiles
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+
+    spec = {"ref": "monitoring/web_password", "encode": "htpasswd"}
+    vault_data = {"vault_id": "a" * 64, "monitoring": {"web_password": "rahasia: 'x' \\\\ y"}}
+    line = secretfiles.content(spec, vault_data)
+    assert line == secretfiles.content(spec, vault_data)
+    user, hashed = line.rstrip("\n").split(":", 1)
+    assert user == "spbe" and hashed.startswith("$6$")
+    assert crypt.crypt("rahasia: 'x' \\\\ y", hashed) == hashed
+    other = secretfiles.content(spec, {**vault_data, "vault_id": "b" * 64})
+    assert other != line  # another region, another salt
+
+
+@pytest.mark.parametrize(
+    ("hostname", "code"),
+    [("pantau.example.com", "hostname-outside-domain"),
+     ("simpati.kuningankab.localhost", "hostname-duplicate"),
+     ("-bad-.kuningankab.localhost", "dns-name-invalid")],
+)  # fmt: skip
+def test_the_monitoring_pages_name_is_the_regions_own_and_no_apps(
+    tmp_path: Path, hostname: str, code: str
+) -> None:
+    data = yaml.safe_load((EXAMPLES / "demo.yaml").read_text())
+    data["monitoring"]["web"] = {"hostname": hostname}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(InvalidInput) as raised:
+        pipeline.validate(path)
+    assert (code, "monitoring.web.hostname") in {
+        (d.code, ".".join(str(p) for p in d.key_path)) for d in raised.value.diagnostics
+    }

@@ -31,4 +31,5 @@ BEGIN {
   print out rest
 }' /etc/spbe-monitoring/alertmanager.yml > /tmp/alertmanager.yml
 exec prometheus-alertmanager --config.file=/tmp/alertmanager.yml --storage.path=/srv/alertmanager \
-  --web.listen-address=:9093 --cluster.listen-address= "$@"
+  --web.listen-address=:9093 --web.route-prefix=/alertmanager/ --cluster.listen-address= \
+  "$@"

@@ -33,4 +33,6 @@ BEGIN {
   print out rest
 }' /etc/spbe-monitoring/alertmanager.yml > /tmp/alertmanager.yml
 exec prometheus-alertmanager --config.file=/tmp/alertmanager.yml --storage.path=/srv/alertmanager \
-  --web.listen-address=:9093 --cluster.listen-address= "$@"
+  --web.listen-address=:9093 --web.route-prefix=/alertmanager/ --cluster.listen-address= \
+  --web.external-url="https://pantau.karawangkab.go.id/alertmanager/" \
+  "$@"
