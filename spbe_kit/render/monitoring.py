@@ -26,6 +26,7 @@ from spbe_kit.render.context import (
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 BLACKBOX_PORT = 9115
+PORTS = {"prometheus": PROMETHEUS_PORT, "alertmanager": ALERTMANAGER_PORT, "blackbox": BLACKBOX_PORT}
 # Alertmanager serves under this path, so that the proxy can publish it beside Prometheus.
 ALERTMANAGER_PREFIX = "/alertmanager"
 # Inside the monitoring containers: what the blackbox exporter and Alertmanager trust.
@@ -60,6 +61,16 @@ def provided_secrets(ctx: Context) -> list[str]:
     web = ["web_password"] if monitoring_hostname(ctx.profile) else []
     return receiver_secrets(ctx) + web
 
+
+
+def web_urls(ctx: Context) -> dict[str, str]:
+    """Where the proxy publishes Prometheus and Alertmanager (``monitoring.web``); none if not."""
+    web = monitoring_hostname(ctx.profile)
+    if not web:
+        return {}
+    port = ctx.profile.proxy.https_port
+    base = f"https://{web}" + ("" if port == 443 else f":{port}")
+    return {"prometheus": f"{base}/", "alertmanager": f"{base}{ALERTMANAGER_PREFIX}/"}
 
 
 def _target(ctx: Context, host: str, service: str, port: int) -> str:

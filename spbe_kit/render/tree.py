@@ -323,14 +323,12 @@ class _Renderer:
             for name, (about, config) in configs.items()
         }
         files[f"{base}/spbe.tmpl"] = self.render("monitoring/spbe.tmpl.j2")
-        web = monitoring_hostname(ctx.profile)
-        https = "" if ctx.profile.proxy.https_port == 443 else f":{ctx.profile.proxy.https_port}"
-        urls = {"prometheus": f"https://{web}{https}/", "alertmanager": f"https://{web}{https}/alertmanager/"}
+        urls = monitoring.web_urls(ctx)
         files[f"{base}/start-alertmanager.sh"] = self.render(
             "monitoring/start-alertmanager.sh.j2",
             monitoring=ctx.monitoring,
             prefix=monitoring.ALERTMANAGER_PREFIX,
-            external_url=urls["alertmanager"] if web else None,
+            external_url=urls.get("alertmanager"),
             placeholders={n: monitoring.SECRET_PLACEHOLDERS[n] for n in monitoring.receiver_secrets(ctx)},
         )
         if web_trust:
@@ -347,13 +345,9 @@ class _Renderer:
             monitoring=ctx.monitoring,
             small=ctx.monitoring.spec.model_copy(update={"resources": MONITORING_SMALL}),
             project=f"spbe-{ctx.region.slug}-monitoring",
-            ports={
-                "prometheus": monitoring.PROMETHEUS_PORT,
-                "alertmanager": monitoring.ALERTMANAGER_PORT,
-                "blackbox": monitoring.BLACKBOX_PORT,
-            },
+            ports=monitoring.PORTS,
             retention="30d",
-            external_url=urls["prometheus"] if web else None,
+            external_url=urls.get("prometheus"),
             alertmanager_prefix=monitoring.ALERTMANAGER_PREFIX,
             secrets={n: f"{ctx.root}/secrets/monitoring.{n}" for n in monitoring.receiver_secrets(ctx)},
             web_trust="./web-trust.pem" if web_trust else ctx.tls_files["ca"] if checks_trust else None,

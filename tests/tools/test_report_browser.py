@@ -88,7 +88,7 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
-            "--window-size=1280,1600",
+            "--window-size=1280,2400",
             f"--screenshot={shot}",
             report.as_uri(),
         ],
@@ -97,7 +97,7 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         check=True,
     )
     width, height, rows = png_pixels(shot.read_bytes())
-    assert (width, height) == (1280, 1600)
+    assert (width, height) == (1280, 2400)
     header, failed, passed = (first_row_with(rows, c) for c in (NAVY, RED, GREEN))
     assert header is not None, "the table header did not render"
     assert failed is not None and passed is not None, "status badges did not render"

@@ -273,6 +273,6 @@ def test_a_proxy_only_host_runs_a_scheduler_for_its_logs_without_the_backup_pass
     ctx = build_context(validated.profile, validated.catalog)
     logs = [f for f in host_folders(ctx, ctx.hosts["web1"]) if f["path"].endswith("/logs/proxy")]
     assert logs == [{"path": "/opt/spbe-kit/karawang/logs/proxy", "mode": "0770", "uid": 33, "gid": 10001}]
-    assert ctx.hosts["web1"].components == ["proxy", "backup"]
+    assert ctx.hosts["web1"].components == ["proxy", "backup", "exporters", "monitoring"]
     assert "target: /var/log/spbe" in files["hosts/web1/proxy/compose.yaml"].decode()
     assert json.loads(files["hosts/app1/backup/schedule.json"])["logs"] is None
