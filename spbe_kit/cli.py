@@ -966,14 +966,14 @@ def alerts_test(
     Telegram) and report which took it. Exit 3 if one did not."""
 
     def body() -> int:
+        from spbe_kit import pipeline
         from spbe_kit.errors import InvalidInput, diagnostic
         from spbe_kit.hosts.alerts import test
         from spbe_kit.hosts.session import Options, open_session
 
-        ui = _ui()
-        session = open_session(profile, _state["catalog"], Options(private_key=private_key), ui)
-        if session.ctx.monitoring is None:
+        if not pipeline.validate(profile, _state["catalog"]).profile.monitoring.enabled:
             raise InvalidInput([diagnostic("monitoring-off", str(profile), profile=profile.name)])
+        session = open_session(profile, _state["catalog"], Options(private_key=private_key), _ui())
         deliveries, seconds = test(session, wait)
         if not deliveries:
             _out(_say("alerts-no-receiver", profile=profile.name))

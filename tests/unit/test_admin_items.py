@@ -18,7 +18,9 @@ DEMO = (EXAMPLES / "demo.yaml").read_text()
 
 
 def spbe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "spbe_kit", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "spbe_kit", *args], cwd=cwd, capture_output=True, text=True, input=""
+    )
 
 
 def test_validate_reports_every_problem_even_with_a_missing_key(tmp_path: Path) -> None:
@@ -250,6 +252,9 @@ def test_each_command_without_hosts_speaks_indonesian_under_lang_id(tmp_path: Pa
     (tmp_path / "demo.yaml").write_text(DEMO)
     bad = DEMO.replace("keep: 7", "keep: seven").replace("30 1 * * *", "99 1 * * *")
     (tmp_path / "bad.yaml").write_text(bad)
+    quiet = DEMO.replace("monitoring:\n  enabled: true", "monitoring:\n  enabled: false")
+    assert quiet != DEMO
+    (tmp_path / "quiet.yaml").write_text(quiet)
     commands = [
         ["validate", "demo.yaml"],
         ["validate", "bad.yaml"],
@@ -262,6 +267,9 @@ def test_each_command_without_hosts_speaks_indonesian_under_lang_id(tmp_path: Pa
         ["audit", "demo.yaml", "-o", "audit.html"],
         ["evidence", "demo.yaml", "-o", "evidence.tar.gz"],
         ["bundle", "keygen", "-o", "donor"],
+        ["secrets", "set", "demo.yaml", "monitoring.smtp_password"],  # nothing on standard input
+        ["secrets", "set", "demo.yaml", "apps.simpeg.db_password"],  # generated, not given
+        ["alerts", "test", "quiet.yaml"],  # no monitoring
     ]
     seen = 0
     for argv in commands:
