@@ -79,6 +79,12 @@ breach_notice:                   # pemberitahuan kegagalan PDP dalam 3x24 jam (U
 backup:
   schedule: "0 2 * * *"
   keep: 14
+
+# Pemantauan: Prometheus dan Alertmanager memberi tahu bila aplikasi mati, cadangan gagal atau
+# sertifikat hampir habis. Tambahkan penerima (README: Monitoring and alerts), mis.:
+#   email: {{to: [tim-it@...], sender: spbe-kit@..., smarthost: mail...:587}}
+monitoring:
+  enabled: true
 """
 
 

@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -115,8 +116,27 @@ def test_admin_day_over_ssh(test_servers, tmp_path: Path) -> None:
             "proxy-proxy-1",
             "simpeg-app-1",
             "backup-backup-1",
+            "exporters-node-exporter-1",
+            "monitoring-prometheus-1",
+            "monitoring-alertmanager-1",
+            "monitoring-blackbox-1",
         )
     )
+    # Monitoring across the two hosts (init turns it on): the database host's exporters are
+    # published on its own address only, and Prometheus on the apps host reads every target.
+    assert f"{db_server.address}:9100->9100/tcp" in published, published
+    assert f"{db_server.address}:9187->9187/tcp" in published, published
+    deadline = time.monotonic() + 90
+    while True:
+        up = servers.ssh(
+            app_server,
+            "docker exec spbe-garut-monitoring-prometheus-1 promtool query instant http://127.0.0.1:9090 up",
+        ).stdout.decode()
+        if up.count("=> 1 @") >= 9 or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    # Prometheus, Alertmanager, blackbox, two node exporters, PostgreSQL, three apps.
+    assert up.count("=> 1 @") == 9 and "=> 0 @" not in up, up
     # Backups: the database host backs up its databases; the apps host (the profile's copy_to)
     # backs up its volumes and pulls a second copy of the dumps over the internal network.
     db_side = servers.ssh(db_server, "docker ps --format '{{.Names}}'").stdout.decode().split()
