@@ -1227,6 +1227,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "phase-proxy": ("proxy (TLS)", "proxy (TLS)"),
     "phase-unlock": ("unlock", "buka kunci"),
     "phase-backup scheduler": ("backup scheduler", "penjadwal cadangan"),
+    "phase-schedulers on the other hosts": ("schedulers on the other hosts", "penjadwal di host lain"),
     "phase-probe": ("probe", "pemeriksaan host"),
     "phase-backups": ("backups", "cadangan"),
     "phase-release": ("release record", "catatan rilis"),
@@ -1405,6 +1406,8 @@ TASKS_ID: dict[str, str] = {
     "Restore databases from the backup": "Pulihkan basis data dari cadangan",
     "Restore volumes from the backup": "Pulihkan volume dari cadangan",
     "Exporters up": "Eksportir metrik dinyalakan",
+    "Reinstall the release's scheduler files": "Pasang ulang berkas penjadwal dari rilis",
+    "The scheduler as the release has it": "Penjadwal seperti pada rilis",
     "Monitoring up": "Pemantauan dinyalakan",
     "Create the monitoring role (pg_monitor)": "Buat role pemantauan (pg_monitor)",
     "Scheduler up (after the apps, whose volumes it mounts)": (

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from langcheck import english_leftovers
 
-from e2e.helpers import api, https_health, spbe_kit
+from e2e.helpers import api, broken_release_catalog, https_health, spbe_kit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible, pytest.mark.slow]
 
@@ -222,6 +222,23 @@ def test_admin_day_over_ssh(test_servers, tmp_path: Path) -> None:
     assert api(profile, "e-simpati", "/healthz")["version"] == "1.0.0"
     clean = kit("verify", "garut.yaml")
     assert clean.returncode == 0, clean.stdout[-3000:] + clean.stderr[-3000:]
+
+    # A release that never gets healthy: the running one keeps serving, and nothing of the
+    # failed deploy stays on either host (the database host's scheduler, which went ahead on
+    # its own, included): verify finds no drift without another deploy.
+    (tmp_path / "broken").mkdir()
+    broken = broken_release_catalog(tmp_path / "broken", "e-simpati", "1.0.1-broken", like="1.0.0")
+    text = profile.read_text()
+    profile.write_text(
+        text.replace('e-simpati:\n    version: "1.0.0"', 'e-simpati:\n    version: "1.0.1-broken"')
+    )
+    failed = kit("--catalog", str(broken), "deploy", "garut.yaml")
+    assert failed.returncode == 4, failed.stdout[-3000:] + failed.stderr[-3000:]
+    assert "[switch-kept-running]" in failed.stderr, failed.stderr[-3000:]
+    profile.write_text(text)
+    assert api(profile, "e-simpati", "/healthz")["version"] == "1.0.0"
+    kept = kit("verify", "garut.yaml")
+    assert kept.returncode == 0, kept.stdout[-3000:] + kept.stderr[-3000:]
 
     # Forward again without --yes: refused, nothing changed.
     before = servers.ssh(app_server, "docker ps --format '{{.Names}} {{.Image}} {{.ID}}'").stdout
