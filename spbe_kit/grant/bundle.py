@@ -165,7 +165,7 @@ def catalog_images(catalog: Any, apps: list[str] | None) -> list[str]:
     chosen = apps or sorted(catalog.apps)
     unknown_apps(chosen, list(catalog.apps))
     tags = {v.image for a in chosen for v in catalog.apps[a].versions.values()}
-    for service in (catalog.services.postgres, catalog.services.proxy, catalog.services.backup):
+    for service in catalog.services.components():
         tags |= {v.image for v in service.versions.values()}
     return sorted(tags)
 

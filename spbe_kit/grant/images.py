@@ -140,9 +140,7 @@ def select(spec: BuildSpec, only: list[str], include_tests: bool) -> list[str]:
 
 def unbuildable(spec: BuildSpec, catalog: Catalog) -> list[str]:
     """Images the catalog names that build.yaml cannot produce."""
-    named = [
-        v.image for c in (catalog.services.postgres, catalog.services.proxy) for v in c.versions.values()
-    ]
+    named = [v.image for c in catalog.services.components() for v in c.versions.values()]
     named += [v.image for app in catalog.apps.values() for v in app.versions.values()]
     return sorted({tag for tag in named if tag not in spec.images})
 

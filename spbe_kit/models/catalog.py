@@ -99,6 +99,11 @@ class Services(Strict):
     monitoring: Component | None = None
     exporters: Component | None = None
 
+    def components(self) -> list[Component]:
+        """Every shared service the catalog defines (what a bundle carries, what gets built)."""
+        found = [self.postgres, self.proxy, self.backup, self.monitoring, self.exporters]
+        return [c for c in found if c is not None]
+
 
 class Alert(Strict):
     """One alert rule the kit ships with the catalog (rendered into Prometheus's rules)."""
