@@ -48,6 +48,7 @@ class _Firing(_Shape):
 class _Outcome(_Shape):
     sent: int = Field(ge=0, le=1_000_000)
     failed: int = Field(ge=0, le=1_000_000)
+    failed_receivers: list[int] = Field(default=[], max_length=100)
 
 
 class _Tested(_Shape):
@@ -80,11 +81,13 @@ class Delivery:
     sent: int
     failed: int
     error: str
+    failed_receivers: int = 0  # those Alertmanager logged a failed attempt for
 
     @property
     def missing(self) -> int:
-        """Receivers that did not take it (each success is one receiver's)."""
-        return max(0, self.expected - (self.sent - self.failed))
+        """Receivers that did not take it: each one with a failed attempt, and as many more as
+        the successful requests do not cover."""
+        return min(self.expected, max(self.failed_receivers, self.expected - (self.sent - self.failed)))
 
     @property
     def arrived(self) -> bool:
@@ -172,5 +175,7 @@ def test(session: Session, wait_s: int = 90) -> tuple[list[Delivery], float]:
     deliveries = []
     for kind, count in sorted(expected.items()):
         outcome = tested.integrations.get(kind, _Outcome(sent=0, failed=0))
-        deliveries.append(Delivery(kind, count, outcome.sent, outcome.failed, tested.errors.get(kind, "")))
+        error = tested.errors.get(kind, "")
+        failed = len(set(outcome.failed_receivers))
+        deliveries.append(Delivery(kind, count, outcome.sent, outcome.failed, error, failed))
     return deliveries, tested.seconds

@@ -225,6 +225,10 @@ def test_an_error_line_from_the_host_cannot_carry_terminal_escapes() -> None:
     )
     delivery = alerts.Delivery("webhook", 2, sent=5, failed=4, error="")
     assert (delivery.missing, delivery.arrived) == (1, False)
+    # Another notification's success does not hide the receiver that refused.
+    delivery = alerts.Delivery("webhook", 2, sent=3, failed=1, error="", failed_receivers=1)
+    assert (delivery.missing, delivery.arrived) == (1, False)
+    assert alerts.Delivery("email", 1, sent=2, failed=0, error="").arrived
 
 
 def test_the_monitoring_pages_are_published_only_behind_a_login() -> None:
