@@ -228,10 +228,9 @@ def test_admin_day_over_ssh(test_servers, tmp_path: Path) -> None:
     # its own, included): verify finds no drift without another deploy.
     (tmp_path / "broken").mkdir()
     broken = broken_release_catalog(tmp_path / "broken", "e-simpati", "1.0.1-broken", like="1.0.0")
-    text = profile.read_text()
-    profile.write_text(
-        text.replace('e-simpati:\n    version: "1.0.0"', 'e-simpati:\n    version: "1.0.1-broken"')
-    )
+    text = profile.read_text()  # still names 1.1.0: a rollback does not edit the profile
+    profile.write_text(re.sub(r'(e-simpati:\n    version: )"[^"]+"', r'\1"1.0.1-broken"', text))
+    assert "1.0.1-broken" in profile.read_text()
     failed = kit("--catalog", str(broken), "deploy", "garut.yaml")
     assert failed.returncode == 4, failed.stdout[-3000:] + failed.stderr[-3000:]
     assert "[switch-kept-running]" in failed.stderr, failed.stderr[-3000:]
