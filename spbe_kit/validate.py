@@ -18,7 +18,7 @@ from pathlib import Path
 from spbe_kit import wilayah
 from spbe_kit.errors import Diagnostic, InvalidInput, KeyPath, Said
 from spbe_kit.load import Document, load_yaml, step
-from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES, App, Catalog, Setting
+from spbe_kit.models.catalog import SENSITIVE_DATA_CLASSES, Advisory, App, Catalog, Setting
 from spbe_kit.models.parse import errors_to_diagnostics, parse_model
 from spbe_kit.models.profile import Profile
 from spbe_kit.render.context import (
@@ -795,3 +795,13 @@ def is_ip(value: str) -> bool:
 
 def is_address(value: str) -> bool:
     return is_ip(value) or value == "localhost" or is_dns_name(value)
+
+
+def advisories(profile: Profile, catalog: Catalog) -> list[tuple[str, str, str, Advisory]]:
+    """(app, version, advisory id, advisory) for each app version the donor flagged: not an
+    error (the region may be mid-way to the fix), a warning every command repeats."""
+    return [
+        (app, entry.version, ident, advisory)
+        for app, entry in sorted(profile.apps.items())
+        for ident, advisory in catalog.advisories_for(app, entry.version)
+    ]

@@ -102,7 +102,8 @@ CHECKS: dict[str, Check] = {
     "CTR-11": Check("critical", ("No sensitive host folder mounted", "Tidak ada folder sensitif host yang di-mount"), ("Mount only the kit's own folders; never /, /boot, /dev, /etc, /lib, /proc, /sys or /usr", "Mount hanya folder milik kit; jangan /, /boot, /dev, /etc, /lib, /proc, /sys atau /usr"), ("cis-docker-5.6",)),
     "CTR-12": Check("high", ("No host device passed to a container", "Tidak ada perangkat host yang diberikan ke kontainer"), ("Remove devices:", "Hapus devices:"), ("cis-docker-5.18",)),
     "CTR-13": Check("low", ("Restart policy: on-failure up to 5, or the kit's accepted deviation", "Kebijakan restart: on-failure sampai 5, atau penyimpangan yang diterima kit"), ("Keep restart: unless-stopped as rendered (the accepted deviation) or set on-failure:5; never always or no", "Pertahankan restart: unless-stopped seperti hasil render (penyimpangan yang diterima) atau atur on-failure:5; jangan always atau no"), ("cis-docker-5.15",), deviation=("unless-stopped: a public service must come back after a reboot and after a crash at night with nobody on call; on-failure:5 leaves it down after five failures and does not start it after a reboot. A container that keeps failing is reported instead: status shows its restarts and health, the deploy's health gate stops on it", "unless-stopped: layanan publik harus hidup lagi setelah reboot dan setelah gagal pada malam hari tanpa petugas; on-failure:5 membiarkannya mati setelah lima kegagalan dan tidak menyalakannya setelah reboot. Kontainer yang terus gagal dilaporkan: status menampilkan jumlah restart dan kesehatannya, gerbang kesehatan deploy berhenti padanya")),
-    "IMG-01": Check("medium", ("Images pinned by digest", "Image dipatok dengan digest"), ("Record each release's digest in the catalog (versions.<v>.digest) once images are in the region's registry or bundle", "Catat digest setiap rilis di katalog (versions.<v>.digest)"), ("kit-image-digest",)),
+    "IMG-01": Check("medium", ("Images pinned by digest or by a recorded image ID", "Image dipatok dengan digest atau ID image yang tercatat"), ("Build the images with `spbe-kit images build` (it records their IDs in build/images/images.lock.json) or import the donor's signed bundle, and run the audit with --images pointing there; or record a registry digest in the catalog (versions.<v>.digest)", "Bangun image dengan `spbe-kit images build` (ID-nya dicatat di build/images/images.lock.json) atau impor bundel bertanda tangan dari donor, lalu jalankan audit dengan --images ke sana; atau catat digest registry di katalog (versions.<v>.digest)"), ("kit-image-digest",)),
+    "ADV-01": Check("high", ("No app version the donor withdrew or flagged in an advisory", "Tidak ada versi aplikasi yang ditarik atau ditandai donor dalam advisori"), ("Upgrade the app to the version the advisory names (apps.<app>.version), then deploy", "Tingkatkan aplikasi ke versi yang disebut advisori (apps.<app>.version), lalu deploy"), ("kit-advisories", "bssn-web-configuration")),
     "SEC-01": Check("critical", ("No secret value in the rendered tree", "Tidak ada nilai rahasia di hasil render"), ("Remove the value, rotate the secret, keep secrets only in the vault", "Hapus nilai itu, ganti rahasianya, simpan rahasia hanya di vault"), ("bssn-mobile-crypto", "uu-pdp-35")),
     "SEC-03": Check("medium", ("Passwords and keys rotated within the profile's maximum age", "Kata sandi dan kunci diganti dalam batas umur di profil"), ("Run `spbe-kit secrets rotate PROFILE` (all, or --only the old ones); the maximum is security.secret_max_age_days", "Jalankan `spbe-kit secrets rotate PROFILE` (semua, atau --only yang lama); batasnya security.secret_max_age_days"), ("kit-secret-age", "bssn-web-authentication")),
     "SEC-02": Check("high", ("No high-entropy strings that look like keys", "Tidak ada string acak yang tampak seperti kunci"), ("Move the value into the vault", "Pindahkan nilai itu ke vault"), ("bssn-mobile-crypto",)),
@@ -238,7 +239,22 @@ def _sensitive_host_path(source: str) -> bool:
     return path == "/" or any(path == p or path.startswith(p + "/") for p in SENSITIVE_HOST_PATHS)
 
 
-def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None:
+# Image IDs recorded by `images build` or signed into the bundle, and the file that says so.
+Pinned = tuple[dict[str, str], str]
+
+
+def _check_pinned(name: str, image: str, pinned: Pinned, ev: Any, out: _Results) -> None:
+    ids, source = pinned
+    if "@sha256:" in image:
+        out.ok("IMG-01", ev("image", detail=image))
+    elif image in ids:
+        out.ok("IMG-01", ev("image", detail=f"{name}: {image} is image ID {ids[image][:19]}… in {source}"))
+    else:
+        where = f"not in {source}" if source else "no images.lock.json or bundle.json found"
+        out.fail("IMG-01", ev("image", detail=f"{name}: {image} is a tag with no recorded image ID ({where})"))
+
+
+def _check_compose(ctx: Context, rel: str, doc: Document, pinned: Pinned, out: _Results) -> None:
     host = rel.split("/")[1]
     component = rel.split("/")[2]
     spec = _services(ctx).get(component)
@@ -250,11 +266,7 @@ def _check_compose(ctx: Context, rel: str, doc: Document, out: _Results) -> None
 
         _check_privileges(name, service, spec, ev, out)
         _check_isolation(name, service, ev, out)
-        image = str(service.get("image", ""))
-        if "@sha256:" in image:
-            out.ok("IMG-01", ev("image", detail=image))
-        else:
-            out.fail("IMG-01", ev("image", detail=f"{name}: {image} is a tag, not a digest"))
+        _check_pinned(name, str(service.get("image", "")), pinned, ev, out)
         _check_restart(name, str(service.get("restart", "no")), ev, out)
         _check_ports(ctx, host, component, name, service, ev, out)
 
@@ -690,6 +702,18 @@ def _check_monitoring(profile: Profile, ev: Callable[..., Evidence], out: _Resul
         out.ok("MON-01", ev("monitoring", detail="alerts to " + "; ".join(receivers)))
 
 
+def _check_advisories(ctx: Context, ev: Callable[..., Evidence], out: _Results) -> None:
+    for app in ctx.apps.values():
+        found = ctx.catalog.advisories_for(app.id, app.version)
+        for ident, advisory in found:
+            state = "withdrawn" if advisory.withdrawn else "affected"
+            fixed = f"; fixed in {advisory.fixed_in}" if advisory.fixed_in else "; no fixed version yet"
+            detail = f"{app.id} {app.version} {state} by {ident} ({advisory.severity}){fixed}"
+            out.fail("ADV-01", ev("apps", app.id, "version", detail=detail))
+        if not found:
+            out.ok("ADV-01", ev("apps", app.id, "version", detail=f"{app.id} {app.version}: no advisory"))
+
+
 def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, out: _Results) -> None:
     profile = ctx.profile
     ev = _in_profile(profile_file, doc)
@@ -708,6 +732,7 @@ def _check_declarations(ctx: Context, profile_file: str, doc: Document | None, o
         out.fail("BAK-02", ev("backup", detail="no backup.copy_to: the only copy is on the data host"))
         out.not_applicable("BAK-03", "no second copy")
     _check_monitoring(profile, ev, out)
+    _check_advisories(ctx, ev, out)
     country = profile.hosting.country
     (out.ok if country == "ID" else out.fail)("LOC-01", ev("hosting", "country", detail=f"country {country}"))
     _check_personal_data(ctx, ev, out)
@@ -978,12 +1003,13 @@ def audit_tree(
     live: LiveFacts | None = None,
     ages: dict[str, str] | None = None,
     today: datetime.date | None = None,
+    pinned: Pinned = ({}, ""),
 ) -> list[Result]:
     """Every check on the rendered tree; ``ages`` (from the vault) adds the secret-age check,
     ``live`` the checks of the running region."""
     out = _Results()
     for rel, doc in _compose_files(tree):
-        _check_compose(ctx, rel, doc, out)
+        _check_compose(ctx, rel, doc, pinned, out)
     _check_nginx(tree, out)
     _check_admin_paths(ctx, tree, out)
     _check_database_tls(tree, out)
@@ -1087,7 +1113,12 @@ def observe(session: Session, ui: UI, expected: dict[str, str] | None = None) ->
 
 
 def run(
-    session: Session, profile_file: str, vault_data: dict[str, Any] | None, ui: UI, live: bool
+    session: Session,
+    profile_file: str,
+    vault_data: dict[str, Any] | None,
+    ui: UI,
+    live: bool,
+    images_dir: Path | None = Path("build/images"),
 ) -> tuple[dict[str, Any], LiveFacts | None]:
     """The audit pipeline, the one way to it (the audit command and the evidence pack): the
     rendered tree, with ``live`` the running hosts too, checked against every control; the
@@ -1100,7 +1131,10 @@ def run(
     secrets = None if vault_data is None else vault.Secrets(vault_data).values()
     ages = None if vault_data is None else vault.ages(vault_data)
     doc = session.validated.profile_doc
-    results = audit_tree(session.ctx, session.tree, profile_file, doc, secrets, facts, ages)
+    from spbe_kit.grant.images import pinned_ids
+
+    pinned = pinned_ids(images_dir) if images_dir else ({}, "")
+    results = audit_tree(session.ctx, session.tree, profile_file, doc, secrets, facts, ages, pinned=pinned)
     return build_report(session.ctx, results, session.tree, facts), facts
 
 

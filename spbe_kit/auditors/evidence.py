@@ -192,7 +192,7 @@ def evidence(
     session = read_session(profile, catalog, options)
     found = None if offline else probe(session, new_run_dir(session.tree, "evidence"))
     # The profile by its name: the pack reads the same on every controller.
-    audited, facts = audit.run(session, session.profile.name, data, ui, live=not offline)
+    audited, facts = audit.run(session, session.profile.name, data, ui, not offline, images_dir)
     files = members(session, audited, facts, found, images_dir, redact)
     readme = README.format(
         region=f"{session.ctx.region.name} ({session.ctx.region.code})",

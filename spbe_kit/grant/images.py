@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -324,3 +325,23 @@ def _read_lock(out: Path) -> dict[str, Any]:
 
 def read_lock(out: Path) -> dict[str, Any]:
     return _read_lock(out)
+
+
+def pinned_ids(folder: Path) -> tuple[dict[str, str], str]:
+    """Each image tag's ID as ``images build`` recorded it (``images.lock.json``) or as the
+    donor signed it into a bundle (``bundle.json`` of an imported bundle), and which file said
+    so. An image ID is the sha256 of the image's configuration: content-addressed, as strong
+    a pin as a registry digest for images that never went through a registry."""
+    for name in (LOCK_NAME, "bundle.json"):
+        path = folder / name
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        entries = data.get("images", {}) if name == "bundle.json" else data
+        ids = {
+            tag: str(value.get("id") if isinstance(value, dict) else value)
+            for tag, value in (entries.items() if isinstance(entries, dict) else [])
+        }
+        return {t: i for t, i in ids.items() if re.fullmatch(r"sha256:[0-9a-f]{64}", i)}, str(path)
+    return {}, ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from spbe_kit.models.base import Duration, Int, Strict, Text
 
@@ -115,6 +115,17 @@ class Alert(Strict):
     runbook: Text = Field(description="What to do: the spbe-kit commands ({profile}: the profile's file).")
 
 
+class Advisory(Strict):
+    """A donor's security or defect notice about released versions of an app."""
+
+    app: str
+    versions: list[str] = Field(min_length=1, description="The affected versions.")
+    severity: Literal["critical", "high", "medium", "low"]
+    withdrawn: bool = Field(default=False, description="True: the versions must not run any more.")
+    fixed_in: str | None = Field(default=None, description="The version to upgrade to.")
+    text: Text = Field(description="What is wrong and what to do, in both languages.")
+
+
 class Donor(Strict):
     code: str
     name: str
@@ -135,3 +146,28 @@ class Catalog(Strict):
     services: Services
     apps: dict[str, App]
     alerts: dict[Annotated[str, Field(pattern=r"^SPBE-[A-Z0-9-]+$")], Alert] = {}
+    advisories: dict[Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9-]{2,40}$")], Advisory] = {}
+
+    @field_validator("advisories")
+    @classmethod
+    def _advisories_name_released_versions(
+        cls, advisories: dict[str, Advisory], info: ValidationInfo
+    ) -> dict[str, Advisory]:
+        apps: dict[str, App] = info.data.get("apps", {})
+        for ident, advisory in advisories.items():
+            app = apps.get(advisory.app)
+            if app is None:
+                raise ValueError(f"{ident}: app '{advisory.app}' is not in the catalog")
+            named = [*advisory.versions, *([advisory.fixed_in] if advisory.fixed_in else [])]
+            unknown = [v for v in named if v not in app.versions]
+            if unknown:
+                raise ValueError(f"{ident}: {advisory.app} has no version {', '.join(unknown)}")
+            if advisory.fixed_in in advisory.versions:
+                raise ValueError(f"{ident}: fixed_in {advisory.fixed_in} is one of the affected versions")
+        return advisories
+
+    def advisories_for(self, app: str, version: str) -> list[tuple[str, Advisory]]:
+        """The advisories that name ``version`` of ``app``, most severe first."""
+        order = ("critical", "high", "medium", "low")
+        found = [(i, a) for i, a in self.advisories.items() if a.app == app and version in a.versions]
+        return sorted(found, key=lambda item: (order.index(item[1].severity), item[0]))

@@ -77,7 +77,7 @@ def clean(tmp_path: Path) -> tuple[Path, Path, Path]:
     return profile, catalog, tree
 
 
-def audit(clean: tuple[Path, Path, Path], tmp_path: Path) -> tuple[int, dict]:
+def audit(clean: tuple[Path, Path, Path], tmp_path: Path, images: Path | None = None) -> tuple[int, dict]:
     profile, catalog, tree = clean
     out = tmp_path / "report.json"
     done = spbe_kit(
@@ -91,6 +91,8 @@ def audit(clean: tuple[Path, Path, Path], tmp_path: Path) -> tuple[int, dict]:
         str(out),
         "--fail-on",
         "medium",
+        "--images",
+        str(images or tmp_path / "no-image-lock"),
     )
     return done.returncode, json.loads(out.read_text())
 
@@ -184,6 +186,30 @@ def test_an_image_without_a_digest(clean, tmp_path: Path) -> None:
     assert code == 3
     evidence = failing(report)["IMG-01"]
     assert [e["file"] for e in evidence] == ["hosts/local/layanan-publik/compose.yaml"]
+
+
+def test_an_image_id_recorded_by_images_build_or_the_bundle_pins_a_tag(clean, tmp_path: Path) -> None:
+    """IMG-01 without a registry: the tag's image ID in images.lock.json (``images build``) or
+    in an imported bundle's signed bundle.json pins it as a digest would; a tag neither names
+    fails, naming the file it looked in."""
+    compose = clean[2] / "hosts/local/layanan-publik/compose.yaml"
+    text = compose.read_text()
+    compose.write_text(re.sub(r"(image: \"?spbe-kit/layanan-publik:1\.0\.0)@sha256:[0-9a-f]+", r"\1", text))
+    lock = tmp_path / "images"
+    lock.mkdir()
+    image_id = "sha256:" + "ab" * 32
+    (lock / "images.lock.json").write_text(json.dumps({"spbe-kit/layanan-publik:1.0.0": {"id": image_id}}))
+    _, report = audit(clean, tmp_path, lock)
+    assert "IMG-01" not in failing(report)  # (the edit itself fails the manifest and asset checks)
+    found = {r["id"]: r for r in report["results"]}["IMG-01"]["evidence"]
+    assert any(image_id[:19] in e["detail"] and "images.lock.json" in e["detail"] for e in found)
+    bundle = tmp_path / "imported"
+    bundle.mkdir()
+    (bundle / "bundle.json").write_text(json.dumps({"images": {"spbe-kit/simpeg:1.0.0": image_id}}))
+    _, report = audit(clean, tmp_path, bundle)
+    (evidence,) = failing(report)["IMG-01"]
+    assert "layanan-publik:1.0.0 is a tag with no recorded image ID (not in" in evidence["detail"]
+    assert "bundle.json" in evidence["detail"]
 
 
 def test_a_weakened_password_policy(clean, tmp_path: Path) -> None:
