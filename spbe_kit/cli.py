@@ -98,6 +98,31 @@ def _options(
     _state.update(lang=lang, debug=debug, catalog=catalog)
 
 
+def _warn_advisories(validated: Any) -> None:
+    """One warning per app version the donor withdrew or flagged (validate, status, deploy)."""
+    from spbe_kit.validate import advisories
+
+    lang = _lang()
+    for app, version, ident, advisory in advisories(validated.profile, validated.catalog):
+        fixed = (
+            _say("advisory-fixed", app=app, version=advisory.fixed_in)
+            if advisory.fixed_in
+            else _say("advisory-unfixed")
+        )
+        state = _say("advisory-withdrawn" if advisory.withdrawn else "advisory-affected")
+        _err(
+            _say(
+                "advisory-warning",
+                app=app,
+                version=version,
+                state=state,
+                id=ident,
+                severity=advisory.severity,
+            )
+            + f"\n    {getattr(advisory.text, lang)}\n    → {fixed}"
+        )
+
+
 ProfileArg = Annotated[Path, typer.Argument(help="The region's profile (YAML).", show_default=False)]
 
 
@@ -114,6 +139,7 @@ def validate(
         for item in checked:
             profile = item.profile
             _out(_say("valid", path=item.profile_path, code=profile.region.code, apps=len(profile.apps)))
+            _warn_advisories(item)
         return 0
 
     _run(body)
@@ -169,7 +195,9 @@ def init(
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="profile, catalog, audit or handover")] = "profile",
+    kind: Annotated[
+        str, typer.Argument(help="profile, catalog, audit, handover or region-report")
+    ] = "profile",
 ) -> None:
     """Print the JSON Schema of the profile, the catalog, or a report (audit, handover)."""
 
@@ -290,6 +318,9 @@ def status(
                 _out(line)
             for line in _firing_lines(firing):
                 _out(line)
+        from spbe_kit.pipeline import validate as validated
+
+        _warn_advisories(validated(profile, _state["catalog"]))
         return 0 if healthy else int(ExitCode.DIFFERENCES)
 
     _run(body)
@@ -443,6 +474,49 @@ def evidence(
     _run(body)
 
 
+@app.command()
+def report(
+    profile: ProfileArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The signed report (JSON) to write.")],
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="From the rendered tree and the last state read from the hosts."),
+    ] = False,
+    vault_password_file: VaultOption = None,
+    private_key: KeyOption = None,
+) -> None:
+    """The region's status report for the donor, signed with the region's key: apps, versions,
+    health, last deploy, backups and drills, failing audit checks, certificates, drift."""
+
+    def body() -> int:
+        from spbe_kit.fleet import keys
+        from spbe_kit.fleet import report as region_report
+        from spbe_kit.hosts import vault
+        from spbe_kit.hosts.session import Options, read_session
+
+        session = read_session(profile, _state["catalog"], Options(private_key=private_key))
+        found = vault.existing(profile, vault_password_file)
+        if offline:
+            data = region_report.offline(session, found)
+        else:
+            data = region_report.from_hosts(session, _server_ui(False), found)
+        payload = region_report.signed(session.profile, data)
+        _write_file(output, payload)
+        fingerprint = keys.file_fingerprint(keys.public_path(session.profile))
+        _out(
+            _say(
+                "report-written",
+                path=output,
+                kb=f"{len(payload) / 1e3:.1f}",
+                source=_say(f"report-source-{data['source']}"),
+                fingerprint=fingerprint,
+            )
+        )
+        return 0
+
+    _run(body)
+
+
 FailOn = Annotated[
     str,
     typer.Option(
@@ -462,6 +536,12 @@ def audit(
     live: Annotated[bool, typer.Option("--live", help="Also check the running hosts.")] = False,
     fail_on: FailOn = "high",
     tree: Annotated[Path | None, typer.Option("--tree", help="Default: build/<region>/.")] = None,
+    images_dir: Annotated[
+        Path,
+        typer.Option(
+            "--images", help="The image IDs: images.lock.json of `images build`, or an imported bundle."
+        ),
+    ] = Path("build/images"),
     vault_password_file: VaultOption = None,
     private_key: KeyOption = None,
 ) -> None:
@@ -477,7 +557,7 @@ def audit(
         severity = _severity(fail_on)
         session = read_session(profile, _state["catalog"], Options(private_key=private_key, output=tree))
         found = vault.existing(profile, vault_password_file)
-        data, _ = checks.run(session, str(profile), found, _server_ui(False), live)
+        data, _ = checks.run(session, str(profile), found, _server_ui(False), live, images_dir)
         payload = report.write("audit", data, chosen)
         if output:
             _write_file(output, payload)
@@ -1164,6 +1244,112 @@ def bundle_import(
         )
         _out("  " + ", ".join(f"{k} {v:.1f} s" for k, v in done.steps.items()), "dim")
         _out(_say("bundle-next", kit=done.kit))
+        return 0
+
+    _run(body)
+
+
+fleet_app = typer.Typer(
+    help="The donor's view of many regions: their signed reports and managed profiles.",
+    no_args_is_help=True,
+)
+app.add_typer(fleet_app, name="fleet")
+
+FleetDir = Annotated[
+    Path, typer.Argument(help="A folder of region profiles and/or reports (and keys/CODE.pub).")
+]
+LiveOption = Annotated[
+    bool, typer.Option("--live", help="Also ask the regions whose profiles are here, over SSH, now.")
+]
+WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=64, help="Regions asked at once.")]
+TimeoutOption = Annotated[int, typer.Option("--timeout", min=10, help="Seconds per region (--live).")]
+
+
+def _fleet(folder: Path, live: bool, workers: int, timeout: int) -> tuple[Any, list[Any]]:
+    from spbe_kit.errors import InvalidInput
+    from spbe_kit.fleet.view import Live, status
+    from spbe_kit.resources import default_catalog
+    from spbe_kit.validate import load_catalog
+
+    if not folder.is_dir():
+        raise InvalidInput([diagnostic("fleet-not-a-folder", str(folder), path=str(folder))])
+    catalog, _ = load_catalog(_state["catalog"] or default_catalog())
+    asked = Live(workers, timeout, _state["catalog"]) if live else None
+    return catalog, status(folder, catalog, asked)
+
+
+def _reason_text(reason: Any, lang: Any) -> dict[str, str]:
+    from spbe_kit.messages import say
+
+    return {tongue: say(reason.key, tongue, **reason.params) for tongue in ("en", "id")}
+
+
+@fleet_app.command("status")
+def fleet_status(
+    folder: FleetDir,
+    as_json: JsonOption = False,
+    live: LiveOption = False,
+    workers: WorkersOption = 6,
+    timeout: TimeoutOption = 300,
+) -> None:
+    """Per region: apps and versions, health, last deploy, backup and drill age, failing audit
+    checks, certificate days, report age and signature. Exit 3 when a region needs attention."""
+
+    def body() -> int:
+        import datetime
+
+        from spbe_kit.fleet.view import affected, figures
+
+        catalog, regions = _fleet(folder, live, workers, timeout)
+        now = datetime.datetime.now(datetime.UTC)
+        rows = [figures(r, now) for r in regions]
+        lang = _lang()
+        hit = affected(regions, catalog)
+        attention = [r for r in regions if r.reasons]
+        if as_json:
+            for row, region in zip(rows, regions, strict=True):
+                row["reasons"] = [{"key": x.key, **_reason_text(x, lang)} for x in region.reasons]
+            _emit_json({"regions": rows, "advisories": hit, "attention": len(attention)})
+        else:
+            ui = _ui()
+            ui.console.print(ui.fleet_table(rows))
+            _out(_say("fleet-summary", regions=len(regions), attention=len(attention)))
+            for region in attention:
+                _out(_say("fleet-attention", code=region.code, name=region.name))
+                for reason in region.reasons:
+                    _out("  - " + _reason_text(reason, lang)[lang])
+            for ident, codes in hit.items():
+                _out(_say("fleet-affected", id=ident, codes=", ".join(codes)))
+        return int(ExitCode.DIFFERENCES) if attention else 0
+
+    _run(body)
+
+
+@fleet_app.command("report")
+def fleet_report(
+    folder: FleetDir,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML page to write.")],
+    live: LiveOption = False,
+    workers: WorkersOption = 6,
+    timeout: TimeoutOption = 300,
+) -> None:
+    """One self-contained HTML page of the fleet for leadership and auditors (both languages)."""
+
+    def body() -> int:
+        import datetime
+
+        from spbe_kit.fleet.page import render
+        from spbe_kit.fleet.view import affected, figures
+
+        catalog, regions = _fleet(folder, live, workers, timeout)
+        now = datetime.datetime.now(datetime.UTC)
+        rows = [figures(r, now) for r in regions]
+        for row, region in zip(rows, regions, strict=True):
+            row["reasons"] = [_reason_text(x, "en") for x in region.reasons]
+        payload = render(rows, affected(regions, catalog), catalog, now)
+        _write_file(output, payload)
+        attention = sum(1 for r in regions if r.reasons)
+        _out(_say("fleet-page-written", path=output, regions=len(regions), attention=attention))
         return 0
 
     _run(body)

@@ -743,6 +743,12 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "choose another -o PREFIX, or keep using the existing key",
         "pilih -o PREFIX lain, atau tetap pakai kunci yang ada",
     ),
+    "fleet-not-a-folder": (
+        "'{path}' is not a folder",
+        "'{path}' bukan folder",
+        "give the folder that holds the regions' profiles and reports",
+        "berikan folder yang berisi profil dan laporan daerah",
+    ),
     "bundle-key-missing": (
         "key file '{path}' does not exist",
         "berkas kunci '{path}' tidak ada",
@@ -972,6 +978,30 @@ TEXTS: dict[str, tuple[str, str]] = {
     "verify-host": (
         "{host}: release {release}, {count} difference(s)",
         "{host}: rilis {release}, {count} perbedaan",
+    ),
+    "advisory-warning": (
+        "warning: {app} {version} is {state} by the donor's advisory {id} ({severity})",
+        "peringatan: {app} {version} {state} oleh advisori donor {id} ({severity})",
+    ),
+    "advisory-withdrawn": ("withdrawn", "ditarik"),
+    "advisory-affected": ("affected", "terdampak"),
+    "advisory-fixed": (
+        "set apps.{app}.version to {version} (or newer) and deploy",
+        "atur apps.{app}.version ke {version} (atau lebih baru) lalu deploy",
+    ),
+    "advisory-unfixed": ("no fixed version yet: ask the donor", "belum ada versi perbaikan: hubungi donor"),
+    "fleet-page-written": (
+        "fleet page written: {path} ({regions} regions, {attention} need attention)",
+        "halaman armada ditulis: {path} ({regions} daerah, {attention} perlu perhatian)",
+    ),
+    "report-written": (
+        "status report written: {path} ({kb} kB, {source}), signed with the region's key {fingerprint}",
+        "laporan status ditulis: {path} ({kb} kB, {source}), ditandatangani dengan kunci daerah {fingerprint}",
+    ),
+    "report-source-hosts": ("read from the hosts now", "dibaca dari host sekarang"),
+    "report-source-offline": (
+        "offline: the rendered tree and the last state read from the hosts",
+        "luring: hasil render dan keadaan terakhir yang dibaca dari host",
     ),
     "handover-written": ("handover record written: {path}", "berita acara serah terima ditulis: {path}"),
     "evidence-written": (
@@ -1241,6 +1271,63 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "phase-previous release": ("previous release", "rilis sebelumnya"),
     "phase-secret files": ("secret files", "berkas rahasia"),
+    "col-region": ("region", "daerah"),
+    "col-deploy": ("last deploy", "deploy terakhir"),
+    "col-backup-drill": ("backup / drill", "cadangan / uji"),
+    "col-audit": ("audit failing", "audit gagal"),
+    "col-report": ("report", "laporan"),
+    "fleet-cert-days": ("cert {days} d", "sertifikat {days} hr"),
+    "fleet-summary": (
+        "{regions} region(s), {attention} need attention",
+        "{regions} daerah, {attention} perlu perhatian",
+    ),
+    "fleet-attention": ("{code} {name}:", "{code} {name}:"),
+    "fleet-affected": ("advisory {id}: {codes}", "advisori {id}: {codes}"),
+    "fleet-problem": ("{problem}", "{problem}"),
+    "fleet-no-report": (
+        "no report: ask the region for `spbe-kit report PROFILE -o FILE`",
+        "tidak ada laporan: minta daerah menjalankan `spbe-kit report PROFIL -o BERKAS`",
+    ),
+    "fleet-untrusted-bad": (
+        "{path} does not match its signature: changed after signing, not trusted",
+        "{path} tidak cocok dengan tanda tangannya: diubah setelah ditandatangani, tidak dipercaya",
+    ),
+    "fleet-untrusted-wrong-key": (
+        "{path} is signed by a key other than the region's registered key: not trusted",
+        "{path} ditandatangani kunci lain, bukan kunci daerah yang terdaftar: tidak dipercaya",
+    ),
+    "fleet-untrusted-unknown-key": (
+        "{path}: no key registered for this region (put its .report-key.pub in keys/CODE.pub, "
+        "after comparing the fingerprint with the handover record): not trusted",
+        "{path}: belum ada kunci terdaftar untuk daerah ini (simpan .report-key.pub-nya di "
+        "keys/KODE.pub setelah sidik jarinya dicocokkan dengan BAST): tidak dipercaya",
+    ),
+    "fleet-untrusted-missing": ("{path} is not signed: not trusted", "{path} tidak bertanda tangan: tidak dipercaya"),
+    "fleet-stale": ("the newest report is {days} days old", "laporan terbaru berumur {days} hari"),
+    "fleet-unhealthy": ("{app} is {health}", "{app} {health}"),
+    "fleet-advisory": (
+        "{app} {version} is named by advisory {id} ({severity})",
+        "{app} {version} disebut advisori {id} ({severity})",
+    ),
+    "fleet-cert": ("{app}: the certificate ends in {days} days", "{app}: sertifikat berakhir dalam {days} hari"),
+    "fleet-backup-old": (
+        "{app}: no complete backup within the recovery point (backup.rpo)",
+        "{app}: tidak ada cadangan lengkap dalam batas titik pemulihan (backup.rpo)",
+    ),
+    "fleet-drill-failed": ("{app}: the last restore drill failed", "{app}: uji pemulihan terakhir gagal"),
+    "fleet-drill-old": (
+        "{app}: no restore drill in the last 90 days",
+        "{app}: tidak ada uji pemulihan dalam 90 hari terakhir",
+    ),
+    "fleet-audit": ("audit checks failing: {checks}", "pemeriksaan audit gagal: {checks}"),
+    "fleet-scheduler-failed": (
+        "the backup scheduler's last run failed",
+        "jalannya penjadwal cadangan terakhir gagal",
+    ),
+    "fleet-drift": (
+        "{count} difference(s) from the deployed release (spbe-kit verify)",
+        "{count} perbedaan dari rilis terpasang (spbe-kit verify)",
+    ),
     "col-what": ("what", "jenis"),
     "col-item": ("item", "butir"),
     "col-expected": ("expected", "seharusnya"),
@@ -1301,6 +1388,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "word-paused": ("paused", "dijeda"),
     "word-dead": ("dead", "mati"),
     "word-missing": ("missing", "tidak ada"),
+    "word-unknown": ("unknown", "tidak diketahui"),
+    "word-ok": ("ok", "baik"),
+    "word-live": ("live", "langsung"),
+    "word-critical": ("critical", "kritis"),
+    "word-high": ("high", "tinggi"),
+    "word-medium": ("medium", "sedang"),
+    "word-low": ("low", "rendah"),
+    "word-info": ("info", "informasi"),
+    "word-trust-valid": ("signed ✓", "bertanda tangan ✓"),
+    "word-trust-unknown-key": ("key not registered", "kunci tak terdaftar"),
+    "word-trust-wrong-key": ("WRONG KEY", "KUNCI SALAH"),
+    "word-trust-bad": ("TAMPERED", "DIUBAH"),
+    "word-trust-missing": ("NOT SIGNED", "TIDAK BERTANDA TANGAN"),
+    "word-trust-none": ("no report", "tanpa laporan"),
     "word-healthy": ("healthy", "sehat"),
     "word-unhealthy": ("unhealthy", "tidak sehat"),
     "word-starting": ("starting", "memulai"),

@@ -12,13 +12,14 @@ def json_schema(kind: str) -> str:
 
     from spbe_kit.models.catalog import Catalog
     from spbe_kit.models.profile import Profile
-    from spbe_kit.models.report import AuditReport, HandoverRecord
+    from spbe_kit.models.report import AuditReport, HandoverRecord, SignedReport
 
     models: dict[str, type[BaseModel]] = {
         "profile": Profile,
         "catalog": Catalog,
         "audit": AuditReport,
         "handover": HandoverRecord,
+        "region-report": SignedReport,
     }
     if kind not in models:
         raise invalid_choice(kind, kind, list(models))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit import wilayah
+from spbe_kit.fleet import keys
 from spbe_kit.hosts.apply import new_run_dir
 from spbe_kit.hosts.plan import components_on
 from spbe_kit.hosts.session import UI, Options, Session, probe, read_session
@@ -137,6 +138,7 @@ def build(session: Session, found: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "deployed_at": latest.get("when") if latest else None,
         "deployed_by": latest.get("who") if latest else None,
         "manifest_sha256": latest.get("manifest_sha256") if latest else None,
+        "report_key": keys.file_fingerprint(keys.public_path(session.profile)),
         "parties": [
             {
                 "role": {"id": "Pihak Pertama (pemberi hibah)", "en": "First party (donor)"},

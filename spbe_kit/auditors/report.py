@@ -34,7 +34,7 @@ def _md_code(value: Any) -> str:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("spbe_kit", "reports"),
         # Profile values reach these pages: every HTML template escapes (names end .html.j2).
@@ -57,4 +57,4 @@ def write(kind: str, data: dict[str, Any], fmt: str) -> bytes:
     """``kind``: audit or handover; ``fmt``: json, md or html."""
     if fmt == "json":
         return as_json(data)
-    return _environment().get_template(f"{kind}.{fmt}.j2").render(r=data).encode()
+    return environment().get_template(f"{kind}.{fmt}.j2").render(r=data).encode()

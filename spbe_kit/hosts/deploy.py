@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from spbe_kit.errors import HealthGateFailed, InvalidInput, OperationFailed, diagnostic
+from spbe_kit.fleet import keys
 from spbe_kit.hosts import alerts, hostdata, vault
 from spbe_kit.hosts.alerts import Firing
 from spbe_kit.hosts.apply import RunResult, TaskResult, new_run_dir
@@ -119,6 +120,8 @@ def deploy(profile: Path, catalog: Path | None, options: Options, ui: UI) -> Rep
                 report.pre_upgrade_backup,
                 report.maintenance,
             )
+            # The key the region signs its status reports with (`spbe-kit report`).
+            keys.ensure(session.profile, ctx.region.code)
         report.seconds = time.monotonic() - start
         return report
     finally:
@@ -596,14 +599,14 @@ def status(
     with monitoring, the alerts firing now (None when Alertmanager does not answer)."""
     session = open_session(profile, catalog, options, ui)
     run_dir = new_run_dir(session.tree, "status")
-    rows = _component_status(session, probe(session, run_dir))
+    rows = component_status(session, probe(session, run_dir))
     try:
         return rows, alerts.firing(session, run_dir)
     except OperationFailed:
         return rows, None
 
 
-def _component_status(session: Session, probes: dict[str, dict[str, Any]]) -> list[ComponentStatus]:
+def component_status(session: Session, probes: dict[str, dict[str, Any]]) -> list[ComponentStatus]:
     ctx = session.ctx
     ca = web_trust(session)
     rows: list[ComponentStatus] = []

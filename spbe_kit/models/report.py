@@ -1,11 +1,12 @@
-"""The documents spbe-kit writes for auditors: the audit report and the handover record.
-Their JSON Schemas are published under ``schemas/`` (``spbe-kit schema audit|handover``)."""
+"""The documents spbe-kit writes for auditors and donors: the audit report, the handover record
+and the region's status report. Their JSON Schemas are published under ``schemas/``
+(``spbe-kit schema audit|handover|region-report``)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from spbe_kit.models.base import Strict, Text
 
@@ -137,9 +138,114 @@ class HandoverRecord(Strict):
     deployed_at: str | None
     deployed_by: str | None
     manifest_sha256: str | None
+    report_key: str | None = Field(
+        description="SHA256 fingerprint of the ed25519 key the region signs its status reports with "
+        "(spbe-kit report); the donor trusts a report only under this key"
+    )
     parties: list[Party]
     apps: list[HandedApp]
     hosts: list[HandedHost]
     accounts: list[Account]
     secrets_held_by: Text
     documents: list[Text]
+
+
+# The region's status report (``spbe-kit report``): what a donor may read about a region it
+# cannot reach. Every string has a closed shape: no free text, no secret, no personal data
+# beyond the deploying account that the handover record already names.
+_Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
+_Version = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$")]
+_Moment = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\+00:00|Z)$")
+]
+_ImageRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9./_:@-]{0,200}$")]
+_ImageId = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+_Who = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}@[A-Za-z0-9.-]{1,253}$")]
+_CheckId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}-[0-9]{2}$")]
+_Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}(\.[0-9]{2}){0,3}$")]
+_Plain = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 .,'()/_-]{1,120}$")]
+_Days = Annotated[int, Field(ge=-100_000, le=100_000)]
+
+
+class _Reported(BaseModel):
+    """Read from a file a region sent: no coercion, no unknown key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class ReportedApp(_Reported):
+    id: _Name
+    version: _Version
+    image: _ImageRef | None
+    image_id: _ImageId | None = Field(description="sha256 of the image running on the host")
+    health: Literal["healthy", "unhealthy", "missing", "unknown"]
+    cert_days: _Days | None = Field(description="days the certificate served for the app is still valid")
+    last_backup: _Moment | None = Field(description="the newest complete backup holding this app")
+    last_drill: _Moment | None = Field(description="the newest restore drill that covered this app")
+    drill_ok: bool | None
+
+
+class ReportedDeploy(_Reported):
+    release: Annotated[int, Field(ge=1, le=1_000_000)]
+    when: _Moment
+    who: _Who
+
+
+class ReportedAudit(_Reported):
+    checks: Annotated[int, Field(ge=0, le=10_000)]
+    passed: Annotated[int, Field(ge=0, le=10_000)]
+    failed: dict[Severity, list[_CheckId]] = Field(description="failing check ids, by severity")
+
+
+class ReportedBackups(_Reported):
+    rpo_s: Annotated[int, Field(ge=1, le=100_000_000)] = Field(
+        description="the profile's recovery point target"
+    )
+    scheduler_ok: bool | None = Field(description="the backup scheduler's last run succeeded")
+
+
+class ReportedDrift(_Reported):
+    checked: bool
+    differences: Annotated[int, Field(ge=0, le=100_000)]
+
+
+class ReportedRegion(_Reported):
+    code: _Code
+    name: _Plain
+
+
+class ReportedGrant(_Reported):
+    agreement: _Plain
+    donor: _Code
+
+
+class RegionReport(_Reported):
+    schema_: Literal["spbe-kit/region-report/v1"] = Field(alias="schema")
+    generated: _Moment
+    source: Literal["hosts", "offline"] = Field(
+        description="hosts: read from the region's hosts now; "
+        "offline: the rendered tree and the last known state"
+    )
+    observed: _Moment | None = Field(
+        description="when the hosts were last read (the report's age for health)"
+    )
+    region: ReportedRegion
+    grant: ReportedGrant
+    kit: _Version
+    catalog: _Version
+    apps: Annotated[list[ReportedApp], Field(max_length=100)]
+    deploy: ReportedDeploy | None
+    backups: ReportedBackups
+    audit: ReportedAudit
+    drift: ReportedDrift
+
+
+class ReportSignature(_Reported):
+    algorithm: Literal["ed25519"]
+    key: Annotated[str, StringConstraints(pattern=r"^ssh-ed25519 [A-Za-z0-9+/=]{60,80}$")]
+    value: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/=]{80,100}$")]
+
+
+class SignedReport(_Reported):
+    report: RegionReport
+    signature: ReportSignature | None = None

@@ -270,6 +270,9 @@ def test_each_command_without_hosts_speaks_indonesian_under_lang_id(tmp_path: Pa
         ["secrets", "set", "demo.yaml", "monitoring.smtp_password"],  # nothing on standard input
         ["secrets", "set", "demo.yaml", "apps.simpeg.db_password"],  # generated, not given
         ["alerts", "test", "quiet.yaml"],  # no monitoring
+        ["report", "demo.yaml", "--offline", "-o", "reports/kuningan.json"],
+        ["fleet", "status", "."],
+        ["fleet", "report", ".", "-o", "fleet.html"],
     ]
     seen = 0
     for argv in commands:
@@ -285,6 +288,6 @@ def test_each_command_without_hosts_speaks_indonesian_under_lang_id(tmp_path: Pa
     assert english_leftovers(english.stderr), english.stderr
     # The reports are bilingual: Indonesian first, English in `<span class="en">`. The audit's
     # evidence quotes what was observed (files, commands) and is not translated.
-    for report in ("bast.html", "audit.html"):
+    for report in ("bast.html", "audit.html", "fleet.html"):
         text = re.sub(r'<span class="en">.*?</span>|<ul>.*?</ul>', "", (tmp_path / report).read_text())
         assert english_leftovers(text) == [], report
