@@ -1353,3 +1353,61 @@ def fleet_report(
         return 0
 
     _run(body)
+
+
+@fleet_app.command("upgrade")
+def fleet_upgrade(
+    folder: FleetDir,
+    app_id: Annotated[str, typer.Option("--app", help="The app to upgrade.")],
+    version: Annotated[str, typer.Option("--to", help="The version to upgrade to.")],
+    waves: Annotated[
+        str,
+        typer.Option("--waves", help="Regions (codes or profile names) per wave: 'A,B;C;rest'."),
+    ] = "rest",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")] = False,
+    private_key: KeyOption = None,
+) -> None:
+    """Upgrade an app across the managed regions, wave by wave, through the normal deploy
+    (backup, health gate, data rollback); stop at the first region that fails; run again to
+    resume. Profiles keep every comment: only the version changes."""
+
+    def body() -> int:
+        from spbe_kit.errors import InvalidInput
+        from spbe_kit.fleet import upgrade
+        from spbe_kit.resources import default_catalog
+        from spbe_kit.validate import load_catalog
+
+        catalog, _ = load_catalog(_state["catalog"] or default_catalog())
+        if app_id not in catalog.apps or version not in catalog.apps[app_id].versions:
+            known = ", ".join(sorted(catalog.apps[app_id].versions)) if app_id in catalog.apps else "-"
+            raise InvalidInput(
+                [diagnostic("fleet-unknown-version", "--to", app=app_id, version=version, known=known)]
+            )
+        if not folder.is_dir():
+            raise InvalidInput([diagnostic("fleet-not-a-folder", str(folder), path=str(folder))])
+        staged = upgrade.plan(folder, app_id, version, waves)
+        if dry_run:
+            for step in staged.steps:
+                key = "fleet-plan-already" if step.running == version else "fleet-plan-step"
+                _out(_say(key, wave=step.wave, code=step.code, profile=step.profile, running=step.running))
+            _out(_say("fleet-plan-summary", regions=len(staged.steps), app=app_id, version=version))
+            return 0
+
+        def tell(step: Any) -> None:
+            key = {"pending": "fleet-step-start"}.get(step.outcome, f"fleet-step-{step.outcome}")
+            _out(
+                _say(key, wave=step.wave, code=step.code, running=step.running, version=version, log=step.log)
+            )
+
+        failed = upgrade.run(staged, upgrade.Deploy(_state["catalog"], private_key, _lang()), tell)
+        if failed:
+            _err(
+                _say(
+                    "fleet-stopped", code=failed.code, wave=failed.wave, log=failed.log, detail=failed.detail
+                )
+            )
+            return int(ExitCode.HEALTH_GATE) if failed.detail == "exit 4" else int(ExitCode.FAILURE)
+        _out(_say("fleet-upgraded", regions=len(staged.steps), app=app_id, version=version))
+        return 0
+
+    _run(body)

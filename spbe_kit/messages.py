@@ -749,6 +749,24 @@ MESSAGES: dict[str, tuple[str, str, str, str]] = {
         "give the folder that holds the regions' profiles and reports",
         "berikan folder yang berisi profil dan laporan daerah",
     ),
+    "fleet-unknown-region": (
+        "'{name}' names no managed region with {app}",
+        "'{name}' bukan daerah kelolaan yang memakai {app}",
+        "use region codes or profile names; managed regions with {app}: {known}",
+        "pakai kode daerah atau nama profil; daerah kelolaan dengan {app}: {known}",
+    ),
+    "fleet-region-twice": (
+        "region {region} is named in more than one wave",
+        "daerah {region} disebut di lebih dari satu gelombang",
+        "name each region once; `rest` takes every region not named",
+        "sebut setiap daerah sekali; `rest` mengambil semua daerah yang tidak disebut",
+    ),
+    "fleet-unknown-version": (
+        "the catalog has no version {version} of {app}",
+        "katalog tidak memiliki versi {version} untuk {app}",
+        "versions in the catalog: {known}",
+        "versi di katalog: {known}",
+    ),
     "bundle-key-missing": (
         "key file '{path}' does not exist",
         "berkas kunci '{path}' tidak ada",
@@ -993,6 +1011,41 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fleet-page-written": (
         "fleet page written: {path} ({regions} regions, {attention} need attention)",
         "halaman armada ditulis: {path} ({regions} daerah, {attention} perlu perhatian)",
+    ),
+    "fleet-plan-step": (
+        "wave {wave}: {code} ({profile}) {running} -> upgrade",
+        "gelombang {wave}: {code} ({profile}) {running} -> ditingkatkan",
+    ),
+    "fleet-plan-already": (
+        "wave {wave}: {code} ({profile}) already names {running}: deployed again to converge",
+        "gelombang {wave}: {code} ({profile}) sudah {running}: di-deploy lagi agar sesuai",
+    ),
+    "fleet-plan-summary": (
+        "{regions} region(s) to {app} {version}; nothing was changed (--dry-run)",
+        "{regions} daerah ke {app} {version}; tidak ada yang diubah (--dry-run)",
+    ),
+    "fleet-step-start": (
+        "wave {wave}: {code} {running} -> {version} ...",
+        "gelombang {wave}: {code} {running} -> {version} ...",
+    ),
+    "fleet-step-done": ("wave {wave}: {code} upgraded (log: {log})", "gelombang {wave}: {code} selesai (log: {log})"),
+    "fleet-step-already": (
+        "wave {wave}: {code} already upgraded by an earlier run",
+        "gelombang {wave}: {code} sudah ditingkatkan oleh jalannya sebelumnya",
+    ),
+    "fleet-step-failed": (
+        "wave {wave}: {code} FAILED; its profile names {running} again (log: {log})",
+        "gelombang {wave}: {code} GAGAL; profilnya kembali ke {running} (log: {log})",
+    ),
+    "fleet-stopped": (
+        "stopped at {code} (wave {wave}, {detail}); regions after it were not touched. "
+        "Read {log}, fix the cause, then run the same command again: it resumes at {code}",
+        "berhenti di {code} (gelombang {wave}, {detail}); daerah sesudahnya tidak disentuh. "
+        "Baca {log}, perbaiki penyebabnya, lalu jalankan perintah yang sama lagi: dilanjutkan dari {code}",
+    ),
+    "fleet-upgraded": (
+        "{regions} region(s) run {app} {version}",
+        "{regions} daerah menjalankan {app} {version}",
     ),
     "report-written": (
         "status report written: {path} ({kb} kB, {source}), signed with the region's key {fingerprint}",

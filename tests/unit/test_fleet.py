@@ -73,7 +73,11 @@ def fleet(tmp_path: Path) -> Path:
     (folder / "keys").mkdir(parents=True)
     regions = tmp_path / "regions"
     regions.mkdir()
-    for code, name in (("32.15", "Kabupaten Karawang"), ("19.02", "Kabupaten Belitung"), ("14.05", "Kabupaten Siak")):
+    for code, name in (
+        ("32.15", "Kabupaten Karawang"),
+        ("19.02", "Kabupaten Belitung"),
+        ("14.05", "Kabupaten Siak"),
+    ):
         profile = regions / f"{code}.yaml"
         signed_file(folder / f"{code}.json", region_report(code, name), profile)
         (folder / "keys" / f"{code}.pub").write_text(keys.public_path(profile).read_text())
@@ -148,7 +152,11 @@ def test_fleet_status_trusts_only_the_registered_key(fleet: Path) -> None:
     code, data = fleet_json(fleet)
     assert code == 3
     rows = {r["code"]: r for r in data["regions"]}
-    assert {c: r["trust"] for c, r in rows.items()} == {"32.15": "valid", "19.02": "bad", "14.05": "wrong-key"}
+    assert {c: r["trust"] for c, r in rows.items()} == {
+        "32.15": "valid",
+        "19.02": "bad",
+        "14.05": "wrong-key",
+    }
     good = rows["32.15"]
     assert good["name"] == "Kabupaten Karawang" and not good["attention"]
     assert good["apps"] == [{"id": "e-simpati", "version": "1.1.0", "health": "healthy"}]
@@ -207,7 +215,9 @@ def test_a_withdrawn_version_lists_exactly_the_affected_regions(fleet: Path, tmp
         "    severity: high\n    withdrawn: true\n    fixed_in: '1.1.0'\n"
         "    text: {id: Data balita terbuka., en: Toddler records are open.}\n"
     )
-    catalog.write_text((ROOT / "catalog.yaml").read_text().replace("\napps:\n", "\n" + advisory + "apps:\n", 1))
+    catalog.write_text(
+        (ROOT / "catalog.yaml").read_text().replace("\napps:\n", "\n" + advisory + "apps:\n", 1)
+    )
     code, data = fleet_json(fleet, "--catalog", str(catalog))
     assert code == 3
     assert data["advisories"] == {"SPBE-SA-2026-001": ["61.06"]}
@@ -225,7 +235,9 @@ def test_an_advisory_must_name_released_versions(tmp_path: Path) -> None:
         "advisories:\n  SPBE-SA-2026-002:\n    app: e-simpati\n    versions: ['9.9.9']\n"
         "    severity: low\n    text: {id: x, en: x}\n"
     )
-    catalog.write_text((ROOT / "catalog.yaml").read_text().replace("\napps:\n", "\n" + advisory + "apps:\n", 1))
+    catalog.write_text(
+        (ROOT / "catalog.yaml").read_text().replace("\napps:\n", "\n" + advisory + "apps:\n", 1)
+    )
     done = spbe_kit("--catalog", str(catalog), "validate", str(ROOT / "examples/profiles/demo.yaml"))
     assert done.returncode == 2
     assert "SPBE-SA-2026-002: e-simpati has no version 9.9.9" in done.stderr
@@ -239,3 +251,59 @@ def test_the_fleet_page_is_self_contained_and_escapes_what_it_shows(fleet: Path,
     assert "Kabupaten Karawang" in html and "DIUBAH" in html and "KUNCI SALAH" in html
     assert "http://" not in html and "https://" not in html and "<link" not in html and "src=" not in html
     assert html.count("<tr class=") == 3
+
+
+def test_the_version_edit_keeps_every_other_byte(tmp_path: Path) -> None:
+    from spbe_kit.fleet.upgrade import with_version
+
+    assert spbe_kit("init", "32.05", "-o", str(tmp_path / "garut.yaml")).returncode == 0
+    original = (tmp_path / "garut.yaml").read_text()
+    edited = with_version(original, "e-simpati", "1.0.0")
+    changed = [(a, b) for a, b in zip(original.splitlines(), edited.splitlines(), strict=True) if a != b]
+    assert len(changed) == 1 and changed[0][1].strip() == 'version: "1.0.0"', changed
+    assert original.count("#") == edited.count("#") > 20
+    for written, expected in (
+        ("    version: 1.0.0  # kept\n", "    version: 1.1.0  # kept\n"),
+        ("    version: '1.0.0'\n", "    version: '1.1.0'\n"),
+        ('    version: "1.0.0"\n', '    version: "1.1.0"\n'),
+    ):
+        text = f"apps:\n  simpeg:\n    version: 9\n  e-simpati:\n{written}    host: app1\n"
+        assert with_version(text, "e-simpati", "1.1.0") == text.replace(written, expected)
+
+
+def test_waves_name_managed_regions_once(tmp_path: Path) -> None:
+    for code, name in (("32.15", "karawang"), ("19.02", "belitung"), ("14.05", "siak")):
+        assert spbe_kit("init", code, "-o", str(tmp_path / f"{name}.yaml")).returncode == 0
+    wrong = spbe_kit(
+        "fleet",
+        "upgrade",
+        str(tmp_path),
+        "--app",
+        "e-simpati",
+        "--to",
+        "1.1.0",
+        "--waves",
+        "karawang;bogor;19.02,belitung",
+    )
+    assert wrong.returncode == 2
+    assert "'bogor' names no managed region with e-simpati" in wrong.stderr
+    assert "region 19.02 is named in more than one wave" in wrong.stderr
+    before = {p: p.read_bytes() for p in tmp_path.glob("*.yaml")}
+    shown = spbe_kit(
+        "fleet",
+        "upgrade",
+        str(tmp_path),
+        "--app",
+        "e-simpati",
+        "--to",
+        "1.0.0",
+        "--waves",
+        "karawang;rest",
+        "--dry-run",
+    )
+    assert shown.returncode == 0, shown.stderr
+    lines = [line for line in shown.stdout.splitlines() if line.startswith("wave")]
+    assert [line.split()[1:3] for line in lines] == [["1:", "32.15"], ["2:", "14.05"], ["2:", "19.02"]]
+    assert {p: p.read_bytes() for p in tmp_path.glob("*.yaml")} == before
+    unknown = spbe_kit("fleet", "upgrade", str(tmp_path), "--app", "e-simpati", "--to", "7.0.0")
+    assert unknown.returncode == 2 and "no version 7.0.0 of e-simpati" in unknown.stderr
