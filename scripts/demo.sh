@@ -10,6 +10,10 @@ export PATH="$here/.venv/bin:$PATH"
 spbe-kit images build
 spbe-kit validate examples/profiles/demo.yaml
 spbe-kit deploy examples/profiles/demo.yaml
+# A first backup and its restore drill, then the region's signed status report for the donor.
+spbe-kit backup examples/profiles/demo.yaml
+spbe-kit backup verify examples/profiles/demo.yaml
+spbe-kit report examples/profiles/demo.yaml -o build/kuningan-report.json
 echo
 echo "Trust the demo's own CA to open the apps in a browser: examples/profiles/demo.ca.crt"
 echo "  curl --cacert examples/profiles/demo.ca.crt --resolve simpati.kuningankab.localhost:8443:127.0.0.1 \\"

@@ -1265,7 +1265,9 @@ WorkersOption = Annotated[int, typer.Option("--workers", min=1, max=64, help="Re
 TimeoutOption = Annotated[int, typer.Option("--timeout", min=10, help="Seconds per region (--live).")]
 
 
-def _fleet(folder: Path, live: bool, workers: int, timeout: int) -> tuple[Any, list[Any]]:
+def _fleet(
+    folder: Path, live: bool, workers: int, timeout: int, private_key: Path | None
+) -> tuple[Any, list[Any]]:
     from spbe_kit.errors import InvalidInput
     from spbe_kit.fleet.view import Live, status
     from spbe_kit.resources import default_catalog
@@ -1274,7 +1276,7 @@ def _fleet(folder: Path, live: bool, workers: int, timeout: int) -> tuple[Any, l
     if not folder.is_dir():
         raise InvalidInput([diagnostic("fleet-not-a-folder", str(folder), path=str(folder))])
     catalog, _ = load_catalog(_state["catalog"] or default_catalog())
-    asked = Live(workers, timeout, _state["catalog"]) if live else None
+    asked = Live(workers, timeout, _state["catalog"], private_key) if live else None
     return catalog, status(folder, catalog, asked)
 
 
@@ -1291,6 +1293,7 @@ def fleet_status(
     live: LiveOption = False,
     workers: WorkersOption = 6,
     timeout: TimeoutOption = 300,
+    private_key: KeyOption = None,
 ) -> None:
     """Per region: apps and versions, health, last deploy, backup and drill age, failing audit
     checks, certificate days, report age and signature. Exit 3 when a region needs attention."""
@@ -1300,7 +1303,7 @@ def fleet_status(
 
         from spbe_kit.fleet.view import affected, figures
 
-        catalog, regions = _fleet(folder, live, workers, timeout)
+        catalog, regions = _fleet(folder, live, workers, timeout, private_key)
         now = datetime.datetime.now(datetime.UTC)
         rows = [figures(r, now) for r in regions]
         lang = _lang()
@@ -1332,6 +1335,7 @@ def fleet_report(
     live: LiveOption = False,
     workers: WorkersOption = 6,
     timeout: TimeoutOption = 300,
+    private_key: KeyOption = None,
 ) -> None:
     """One self-contained HTML page of the fleet for leadership and auditors (both languages)."""
 
@@ -1341,7 +1345,7 @@ def fleet_report(
         from spbe_kit.fleet.page import render
         from spbe_kit.fleet.view import affected, figures
 
-        catalog, regions = _fleet(folder, live, workers, timeout)
+        catalog, regions = _fleet(folder, live, workers, timeout, private_key)
         now = datetime.datetime.now(datetime.UTC)
         rows = [figures(r, now) for r in regions]
         for row, region in zip(rows, regions, strict=True):

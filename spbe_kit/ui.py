@@ -142,32 +142,38 @@ class ConsoleUI:
         table = self._table(
             "col-region", "col-apps", "col-deploy", "col-backup-drill", "col-audit", "col-report"
         )
+        for column in table.columns[1:4]:  # an app and its version, a date, ages: never cut
+            column.no_wrap = True
         for r in rows:
             mark = "[red]✗[/] " if r["attention"] else ""
-            region = f"{mark}{r['code']}\n{r['name']}"
+            region = f"{mark}{r['code']}\n{r['name'].replace('Kabupaten ', 'Kab. ')}"
             signature = self.word(f"trust-{r['trust']}")
             if r["trust"] != "valid":
                 table.add_row(region, "-", "-", "-", "-", signature)
                 continue
-            apps = "\n".join(f"{a['id']} {a['version']} {self.word(a['health'])}" for a in r["apps"])
-            deploy = f"#{r['deploy']['release']} {_moment(r['deploy']['when'])[:10]}" if r["deploy"] else "-"
-            ages = f"{_days(r['backup_days'])} / {_days(r['drill_days'])}"
+            apps = "\n".join(f"{a['id']} {a['version']}{self._unwell(a['health'])}" for a in r["apps"])
+            deploy = f"#{r['deploy']['release']}\n{_moment(r['deploy']['when'])[:10]}" if r["deploy"] else "-"
+            ages = f"{self._days(r['backup_days'])} / {self._days(r['drill_days'])}"
             failed = r["audit_failed"]
             audit = ", ".join(f"{len(ids)} {self.word(s)}" for s, ids in failed.items()) or self.word("ok")
             cert = "" if r["cert_days"] is None else "\n" + self.say("fleet-cert-days", days=r["cert_days"])
-            source = self.word("live") if r["source"] == "live" else _days(r["report_days"])
+            source = self.word("live") if r["source"] == "live" else self._days(r["report_days"])
             table.add_row(region, apps, deploy, ages + cert, audit, f"{source}\n{signature}")
         return table
+
+    def _unwell(self, health: str) -> str:
+        return "" if health == "healthy" else f" [red]{self.word(health)}[/]"
+
+    def _days(self, value: float | None) -> str:
+        if value is None:
+            return "-"
+        return self.say("days", n=f"{value:.0f}") if value >= 1 else self.say("hours", n=f"{value * 24:.0f}")
 
     def _table(self, *columns: str) -> Table:
         table = Table(box=None)
         for column in columns:
             table.add_column(self.say(column) if column.startswith("col-") else column)
         return table
-
-
-def _days(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f} d" if value >= 1 else f"{value * 24:.0f} h"
 
 
 def _moment(iso: str) -> str:

@@ -190,13 +190,19 @@ def _one(upgrade: Plan, step: Step, deploy: Deploy) -> None:
     step.log = logs / f"{step.code}-{stamp}.log"
     argv = [sys.executable, "-m", "spbe_kit", "--lang", deploy.lang]
     if deploy.catalog:
-        argv += ["--catalog", str(deploy.catalog)]
-    argv += ["deploy", str(step.profile)]
+        argv += ["--catalog", str(deploy.catalog.resolve())]
+    argv += ["deploy", step.profile.name]
     if deploy.private_key:
-        argv += ["--private-key", str(deploy.private_key)]
+        argv += ["--private-key", str(deploy.private_key.resolve())]
+    # From the profile's folder, as its admin deploys: the same build/<region> tree and state.
     with step.log.open("w") as log:
         done = subprocess.run(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False
+            argv,
+            cwd=step.profile.parent,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
     if done.returncode == 0:
         step.outcome = "done"

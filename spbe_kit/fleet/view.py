@@ -103,11 +103,12 @@ def _registered(folder: Path, profiles: dict[str, Path]) -> dict[str, str]:
 @dataclass(frozen=True)
 class Live:
     """How to ask the managed regions now: at most ``workers`` at a time, each within
-    ``timeout`` seconds, with the donor's catalog (None: the shipped one)."""
+    ``timeout`` seconds, with the donor's catalog (None: the shipped one) and SSH key."""
 
     workers: int = 6
     timeout: float = 300
     catalog: Path | None = None
+    private_key: Path | None = None
 
 
 def collect(folder: Path, live: Live | None = None) -> list[Region]:
@@ -164,7 +165,7 @@ def _read_live(regions: dict[str, Region], registered: dict[str, str], live: Liv
     managed = [r for r in regions.values() if r.profile is not None]
     workers = max(1, live.workers)
     with tempfile.TemporaryDirectory(prefix="spbe-fleet-") as tmp, ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda r: _ask(r, Path(tmp), live), managed)
+        results = pool.map(lambda r: _ask(r, Path(tmp).resolve(), live), managed)
         for region, (path, problem) in zip(managed, results, strict=True):
             if path is None:
                 region.problems.append(problem)
@@ -178,11 +179,19 @@ def _ask(region: Region, folder: Path, live: Live) -> tuple[Path | None, str]:
     (killed whole when it runs out of time)."""
     assert region.profile is not None
     out = folder / f"{region.code}.json"
-    argv = [sys.executable, "-m", "spbe_kit", "--lang", "en", "report", str(region.profile), "-o", str(out)]
+    argv = [sys.executable, "-m", "spbe_kit", "--lang", "en", "report", region.profile.name, "-o", str(out)]
     if live.catalog:
-        argv[3:3] = ["--catalog", str(live.catalog)]
+        argv[3:3] = ["--catalog", str(live.catalog.resolve())]
+    if live.private_key:
+        argv += ["--private-key", str(live.private_key.resolve())]
+    # From the profile's folder, as its admin runs the kit: the same build/<region> tree.
     process = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        argv,
+        cwd=region.profile.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         _, stderr = process.communicate(timeout=live.timeout)
