@@ -8,7 +8,12 @@ failing audit check, an advisory's version), plus one tampered report. Then time
 - `fleet report DIR -o fleet.html` (the HTML page of 514 rows);
 - the in-process core (`fleet.view.status`) alone.
 Goal: `fleet status` under 2 s.
-Run: .venv/bin/python benchmarks/fleet.py
+
+With `--live N` (N >= 6), also deploys N one-app regions, each on its own disposable test
+server over real SSH (about 40 s each), then times, best of 3: one region's `spbe-kit status`,
+one region's `spbe-kit report`, and `fleet status --live` over all N with 6 workers.
+Goal: the fleet at most 1.5x one region's status.
+Run: .venv/bin/python benchmarks/fleet.py [--live 6]
 """
 
 from __future__ import annotations
@@ -82,7 +87,9 @@ def generate(folder: Path) -> int:
         if index == 7:
             signed["report"]["apps"][0]["health"] = "unhealthy"  # changed after signing
         (folder / f"{region.code}.json").write_text(json.dumps(signed, indent=2, sort_keys=True))
-        (folder / "keys" / f"{region.code}.pub").write_text(keys.public_path(stem.with_suffix(".yaml")).read_text())
+        (folder / "keys" / f"{region.code}.pub").write_text(
+            keys.public_path(stem.with_suffix(".yaml")).read_text()
+        )
         private.unlink()
     return len(regions)
 
@@ -98,7 +105,82 @@ def best(argv: list[str], runs: int = 3) -> tuple[float, subprocess.CompletedPro
     return min(times), done
 
 
+def live(count: int) -> None:
+    """``count`` regions on test servers, then one region against the fleet, asked live."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from e2e.test_fleet import PROFILE
+    from spbe_kit.testservers import TestServers
+
+    regions = dataset().kabupaten_kota()[:count]
+    servers = TestServers()
+    servers.start(count)
+    kit = [sys.executable, "-m", "spbe_kit"]
+    with tempfile.TemporaryDirectory(prefix="spbe-fleet-live-") as tmp:
+        folder = Path(tmp)
+        key = folder / "donor_key"
+        key.write_bytes(servers.key.read_bytes())
+        key.chmod(0o600)
+        try:
+            start = time.perf_counter()
+            for region, server in zip(regions, servers.servers, strict=True):
+                stem = region.slug
+                text = PROFILE.format(code=region.code, name=region.name, stem=stem, address=server.address)
+                (folder / f"{stem}.yaml").write_text(text)
+                done = subprocess.run(
+                    [*kit, "deploy", f"{stem}.yaml", "--private-key", str(key)],
+                    cwd=folder,
+                    capture_output=True,
+                )
+                assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+            print(f"deployed {count} regions on test servers in {time.perf_counter() - start:.0f} s")
+            first = f"{regions[0].slug}.yaml"
+            one, _ = best([*kit, "status", str(folder / first), "--private-key", str(key)])
+            report, _ = best(
+                [*kit, "report", str(folder / first), "-o", str(folder / "r.json"), "--private-key", str(key)]
+            )
+            argv = [
+                *kit,
+                "fleet",
+                "status",
+                str(folder),
+                "--live",
+                "--workers",
+                "6",
+                "--private-key",
+                str(key),
+                "--json",
+            ]
+            fleet, done = best(argv)
+            data = json.loads(done.stdout)
+            answered = sum(1 for r in data["regions"] if r["source"] == "live")
+            print(f"one region: status {one:.1f} s, report {report:.1f} s")
+            print(
+                f"fleet status --live, {count} regions, 6 workers: {fleet:.1f} s ({answered} answered); "
+                f"ratio to one region's status {fleet / one:.2f} (goal <= 1.5), "
+                f"to one report {fleet / report:.2f}"
+            )
+        finally:
+            for region in regions:
+                subprocess.run(
+                    [
+                        *kit,
+                        "destroy",
+                        f"{region.slug}.yaml",
+                        "--yes",
+                        "--delete-data",
+                        "--private-key",
+                        str(key),
+                    ],
+                    cwd=folder,
+                    capture_output=True,
+                )
+            servers.stop()
+
+
 def main() -> None:
+    if "--live" in sys.argv:
+        live(int(sys.argv[sys.argv.index("--live") + 1]))
+        return
     with tempfile.TemporaryDirectory(prefix="spbe-fleet-bench-") as tmp:
         folder = Path(tmp) / "fleet"
         folder.mkdir()
@@ -123,7 +205,11 @@ def main() -> None:
             start = time.perf_counter()
             view.status(folder, catalog)
             core.append(time.perf_counter() - start)
-        print(f"core (fleet.view.status in process): {min(core):.2f} s, {min(core) / count * 1e3:.2f} ms per region")
+        print(
+            f"core (fleet.view.status in process): {min(core):.2f} s, "
+            f"{min(core) / count * 1e3:.2f} ms per region"
+            f"{min(core) / count * 1e3:.2f} ms per region"
+        )
 
 
 if __name__ == "__main__":

@@ -39,18 +39,22 @@ def local_profile(
     return path
 
 
-def api(profile: Path, app: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def api(
+    profile: Path, app: str, path: str, body: dict[str, Any] | None = None, catalog: Path | None = None
+) -> Any:
     """Call an app's JSON API over HTTPS through the proxy, verifying the region's CA."""
-    status, data = request(profile, app, path, body)
+    status, data = request(profile, app, path, body, catalog)
     assert status in (200, 201), (status, data)
     return json.loads(data)
 
 
-def request(profile: Path, app: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
+def request(
+    profile: Path, app: str, path: str, body: dict[str, Any] | None = None, catalog: Path | None = None
+) -> tuple[int, bytes]:
     """One HTTPS request to an app through the proxy (the region's CA verified): status, body."""
     from spbe_kit.hosts.verify import _PinnedHTTPS, proxy_address, tls_context
 
-    ctx = context(profile)
+    ctx = context(profile, catalog)
     ca = profile.with_name(profile.stem + ".ca.crt").read_text()
     app_ctx = ctx.apps[app]
     connection = _PinnedHTTPS(
@@ -63,8 +67,8 @@ def request(profile: Path, app: str, path: str, body: dict[str, Any] | None = No
     return response.status, response.read()
 
 
-def context(profile: Path) -> Context:
-    validated = pipeline.validate(profile)
+def context(profile: Path, catalog: Path | None = None) -> Context:
+    validated = pipeline.validate(profile, catalog)
     return build_context(validated.profile, validated.catalog)
 
 

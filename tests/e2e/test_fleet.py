@@ -125,8 +125,8 @@ def canary(code: str, stem: str) -> dict[str, object]:
     }
 
 
-def children(profile: Path) -> list[str]:
-    return [r["child_ref"] for r in api(profile, "e-simpati", "/api/records")["records"]]
+def children(profile: Path, catalog: Path | None = None) -> list[str]:
+    return [r["child_ref"] for r in api(profile, "e-simpati", "/api/records", catalog=catalog)["records"]]
 
 
 def status_json(folder: Path, *extra: str) -> tuple[int, dict]:
@@ -212,16 +212,27 @@ def test_reports_tampered_or_signed_by_another_key_are_not_trusted(fleet, tmp_pa
 
 
 def test_live_status_asks_every_region_at_once(fleet) -> None:
+    """Three regions at once; a fourth whose server refuses SSH is named and stops nobody."""
     folder, _ = fleet
-    started = time.monotonic()
-    _, data = status_json(folder, "--live", "--workers", "3", "--private-key", str(folder / "donor_key"))
-    seconds = time.monotonic() - started
+    gone = folder / "sintang.yaml"
+    text = PROFILE.format(code="61.05", name="Kabupaten Sintang", stem="sintang", address="127.0.0.1")
+    gone.write_text(text.replace("    user: root\n", "    user: root\n    port: 1\n"))
+    try:
+        started = time.monotonic()
+        _, data = status_json(folder, "--live", "--workers", "3", "--private-key", str(folder / "donor_key"))
+        seconds = time.monotonic() - started
+    finally:
+        gone.unlink()
     rows = {r["code"]: r for r in data["regions"]}
+    unreachable = rows.pop("61.05")
+    assert unreachable["trust"] == "none" and unreachable["attention"]
+    assert unreachable["reasons"][0]["en"].startswith("live: "), unreachable["reasons"]
+    assert "Connection refused" in unreachable["reasons"][0]["en"], unreachable["reasons"]
     assert {c: (r["trust"], r["source"]) for c, r in rows.items()} == {
         c: ("valid", "live") for c, _, _ in REGIONS
     }, {c: r.get("reasons") for c, r in rows.items()}
     assert all(r["apps"][0]["health"] == "healthy" for r in rows.values())
-    print(f"fleet status --live, 3 regions, 3 workers: {seconds:.1f} s")
+    print(f"fleet status --live, 4 regions (one unreachable), 3 workers: {seconds:.1f} s")
 
 
 def test_a_staged_upgrade_stops_at_a_broken_region_and_resumes(fleet, tmp_path: Path) -> None:
@@ -269,7 +280,7 @@ def test_a_staged_upgrade_stops_at_a_broken_region_and_resumes(fleet, tmp_path: 
         for stem, version in (("karawang", "1.2.0"), ("belitung", "1.0.0"), ("siak", "1.0.0")):
             profile = folder / f"{stem}.yaml"
             assert yaml.safe_load(profile.read_text())["apps"]["e-simpati"]["version"] == version, stem
-            assert f"canary-{stem}" in children(profile), stem
+            assert f"canary-{stem}" in children(profile, catalog), stem
         # Belitung runs its old release again, with its data; Siak was never touched.
         _, data = status_json(
             folder, "--live", "--catalog", str(catalog), "--private-key", str(folder / "donor_key")
@@ -296,4 +307,4 @@ def test_a_staged_upgrade_stops_at_a_broken_region_and_resumes(fleet, tmp_path: 
                 '    version: "1.2.0"               # the running release',
             )
         ], changed
-        assert f"canary-{stem}" in children(folder / f"{stem}.yaml")
+        assert f"canary-{stem}" in children(folder / f"{stem}.yaml", catalog)
