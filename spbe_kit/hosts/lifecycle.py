@@ -39,6 +39,7 @@ from spbe_kit.hosts.session import (
     open_session,
     play,
     probe,
+    read_backups,
     reported,
     write_release,
 )
@@ -155,7 +156,7 @@ class Listing:
 
 
 def list_backups(session: Session, ui: UI) -> Listing:
-    raw = _run_backup(session, "list", {host: {} for host in session.hosts}, ui)
+    raw = read_backups(session, new_run_dir(session.tree, "backups"))
     merged: dict[str, BackupInfo] = {}
     drills: list[dict[str, Any]] = []
     schedulers: dict[str, dict[str, Any]] = {}

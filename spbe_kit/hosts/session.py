@@ -136,6 +136,50 @@ def probe(
     return found
 
 
+def read_backups(session: Session, run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Each host's backup records, restore drills and scheduler state (``spbe_backup.py list``),
+    over plain SSH as the probe: read-only and without secrets, so no Ansible play (about two
+    seconds of controller CPU each). The records are checked by the caller (``hostdata``)."""
+    folder = run_dir / "backups"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    script = playbooks_dir() / "files" / "spbe_backup.py"
+    hosts = {name: session.ctx.hosts[name].spec for name in session.hosts}
+    results = run_script(
+        session.connection, hosts, script, ["list", session.ctx.root, "{}"], carries_secrets=False
+    )
+    found: dict[str, dict[str, Any]] = {}
+    failed = []
+    for host, result in sorted(results.items()):
+        log = folder / f"{host}.log"
+        log.write_text(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+        log.chmod(0o600)
+        if result.unreachable:
+            failed.append(unreachable(host, result.stderr))
+            continue
+        try:
+            data = json.loads(result.stdout)[BACKUP_REPORT] if result.returncode == 0 else None
+        except (ValueError, KeyError, TypeError):
+            data = None
+        if not isinstance(data, dict):
+            problem = result.stderr.strip()[-600:] or f"exit {result.returncode}"
+            failed.append(
+                diagnostic(
+                    "task-failed",
+                    host,
+                    host=host,
+                    play="backups",
+                    task="list",
+                    problem=problem,
+                    run=str(folder),
+                )
+            )
+            continue
+        found[host] = data
+    if failed:
+        raise OperationFailed(failed)
+    return found
+
+
 def unreachable(host: str, message: str) -> Diagnostic:
     if "REMOTE HOST IDENTIFICATION HAS CHANGED" in message or "Host key verification failed" in message:
         return diagnostic("host-key-changed", host, host=host)
