@@ -208,7 +208,6 @@ def main() -> None:
         print(
             f"core (fleet.view.status in process): {min(core):.2f} s, "
             f"{min(core) / count * 1e3:.2f} ms per region"
-            f"{min(core) / count * 1e3:.2f} ms per region"
         )
 
 

@@ -99,7 +99,7 @@ def _options(
 
 
 def _warn_advisories(validated: Any) -> None:
-    """One warning per app version the donor withdrew or flagged (validate, status, deploy)."""
+    """One warning per app version the donor withdrew or flagged (validate, status)."""
     from spbe_kit.validate import advisories
 
     lang = _lang()
@@ -199,7 +199,7 @@ def schema(
         str, typer.Argument(help="profile, catalog, audit, handover or region-report")
     ] = "profile",
 ) -> None:
-    """Print the JSON Schema of the profile, the catalog, or a report (audit, handover)."""
+    """Print the JSON Schema of the profile, the catalog, or a report (audit, handover, region-report)."""
 
     def body() -> int:
         from spbe_kit.schema import json_schema
@@ -474,6 +474,14 @@ def evidence(
     _run(body)
 
 
+ImagesOption = Annotated[
+    Path,
+    typer.Option(
+        "--images", help="The image IDs: images.lock.json of `images build`, or an imported bundle."
+    ),
+]
+
+
 @app.command()
 def report(
     profile: ProfileArg,
@@ -482,6 +490,7 @@ def report(
         bool,
         typer.Option("--offline", help="From the rendered tree and the last state read from the hosts."),
     ] = False,
+    images_dir: ImagesOption = Path("build/images"),
     vault_password_file: VaultOption = None,
     private_key: KeyOption = None,
 ) -> None:
@@ -497,9 +506,9 @@ def report(
         session = read_session(profile, _state["catalog"], Options(private_key=private_key))
         found = vault.existing(profile, vault_password_file)
         if offline:
-            data = region_report.offline(session, found)
+            data = region_report.offline(session, found, images_dir)
         else:
-            data = region_report.from_hosts(session, _server_ui(False), found)
+            data = region_report.from_hosts(session, _server_ui(False), found, images_dir)
         payload = region_report.signed(session.profile, data)
         _write_file(output, payload)
         fingerprint = keys.file_fingerprint(keys.public_path(session.profile))
@@ -536,12 +545,7 @@ def audit(
     live: Annotated[bool, typer.Option("--live", help="Also check the running hosts.")] = False,
     fail_on: FailOn = "high",
     tree: Annotated[Path | None, typer.Option("--tree", help="Default: build/<region>/.")] = None,
-    images_dir: Annotated[
-        Path,
-        typer.Option(
-            "--images", help="The image IDs: images.lock.json of `images build`, or an imported bundle."
-        ),
-    ] = Path("build/images"),
+    images_dir: ImagesOption = Path("build/images"),
     vault_password_file: VaultOption = None,
     private_key: KeyOption = None,
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,9 @@ def _scheduler_ok(schedulers: dict[str, dict[str, Any]]) -> bool | None:
     return all(bool(last.get("ok")) for last in lasts) if lasts else None
 
 
-def from_hosts(session: Session, ui: UI, vault_data: dict[str, Any] | None) -> dict[str, Any]:
+def from_hosts(
+    session: Session, ui: UI, vault_data: dict[str, Any] | None, images_dir: Path = Path("build/images")
+) -> dict[str, Any]:
     """The report read from the region's hosts now (with the vault when it is here, the
     audit's secret checks too); kept as the last known state."""
     from spbe_kit.auditors import audit
@@ -132,7 +135,7 @@ def from_hosts(session: Session, ui: UI, vault_data: dict[str, Any] | None) -> d
     from spbe_kit.hosts.session import probe
 
     probes = probe(session, new_run_dir(session.tree, "report"))
-    checked, facts = audit.run(session, str(session.profile), vault_data, ui, True)
+    checked, facts = audit.run(session, str(session.profile), vault_data, ui, True, images_dir)
     assert facts is not None
     drift = sum(len(compare_host(session, h, probes.get(h, {})).differences) for h in session.hosts)
     moment = now()
@@ -154,14 +157,16 @@ def _rpo(ctx: Context) -> int:
     return int(seconds(ctx.profile.backup.rpo))
 
 
-def offline(session: Session, vault_data: dict[str, Any] | None) -> dict[str, Any]:
+def offline(
+    session: Session, vault_data: dict[str, Any] | None, images_dir: Path = Path("build/images")
+) -> dict[str, Any]:
     """The report from the rendered tree (its audit now) and what the hosts said last time
     (``observed`` says when); without a last known state, health and backups are unknown."""
     from spbe_kit.auditors import audit
 
     ctx = session.ctx
     last = _last_known(session.tree / LAST_KNOWN)
-    checked, _ = audit.run(session, str(session.profile), vault_data, _Silent(), False)
+    checked, _ = audit.run(session, str(session.profile), vault_data, _Silent(), False, images_dir)
     seen = {a["id"]: a for a in (last or {}).get("apps", [])}
     apps = [
         seen.get(app.id)
@@ -238,9 +243,9 @@ class Received:
     problem: str = ""
 
 
-def read(path: Path, registered: str | None) -> Received:
-    """A report file checked against its shape, then its signature against ``registered``
-    (the region's public key line, None when the donor has none)."""
+def read(path: Path, registered: Mapping[str, str]) -> Received:
+    """A report file checked against its shape, then its signature against the public key
+    registered for the region it names (``registered``: region code -> public key line)."""
     try:
         raw = path.read_bytes()[: MAX_BYTES + 1]
         if len(raw) > MAX_BYTES:
@@ -253,7 +258,8 @@ def read(path: Path, registered: str | None) -> Received:
         return Received(path, None, "bad", None, _first_problem(exc))
     signature = data.get("signature") or {}
     signer, value = signature.get("key"), signature.get("value")
-    state = keys.trust(canonical(data["report"]), signer, value, registered)
+    key = registered.get(data["report"]["region"]["code"])
+    state = keys.trust(canonical(data["report"]), signer, value, key)
     return Received(path, data["report"], state, keys.fingerprint(signer) if signer else None)
 
 

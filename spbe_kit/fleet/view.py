@@ -134,15 +134,14 @@ def collect(folder: Path, live: Live | None = None) -> list[Region]:
 def _consider(regions: dict[str, Region], path: Path, registered: dict[str, str]) -> None:
     """A report file: kept when it is the newest for its region; a file that is not a region
     report at all (another JSON) is left alone, an unreadable report is named."""
-    first = read(path, None)
-    if first.report is None:
-        if first.problem and _looks_like_report(path):
+    received = read(path, registered)
+    if received.report is None:
+        if received.problem and _looks_like_report(path):
             regions.setdefault(f"? {path.name}", Region(f"? {path.name}", "")).problems.append(
-                f"{path.name}: {first.problem}"
+                f"{path.name}: {received.problem}"
             )
         return
-    code = first.report["region"]["code"]
-    received = read(path, registered.get(code))
+    code = received.report["region"]["code"]
     region = regions.setdefault(code, Region(code, ""))
     if region.received is None or _newer(received, region.received):
         region.received = received
@@ -170,7 +169,7 @@ def _read_live(regions: dict[str, Region], registered: dict[str, str], live: Liv
             if path is None:
                 region.problems.append(problem)
                 continue
-            region.received = read(path, registered.get(region.code))
+            region.received = read(path, registered)
             region.live = True
 
 

@@ -26,7 +26,9 @@ from spbe_kit.resources import playbooks_dir
 
 REPORT = "spbe_alerts"
 # Printable text, no control character (no terminal escape), of a bounded length.
-_Printable = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f-\x9f]{0,300}$")]
+_PRINTABLE = r"[^\x00-\x1f\x7f-\x9f]"
+_Printable = Annotated[str, StringConstraints(pattern=rf"^{_PRINTABLE}{{0,300}}$")]
+_Message = Annotated[str, StringConstraints(pattern=rf"^{_PRINTABLE}{{0,400}}$")]
 _LabelName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]{0,60}$")]
 INTEGRATIONS = ("email", "webhook", "telegram")
 
@@ -53,9 +55,7 @@ class _Outcome(_Shape):
 
 class _Tested(_Shape):
     integrations: dict[str, _Outcome] = Field(max_length=len(INTEGRATIONS))
-    errors: dict[str, Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f-\x9f]{0,400}$")]] = Field(
-        max_length=len(INTEGRATIONS)
-    )
+    errors: dict[str, _Message] = Field(max_length=len(INTEGRATIONS))
     seconds: float = Field(ge=0, le=3600)
 
 

@@ -103,9 +103,11 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
     """Where each secret lands on ``host``: path, owner, mode and its key in the vault."""
     found: list[dict[str, Any]] = []
 
-    def add(path: str, owner: str, mode: str, ref: str) -> None:
+    def add(path: str, owner: str, mode: str, ref: str, encode: str = "") -> None:
+        """``encode``: how the vault value is written (``secretfiles.content``); raw when empty."""
         uid, gid = _ids(owner)
-        found.append({"path": path, "uid": uid, "gid": gid, "mode": mode, "ref": ref})
+        entry = {"path": path, "uid": uid, "gid": gid, "mode": mode, "ref": ref}
+        found.append({**entry, "encode": encode} if encode else entry)
 
     for app_id in host.apps:
         app = ctx.apps[app_id]
@@ -131,8 +133,7 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
         # Written as JSON strings: start-alertmanager.sh puts them into YAML as they are.
         for name in monitoring.receiver_secrets(ctx):
             path = f"{ctx.root}/secrets/monitoring.{name}"
-            add(path, ctx.monitoring.spec.user, "0400", f"monitoring/{name}")
-            found[-1]["encode"] = "json"
+            add(path, ctx.monitoring.spec.user, "0400", f"monitoring/{name}", encode="json")
     if host.runs_proxy:
         # With ACME these are the placeholders from the region CA the proxy starts with.
         source = "provided_tls" if ctx.profile.tls.mode == "provided" else "tls/certs"
@@ -142,8 +143,13 @@ def secret_files(ctx: Context, host: HostContext) -> list[dict[str, Any]]:
             add(f"{base}.key", ctx.proxy.spec.user, "0400", f"{source}/{hostname}/key")
     if host.runs_proxy and monitoring_hostname(ctx.profile):
         # The monitoring pages' login for nginx (auth_basic), beside the proxy's keys.
-        add(f"{ctx.root}/tls/{WEB_HTPASSWD}", ctx.proxy.spec.user, "0400", "monitoring/web_password")
-        found[-1]["encode"] = "htpasswd"
+        add(
+            f"{ctx.root}/tls/{WEB_HTPASSWD}",
+            ctx.proxy.spec.user,
+            "0400",
+            "monitoring/web_password",
+            encode="htpasswd",
+        )
     return sorted(found, key=lambda f: f["path"])
 
 

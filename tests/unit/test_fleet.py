@@ -134,7 +134,7 @@ def test_a_report_a_hostile_region_could_write_is_refused_by_its_shape(
     data = json.loads(path.read_text())
     change(data)
     path.write_text(json.dumps(data))
-    received = read(path, keys.public_path(tmp_path / "p.yaml").read_text())
+    received = read(path, {"32.08": keys.public_path(tmp_path / "p.yaml").read_text()})
     assert received.report is None and received.trust == "bad"
     assert problem in received.problem
 
@@ -142,10 +142,10 @@ def test_a_report_a_hostile_region_could_write_is_refused_by_its_shape(
 def test_a_huge_or_garbled_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
     big = tmp_path / "big.json"
     big.write_bytes(b'{"report": "' + b"x" * (2 << 20) + b'"}')
-    assert read(big, None).problem.startswith("larger than")
+    assert read(big, {}).problem.startswith("larger than")
     garbled = tmp_path / "garbled.json"
     garbled.write_bytes(b"\xff\xfe{not json")
-    assert read(garbled, None).problem.startswith("not JSON")
+    assert read(garbled, {}).problem.startswith("not JSON")
 
 
 def test_fleet_status_trusts_only_the_registered_key(fleet: Path) -> None:
