@@ -3,6 +3,7 @@ taken and checked (size, the report's own colours, failures listed first)."""
 
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import zlib
@@ -102,3 +103,46 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     assert header is not None, "the table header did not render"
     assert failed is not None and passed is not None, "status badges did not render"
     assert header < failed < passed, "failed checks come first, right under the header"
+
+
+def test_the_fleet_page_sorts_and_filters_in_headless_chromium(tmp_path: Path) -> None:
+    """The fleet page's inline script, run by Chromium: a link's #sort=-6 orders the regions
+    by certificate days, highest first; &filter= hides every other row."""
+    from unit.test_fleet import region_report, signed_file
+
+    from spbe_kit.fleet import keys
+
+    browser = require_tool("chromium")
+    folder = tmp_path / "fleet"
+    (folder / "keys").mkdir(parents=True)
+    for code, name, days in (
+        ("32.15", "Kabupaten Karawang", 40),
+        ("19.02", "Kabupaten Belitung", 300),
+        ("14.08", "Kabupaten Siak", 90),
+    ):
+        report = region_report(code, name)
+        report["apps"][0]["cert_days"] = days
+        profile = tmp_path / f"{code}.yaml"
+        signed_file(folder / f"{code}.json", report, profile)
+        (folder / "keys" / f"{code}.pub").write_text(keys.public_path(profile).read_text())
+    page = tmp_path / "fleet.html"
+    assert spbe_kit("fleet", "report", str(folder), "-o", str(page)).returncode == 0
+
+    def rows(fragment: str) -> list[tuple[str, bool]]:
+        dom = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri() + fragment],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        body = dom.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        found = re.findall(
+            r'<tr class="[^"]*" data-attention="\d"( style="display: none;")?>\s*<td data-sort="([0-9.]+)"',
+            body,
+        )
+        return [(code, not hidden) for hidden, code in found]
+
+    assert rows("") == [("14.08", True), ("19.02", True), ("32.15", True)]
+    assert rows("#sort=-6") == [("19.02", True), ("14.08", True), ("32.15", True)]
+    assert rows("#sort=6&filter=karawang") == [("32.15", True), ("14.08", False), ("19.02", False)]
