@@ -17,19 +17,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from spbe_kit.errors import OperationFailed, diagnostic
+from spbe_kit.models.shapes import ImageId, ImageRef, Moment, Name, Version, Who
 
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
-Version = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$")]
-Who = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}@[A-Za-z0-9.-]{1,253}$")]
 Hostname = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.-]{1,253}$")]
-Moment = Annotated[
-    str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\+00:00|Z)$")
-]
 RunId = Annotated[str, StringConstraints(pattern=r"^([0-9]{8}T[0-9]{6}\.[0-9]{6}Z-[a-z][a-z-]{0,30})?$")]
 BackupId = Annotated[str, StringConstraints(pattern=r"^[0-9]{8}T[0-9]{6}Z-[a-z][a-z-]{0,30}$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-ImageRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9./_:@-]{0,200}$")]
-ImageId = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 _RELPATH = r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*){0,8}"
 RelPath = Annotated[str, StringConstraints(pattern=f"^{_RELPATH}$")]
 SecretName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,200}$")]

@@ -16,7 +16,7 @@ from typing import Any, NoReturn, Protocol
 from spbe_kit import pipeline
 from spbe_kit.errors import Diagnostic, HealthGateFailed, Location, OperationFailed, Said, diagnostic
 from spbe_kit.hosts import hostdata, vault
-from spbe_kit.hosts.apply import Connection, RunResult, TaskResult, run_playbook, run_script
+from spbe_kit.hosts.apply import Connection, RunResult, ScriptResult, TaskResult, run_playbook, run_script
 from spbe_kit.hosts.plan import Check, kept_paths, parse_lock
 from spbe_kit.hosts.playvars import PlayVars, UnlockVars
 from spbe_kit.render.context import Context, build_context
@@ -161,23 +161,21 @@ def read_backups(session: Session, run_dir: Path) -> dict[str, dict[str, Any]]:
         except (ValueError, KeyError, TypeError):
             data = None
         if not isinstance(data, dict):
-            problem = result.stderr.strip()[-600:] or f"exit {result.returncode}"
-            failed.append(
-                diagnostic(
-                    "task-failed",
-                    host,
-                    host=host,
-                    play="backups",
-                    task="list",
-                    problem=problem,
-                    run=str(folder),
-                )
-            )
+            failed.append(script_failed(result, "backups", "list", folder))
             continue
         found[host] = data
     if failed:
         raise OperationFailed(failed)
     return found
+
+
+def script_failed(result: ScriptResult, play: str, task: str, folder: Path) -> Diagnostic:
+    """A script that ran on a host and failed (or said nothing the kit reads), as the user's
+    error: its own last words and the folder with the whole log."""
+    problem = result.stderr.strip()[-600:] or f"exit {result.returncode}"
+    return diagnostic(
+        "task-failed", result.host, host=result.host, play=play, task=task, problem=problem, run=str(folder)
+    )
 
 
 def unreachable(host: str, message: str) -> Diagnostic:
@@ -249,18 +247,7 @@ def write_release(
         if result.unreachable:
             failed.append(unreachable(host, result.stderr))
         elif result.returncode:
-            problem = result.stderr.strip()[-600:] or f"exit {result.returncode}"
-            failed.append(
-                diagnostic(
-                    "task-failed",
-                    host,
-                    host=host,
-                    play="release",
-                    task="record the release",
-                    problem=problem,
-                    run=str(folder),
-                )
-            )
+            failed.append(script_failed(result, "release", "record the release", folder))
     if failed:
         raise OperationFailed(failed)
     return max(numbers.values())

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from spbe_kit.models.base import Strict, Text
+from spbe_kit.models.shapes import ImageId, ImageRef, Moment, Name, Version, Who
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 
@@ -153,14 +154,6 @@ class HandoverRecord(Strict):
 # The region's status report (``spbe-kit report``): what a donor may read about a region it
 # cannot reach. Every string has a closed shape: no free text, no secret, no personal data
 # beyond the deploying account that the handover record already names.
-_Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}$")]
-_Version = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,39}$")]
-_Moment = Annotated[
-    str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\+00:00|Z)$")
-]
-_ImageRef = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9./_:@-]{0,200}$")]
-_ImageId = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
-_Who = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}@[A-Za-z0-9.-]{1,253}$")]
 _CheckId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}-[0-9]{2}$")]
 _Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}(\.[0-9]{2}){0,3}$")]
 _Plain = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 .,'()/_-]{1,120}$")]
@@ -174,21 +167,21 @@ class _Reported(BaseModel):
 
 
 class ReportedApp(_Reported):
-    id: _Name
-    version: _Version
-    image: _ImageRef | None
-    image_id: _ImageId | None = Field(description="sha256 of the image running on the host")
+    id: Name
+    version: Version
+    image: ImageRef | None
+    image_id: ImageId | None = Field(description="sha256 of the image running on the host")
     health: Literal["healthy", "unhealthy", "missing", "unknown"]
     cert_days: _Days | None = Field(description="days the certificate served for the app is still valid")
-    last_backup: _Moment | None = Field(description="the newest complete backup holding this app")
-    last_drill: _Moment | None = Field(description="the newest restore drill that covered this app")
+    last_backup: Moment | None = Field(description="the newest complete backup holding this app")
+    last_drill: Moment | None = Field(description="the newest restore drill that covered this app")
     drill_ok: bool | None
 
 
 class ReportedDeploy(_Reported):
     release: Annotated[int, Field(ge=1, le=1_000_000)]
-    when: _Moment
-    who: _Who
+    when: Moment
+    who: Who
 
 
 class ReportedAudit(_Reported):
@@ -221,18 +214,18 @@ class ReportedGrant(_Reported):
 
 class RegionReport(_Reported):
     schema_: Literal["spbe-kit/region-report/v1"] = Field(alias="schema")
-    generated: _Moment
+    generated: Moment
     source: Literal["hosts", "offline"] = Field(
         description="hosts: read from the region's hosts now; "
         "offline: the rendered tree and the last known state"
     )
-    observed: _Moment | None = Field(
+    observed: Moment | None = Field(
         description="when the hosts were last read (the report's age for health)"
     )
     region: ReportedRegion
     grant: ReportedGrant
-    kit: _Version
-    catalog: _Version
+    kit: Version
+    catalog: Version
     apps: Annotated[list[ReportedApp], Field(max_length=100)]
     deploy: ReportedDeploy | None
     backups: ReportedBackups

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tools.test_report_browser import NAVY, first_row_with, png_pixels
+from tools.test_report_browser import NAVY, first_row_with, screenshot
 
-from conftest import require_tool
 from e2e.helpers import api, broken_release_catalog, spbe_kit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.ansible, pytest.mark.slow]
@@ -191,22 +190,7 @@ def test_reports_tampered_or_signed_by_another_key_are_not_trusted(fleet, tmp_pa
     assert spbe_kit("fleet", "report", str(inbox), "-o", str(page)).returncode == 0
     shot = ROOT / "build" / "test-artefacts" / "fleet.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            require_tool("chromium"),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1280,1600",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    width, _, rows_px = png_pixels(shot.read_bytes())
+    width, _, rows_px = screenshot(page, shot, 1600)
     assert width == 1280 and first_row_with(rows_px, NAVY) is not None, "the table did not render"
     assert first_row_with(rows_px, (0xC6, 0x28, 0x28)) is not None, "the untrusted marks did not render"
 

@@ -60,6 +60,26 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     return width, height, rows
 
 
+def screenshot(page: Path, shot: Path, height: int) -> tuple[int, int, list[bytes]]:
+    """``page`` as headless Chromium draws it 1280 pixels wide, saved to ``shot``; its pixels."""
+    subprocess.run(
+        [
+            require_tool("chromium"),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size=1280,{height}",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    return png_pixels(shot.read_bytes())
+
+
 def first_row_with(rows: list[bytes], color: tuple[int, int, int]) -> int | None:
     needle = bytes(color)
     for y, row in enumerate(rows):
@@ -70,7 +90,6 @@ def first_row_with(rows: list[bytes], color: tuple[int, int, int]) -> int | None
 
 
 def test_the_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    browser = require_tool("chromium")
     report = tmp_path / "audit.html"
     done = spbe_kit(
         "audit",
@@ -82,22 +101,7 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     shot = tmp_path / "audit.png"
-    subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1280,2400",
-            f"--screenshot={shot}",
-            report.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    width, height, rows = png_pixels(shot.read_bytes())
+    width, height, rows = screenshot(report, shot, 2400)
     assert (width, height) == (1280, 2400)
     header, failed, passed = (first_row_with(rows, c) for c in (NAVY, RED, GREEN))
     assert header is not None, "the table header did not render"
