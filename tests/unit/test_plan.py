@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 
 from langcheck import english_leftovers
 
@@ -172,6 +173,11 @@ def test_a_killed_deploys_surviving_processes_are_found() -> None:
 
     child = subprocess.Popen(["sleep", "30"], env={**os.environ, RUN_ENV: "run-xyz"})
     try:
+        # Popen returns when exec closes the child's descriptors, a moment before the kernel
+        # sets up the new environment block: wait until /proc shows it.
+        deadline = time.monotonic() + 5
+        while run_processes("run-xyz") != [child.pid] and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert run_processes("run-xyz") == [child.pid]
         assert run_processes("run-other") == []
         assert run_processes("") == []
