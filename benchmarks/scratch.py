@@ -4,6 +4,7 @@ projects, network and volumes are named after the region). Removed, data include
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -17,9 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def spbe(*args: str, cwd: Path) -> tuple[float, str]:
     """Run the CLI as a user does; return the wall time and its output, or stop with it."""
+    # As a user's machine runs it: with bytecode caches (a shell may have turned them off).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "spbe_kit", *args], cwd=cwd, capture_output=True, text=True
+        [sys.executable, "-m", "spbe_kit", *args], cwd=cwd, capture_output=True, text=True, env=env
     )
     took = time.perf_counter() - start
     if result.returncode != 0:
