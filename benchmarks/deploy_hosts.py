@@ -158,10 +158,10 @@ class Layout:
         return statistics.median(self.figures[name])
 
 
-def fresh(servers: TestServers, layout: Layout, others: list[Layout], monitoring: bool) -> None:
+def fresh(servers: TestServers, layout: Layout, every: list[Layout], monitoring: bool) -> None:
     """A new profile folder (new secrets, CA, known_hosts) onto hosts without any image or data,
-    with no region up on any test server (the other layout's hosts are emptied as well)."""
-    emptied = list({s.address: s for each in (layout, *others) for s in each.hosts}.values())
+    with no region up on any test server (``every`` layout's hosts are emptied first)."""
+    emptied = [server for each in every for server in each.hosts]
     with ThreadPoolExecutor(len(emptied)) as pool:
         list(pool.map(lambda s: servers.ssh(s, RESET), emptied))
     shutil.rmtree(layout.folder, ignore_errors=True)
