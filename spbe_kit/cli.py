@@ -100,6 +100,7 @@ def _options(
 
 def _warn_advisories(validated: Any) -> None:
     """One warning per app version the donor withdrew or flagged (validate, status)."""
+    from spbe_kit.messages import word
     from spbe_kit.validate import advisories
 
     lang = _lang()
@@ -117,7 +118,7 @@ def _warn_advisories(validated: Any) -> None:
                 version=version,
                 state=state,
                 id=ident,
-                severity=advisory.severity,
+                severity=word(advisory.severity, lang),
             )
             + f"\n    {getattr(advisory.text, lang)}\n    → {fixed}"
         )
@@ -1285,9 +1286,32 @@ def _fleet(
 
 
 def _reason_text(reason: Any, lang: Any) -> dict[str, str]:
-    from spbe_kit.messages import say
+    """Why a region needs attention, in both languages: the states and severities it names are
+    words of each language too."""
+    from spbe_kit.messages import say, word
 
-    return {tongue: say(reason.key, tongue, **reason.params) for tongue in ("en", "id")}
+    texts = {}
+    for tongue in ("en", "id"):
+        params: dict[str, Any] = {
+            k: word(v, tongue) if k in ("health", "severity") else v for k, v in reason.params.items()
+        }
+        failing: list[tuple[str, str]] = params.pop("failing", [])
+        if failing:
+            params["checks"] = ", ".join(f"{i} ({word(s, tongue)})" for i, s in failing)
+        texts[tongue] = say(reason.key, tongue, **params)
+    return texts
+
+
+def _out_item(text: str) -> None:
+    """A list item, wrapped at words to the terminal's width under its own first word."""
+    import textwrap
+
+    from rich.console import Console
+
+    width = max(40, Console().width)
+    item = textwrap.TextWrapper(width, initial_indent="  - ", subsequent_indent="    ")
+    item.break_on_hyphens = False
+    _out("\n".join(item.wrap(text)))
 
 
 @fleet_app.command("status")
@@ -1324,7 +1348,7 @@ def fleet_status(
             for region in attention:
                 _out(_say("fleet-attention", code=region.code, name=region.name))
                 for reason in region.reasons:
-                    _out("  - " + _reason_text(reason, lang)[lang])
+                    _out_item(_reason_text(reason, lang)[lang])
             for ident, codes in hit.items():
                 _out(_say("fleet-affected", id=ident, codes=", ".join(codes)))
         return int(ExitCode.DIFFERENCES) if attention else 0

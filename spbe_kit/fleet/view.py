@@ -40,7 +40,8 @@ SKIPPED_FOLDERS = {"build", "keys", "node_modules", "__pycache__"}
 
 @dataclass
 class Reason:
-    """Why a region needs attention: a message key of ``messages.TEXTS`` and its params."""
+    """Why a region needs attention: a message key of ``messages.TEXTS`` and its params (states
+    and severities as reported; ``failing``: (check id, severity) pairs, said as ``checks``)."""
 
     key: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -226,8 +227,8 @@ def judge(region: Region, catalog: Catalog, now: datetime.datetime) -> list[Reas
     reasons += _app_reasons(report, catalog, at)
     failing = {s: ids for s, ids in report["audit"]["failed"].items() if s in ("critical", "high") and ids}
     if failing:
-        ids = ", ".join(f"{i} ({s})" for s, found in sorted(failing.items()) for i in found)
-        reasons.append(Reason("fleet-audit", {"checks": ids}))
+        checks = [(i, s) for s, found in sorted(failing.items()) for i in found]
+        reasons.append(Reason("fleet-audit", {"failing": checks}))
     if report["backups"]["scheduler_ok"] is False:
         reasons.append(Reason("fleet-scheduler-failed"))
     if report["drift"]["differences"]:

@@ -199,6 +199,12 @@ def test_what_needs_attention(fleet: Path, tmp_path: Path) -> None:
         "fleet-scheduler-failed",
         "fleet-drift",
     ]
+    # The reasons read at 80 columns, wrapped at words, in both languages.
+    for lang in ("en", "id"):
+        text = spbe_kit("--lang", lang, "fleet", "status", str(fleet), env={"COLUMNS": "80"}).stdout
+        too_long = [line for line in text.splitlines() if len(line) > 80]
+        assert not too_long and "  - " in text, text
+    assert "TLS-04 (tinggi)" in text and "e-simpati tidak sehat" in text, text
     # The newest report wins: a fresh one clears everything.
     signed_file(fleet / "32.15-new.json", region_report("32.15", "Kabupaten Karawang"), profile)
     code, data = fleet_json(fleet)
